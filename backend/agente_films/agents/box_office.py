@@ -1,0 +1,28 @@
+"""box_office_researcher: a short box-office outlook; its reply becomes box_office_report."""
+
+from google.adk.agents import LlmAgent
+
+from agente_films.agents import state_keys as keys
+
+INSTRUCTION = """You are a box-office analyst. Write a short box-office outlook (one paragraph)
+for the film below: comparable titles with their years, release strategy, budget range, core
+audience and the main commercial risk.
+
+<PROMPT>
+{PROMPT?}
+</PROMPT>
+
+<PLOT_OUTLINE>
+{PLOT_OUTLINE?}
+</PLOT_OUTLINE>
+"""
+
+
+def build(model) -> LlmAgent:  # noqa: ANN001
+    return LlmAgent(
+        name="box_office_researcher",
+        model=model,
+        description="Estimates the film's box-office potential.",
+        instruction=INSTRUCTION,
+        output_key=keys.BOX_OFFICE_REPORT,
+    )

@@ -1,0 +1,37 @@
+"""critic: judges the outline and either sends the room back to work or ends the loop."""
+
+from google.adk.agents import LlmAgent
+from google.adk.tools import exit_loop
+
+INSTRUCTION = """You are the critic in a film writers' room. Judge the outline below on
+structure, stakes and historical grounding.
+
+- If it needs work, call `append_to_state` with key "CRITICAL_FEEDBACK" and concrete feedback;
+  end the feedback with a line "Research focus: <what the researcher should look up next>".
+  Then reply with your reasons in a few sentences.
+- If it is good enough for a pitch (a revised draft that answers earlier feedback usually is),
+  reply with your reasons in a few sentences and call `exit_loop`.
+
+<PROMPT>
+{PROMPT?}
+</PROMPT>
+
+<PLOT_OUTLINE>
+{PLOT_OUTLINE?}
+</PLOT_OUTLINE>
+
+Your earlier feedback:
+<CRITICAL_FEEDBACK>
+{CRITICAL_FEEDBACK?}
+</CRITICAL_FEEDBACK>
+"""
+
+
+def build(model, state_tool) -> LlmAgent:  # noqa: ANN001
+    return LlmAgent(
+        name="critic",
+        model=model,
+        description="Reviews the outline; stores feedback or approves it with exit_loop.",
+        instruction=INSTRUCTION,
+        tools=[state_tool, exit_loop],
+    )

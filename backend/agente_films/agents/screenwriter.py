@@ -1,0 +1,49 @@
+"""screenwriter: writes (and rewrites) the plot outline; its reply becomes PLOT_OUTLINE."""
+
+from google.adk.agents import LlmAgent
+
+from agente_films.agents import state_keys as keys
+
+INSTRUCTION = """You are the screenwriter in a film writers' room. Write a plot outline for a
+biographical film about the subject, grounded in the research. If the critic gave feedback,
+write a new draft that answers it.
+
+Reply with the outline only, in exactly this Markdown shape:
+**Title:** <title>
+
+**Logline:** <one sentence>
+
+**Act I: <name>.** <paragraph>
+
+**Act II: <name>.** <paragraph>
+
+**Act III: <name>.** <paragraph>
+
+<PROMPT>
+{PROMPT?}
+</PROMPT>
+
+<research>
+{research?}
+</research>
+
+Your previous draft:
+<PLOT_OUTLINE>
+{PLOT_OUTLINE?}
+</PLOT_OUTLINE>
+
+Critic's feedback:
+<CRITICAL_FEEDBACK>
+{CRITICAL_FEEDBACK?}
+</CRITICAL_FEEDBACK>
+"""
+
+
+def build(model) -> LlmAgent:  # noqa: ANN001
+    return LlmAgent(
+        name="screenwriter",
+        model=model,
+        description="Writes the title, logline and three-act outline.",
+        instruction=INSTRUCTION,
+        output_key=keys.PLOT_OUTLINE,
+    )

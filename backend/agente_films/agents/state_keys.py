@@ -1,0 +1,13 @@
+"""The session-state keys the team shares."""
+
+PROMPT = "PROMPT"
+RESEARCH = "research"
+PLOT_OUTLINE = "PLOT_OUTLINE"
+CRITICAL_FEEDBACK = "CRITICAL_FEEDBACK"
+BOX_OFFICE_REPORT = "box_office_report"
+CASTING_REPORT = "casting_report"
+
+# Everything that belongs to one pitch; a new PROMPT resets these.
+PITCH_KEYS = (RESEARCH, PLOT_OUTLINE, CRITICAL_FEEDBACK, BOX_OFFICE_REPORT, CASTING_REPORT)
+# What the state tool may ever write (output_key writes the rest).
+WRITABLE = frozenset({PROMPT, RESEARCH, CRITICAL_FEEDBACK})

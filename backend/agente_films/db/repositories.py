@@ -1,0 +1,263 @@
+"""One repository per table. Each takes an open AsyncSession; callers own the transaction.
+
+Every read that can cross users filters on user_id, so ownership is enforced here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agente_films.db.tables import (
+    AgentEvent,
+    Answer,
+    FilmProject,
+    InferentialReasoning,
+    Question,
+    SessionState,
+    StudioSession,
+    utcnow,
+)
+
+
+class SessionRepository:
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    async def create(self, *, session_id: str, user_id: str, title: str, model: str) -> StudioSession:
+        row = StudioSession(id=session_id, user_id=user_id, title=title, model=model, status="idle")
+        self.db.add(row)
+        await self.db.flush()
+        return row
+
+    async def get(self, session_id: str, user_id: str) -> StudioSession | None:
+        row = await self.db.get(StudioSession, session_id)
+        return row if row is not None and row.user_id == user_id else None
+
+    async def list(self, user_id: str, *, limit: int, offset: int) -> tuple[Sequence[StudioSession], int]:
+        rows = await self.db.scalars(
+            select(StudioSession)
+            .where(StudioSession.user_id == user_id)
+            .order_by(StudioSession.created_at.desc(), StudioSession.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        total = await self.db.scalar(
+            select(func.count()).select_from(StudioSession).where(StudioSession.user_id == user_id)
+        )
+        return rows.all(), int(total or 0)
+
+    async def update(self, session_id: str, **values: Any) -> None:
+        await self.db.execute(
+            update(StudioSession)
+            .where(StudioSession.id == session_id)
+            .values(updated_at=utcnow(), **values)
+        )
+
+    async def delete(self, session_id: str) -> None:
+        # Children go first so that SQLite without ON DELETE CASCADE enforcement stays clean too.
+        for table in (AgentEvent, SessionState, InferentialReasoning, Answer, Question, FilmProject):
+            await self.db.execute(delete(table).where(table.session_id == session_id))
+        await self.db.execute(delete(StudioSession).where(StudioSession.id == session_id))
+
+    async def mark_running_as(self, status: str) -> list[str]:
+        """Used at start-up: sessions left `running` by a process that died."""
+        ids = list(await self.db.scalars(select(StudioSession.id).where(StudioSession.status == "running")))
+        if ids:
+            await self.db.execute(
+                update(StudioSession).where(StudioSession.id.in_(ids)).values(status=status)
+            )
+        return ids
+
+
+class ProjectRepository:
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    async def create(self, *, session_id: str, user_id: str, title: str, subject: str) -> FilmProject:
+        row = FilmProject(session_id=session_id, user_id=user_id, title=title, subject=subject)
+        self.db.add(row)
+        await self.db.flush()
+        return row
+
+    async def get(self, project_id: str, user_id: str) -> FilmProject | None:
+        row = await self.db.get(FilmProject, project_id)
+        return row if row is not None and row.user_id == user_id else None
+
+    async def latest_for_session(self, session_id: str) -> FilmProject | None:
+        return await self.db.scalar(
+            select(FilmProject)
+            .where(FilmProject.session_id == session_id)
+            .order_by(FilmProject.created_at.desc())
+            .limit(1)
+        )
+
+    async def list(
+        self, user_id: str, *, session_id: str | None, limit: int, offset: int
+    ) -> Sequence[FilmProject]:
+        query = select(FilmProject).where(FilmProject.user_id == user_id)
+        if session_id:
+            query = query.where(FilmProject.session_id == session_id)
+        rows = await self.db.scalars(
+            query.order_by(FilmProject.created_at.desc()).limit(limit).offset(offset)
+        )
+        return rows.all()
+
+    async def update(self, project_id: str, **values: Any) -> None:
+        await self.db.execute(
+            update(FilmProject).where(FilmProject.id == project_id).values(updated_at=utcnow(), **values)
+        )
+
+    async def delete(self, project_id: str) -> None:
+        await self.db.execute(delete(FilmProject).where(FilmProject.id == project_id))
+
+
+class QuestionRepository:
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    async def create(self, *, session_id: str, text: str, project_id: str | None) -> Question:
+        row = Question(session_id=session_id, question_text=text, project_id=project_id)
+        self.db.add(row)
+        await self.db.flush()
+        return row
+
+    async def get(self, question_id: str, session_id: str) -> Question | None:
+        row = await self.db.get(Question, question_id)
+        return row if row is not None and row.session_id == session_id else None
+
+    async def for_session(self, session_id: str) -> Sequence[Question]:
+        rows = await self.db.scalars(
+            select(Question).where(Question.session_id == session_id).order_by(Question.created_at, Question.id)
+        )
+        return rows.all()
+
+    async def finish(self, question_id: str, *, status: str, error: str | None) -> None:
+        await self.db.execute(
+            update(Question)
+            .where(Question.id == question_id)
+            .values(run_status=status, run_error=error, finished_at=utcnow())
+        )
+
+    async def set_project(self, question_id: str, project_id: str) -> None:
+        await self.db.execute(update(Question).where(Question.id == question_id).values(project_id=project_id))
+
+    async def mark_running_as(self, status: str, error: str) -> int:
+        result = await self.db.execute(
+            update(Question)
+            .where(Question.run_status == "running")
+            .values(run_status=status, run_error=error, finished_at=utcnow())
+        )
+        return result.rowcount or 0
+
+
+class AnswerRepository:
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    async def create(self, **values: Any) -> Answer:
+        row = Answer(**values)
+        self.db.add(row)
+        await self.db.flush()
+        return row
+
+    async def for_session(self, session_id: str) -> Sequence[Answer]:
+        rows = await self.db.scalars(
+            select(Answer).where(Answer.session_id == session_id).order_by(Answer.created_at, Answer.id)
+        )
+        return rows.all()
+
+    async def for_question(self, question_id: str) -> Sequence[Answer]:
+        rows = await self.db.scalars(
+            select(Answer).where(Answer.question_id == question_id).order_by(Answer.created_at, Answer.id)
+        )
+        return rows.all()
+
+
+class ReasoningRepository:
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    async def create(self, **values: Any) -> InferentialReasoning:
+        row = InferentialReasoning(**values)
+        self.db.add(row)
+        await self.db.flush()
+        return row
+
+    async def link_to_answer(self, *, question_id: str, agent_name: str, answer_id: str) -> None:
+        """The reasoning an agent did before answering explains that answer."""
+        await self.db.execute(
+            update(InferentialReasoning)
+            .where(
+                InferentialReasoning.question_id == question_id,
+                InferentialReasoning.agent_name == agent_name,
+                InferentialReasoning.answer_id.is_(None),
+            )
+            .values(answer_id=answer_id)
+        )
+
+    async def for_session(self, session_id: str) -> Sequence[InferentialReasoning]:
+        rows = await self.db.scalars(
+            select(InferentialReasoning)
+            .where(InferentialReasoning.session_id == session_id)
+            .order_by(InferentialReasoning.created_at, InferentialReasoning.id)
+        )
+        return rows.all()
+
+
+class StateRepository:
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    async def latest_version(self, session_id: str) -> int:
+        value = await self.db.scalar(
+            select(func.max(SessionState.version)).where(SessionState.session_id == session_id)
+        )
+        return int(value or 0)
+
+    async def create(self, **values: Any) -> SessionState:
+        row = SessionState(**values)
+        self.db.add(row)
+        await self.db.flush()
+        return row
+
+    async def versions(self, session_id: str) -> Sequence[SessionState]:
+        rows = await self.db.scalars(
+            select(SessionState).where(SessionState.session_id == session_id).order_by(SessionState.version)
+        )
+        return rows.all()
+
+    async def get(self, session_id: str, version: int) -> SessionState | None:
+        return await self.db.scalar(
+            select(SessionState).where(SessionState.session_id == session_id, SessionState.version == version)
+        )
+
+
+class AgentEventRepository:
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    async def create(self, **values: Any) -> AgentEvent:
+        row = AgentEvent(**values)
+        self.db.add(row)
+        return row
+
+    async def for_session(self, session_id: str, *, question_id: str | None = None) -> Sequence[AgentEvent]:
+        query = select(AgentEvent).where(AgentEvent.session_id == session_id)
+        if question_id:
+            query = query.where(AgentEvent.question_id == question_id)
+        rows = await self.db.scalars(query.order_by(AgentEvent.created_at, AgentEvent.id))
+        return rows.all()
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands timestamps back without a zone; they were written in UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    from datetime import UTC
+
+    return value.replace(tzinfo=UTC)

@@ -1,0 +1,161 @@
+"""Our tables (ADK keeps its own `sessions`/`events`/... tables beside them).
+
+ADK's DatabaseSessionService already owns a table called `sessions`, so ours is `studio_sessions`.
+The Alembic migrations in db/migrations are the single source of the schema; these classes mirror them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# JSONB on PostgreSQL (indexable with GIN), plain JSON text elsewhere.
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JsonType}
+
+
+class StudioSession(Base):
+    __tablename__ = "studio_sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(String(128), index=True)
+    title: Mapped[str] = mapped_column(String(200), default="New pitch")
+    # idle | running | completed | failed | cancelled | interrupted
+    status: Mapped[str] = mapped_column(String(20), default="idle")
+    model: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+
+
+def _session_fk() -> Any:
+    return ForeignKey("studio_sessions.id", ondelete="CASCADE")
+
+
+class FilmProject(Base):
+    __tablename__ = "film_projects"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    session_id: Mapped[str] = mapped_column(String(36), _session_fk(), index=True)
+    user_id: Mapped[str] = mapped_column(String(128), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(Text)
+    # developing | pitched | archived
+    status: Mapped[str] = mapped_column(String(20), default="developing")
+    document: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Question(Base):
+    """One user message, and the run that answers it (run id == question id)."""
+
+    __tablename__ = "questions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    session_id: Mapped[str] = mapped_column(String(36), _session_fk())
+    project_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("film_projects.id", ondelete="SET NULL")
+    )
+    question_text: Mapped[str] = mapped_column(Text)
+    agent_name: Mapped[str] = mapped_column(String(100), default="greeter")
+    # running | completed | failed | cancelled | interrupted
+    run_status: Mapped[str] = mapped_column(String(20), default="running")
+    run_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+
+
+class Answer(Base):
+    __tablename__ = "answers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    question_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("questions.id", ondelete="CASCADE"), index=True
+    )
+    session_id: Mapped[str] = mapped_column(String(36), _session_fk())
+    project_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("film_projects.id", ondelete="SET NULL")
+    )
+    agent_name: Mapped[str] = mapped_column(String(100))
+    answer_text: Mapped[str] = mapped_column(Text)
+    event_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+
+
+class InferentialReasoning(Base):
+    __tablename__ = "inferential_reasoning"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    session_id: Mapped[str] = mapped_column(String(36), _session_fk(), index=True)
+    question_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("questions.id", ondelete="CASCADE"), index=True
+    )
+    # Filled in once the agent's answer exists; until then the row explains the question.
+    answer_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("answers.id", ondelete="SET NULL"), index=True
+    )
+    agent_name: Mapped[str] = mapped_column(String(100))
+    # thought | tool_call | tool_result | transfer | loop_exit | error
+    reasoning_type: Mapped[str] = mapped_column(String(20))
+    reasoning_text: Mapped[str] = mapped_column(Text, default="")
+    tool_calls: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    event_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+
+
+class SessionState(Base):
+    """The whole session state after an event that changed it; version 1, 2, ... per session."""
+
+    __tablename__ = "session_states"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    session_id: Mapped[str] = mapped_column(String(36), _session_fk())
+    version: Mapped[int] = mapped_column(Integer)
+    changed_keys: Mapped[list[str]] = mapped_column(JsonType)
+    state_value: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    agent_name: Mapped[str | None] = mapped_column(String(100))
+    question_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("questions.id", ondelete="SET NULL")
+    )
+    event_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AgentEvent(Base):
+    __tablename__ = "agent_events"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    session_id: Mapped[str] = mapped_column(String(36), _session_fk())
+    question_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("questions.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[str] = mapped_column(String(64))
+    invocation_id: Mapped[str | None] = mapped_column(String(64))
+    agent_name: Mapped[str] = mapped_column(String(100))
+    branch: Mapped[str | None] = mapped_column(String(300))
+    # message | tool_call | tool_result | transfer | loop_exit | state_update | artifact | error
+    event_type: Mapped[str] = mapped_column(String(30))
+    event_data: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    # Milliseconds since the run started: the timing of the run, agent by agent.
+    elapsed_ms: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

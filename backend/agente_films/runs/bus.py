@@ -1,0 +1,107 @@
+"""Where run frames go: numbered per session, kept for replay, read live by any number of sockets.
+
+Embedded mode keeps them in process memory. A reader names the last sequence number it saw and
+gets everything after it, then the live stream; if those frames are gone (buffer trimmed, or a
+restart began a new stream), it is told to resync from the REST history instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+Frame = dict[str, Any]
+
+
+class EventBus(Protocol):
+    async def publish(self, session_id: str, frame: Frame) -> Frame: ...
+
+    def subscribe(self, session_id: str, after_seq: int, stream_id: str | None) -> AsyncIterator[Frame]: ...
+
+    async def position(self, session_id: str) -> tuple[str, int]: ...
+
+    async def forget(self, session_id: str) -> None: ...
+
+
+@dataclass
+class _Stream:
+    stream_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    frames: deque[Frame] = field(default_factory=deque)
+    last_seq: int = 0
+    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+
+def resync_frame(stream_id: str, last_seq: int, reason: str) -> Frame:
+    """A connection-level frame (no seq): reload history over REST, then follow from last_seq."""
+    return {
+        "type": "CUSTOM",
+        "name": "resync",
+        "value": {"stream": stream_id, "lastSeq": last_seq, "reason": reason},
+    }
+
+
+class MemoryEventBus:
+    def __init__(self, max_frames_per_session: int = 20_000) -> None:
+        self._streams: dict[str, _Stream] = {}
+        self._max = max_frames_per_session
+
+    def _stream(self, session_id: str) -> _Stream:
+        stream = self._streams.get(session_id)
+        if stream is None:
+            stream = self._streams[session_id] = _Stream()
+        return stream
+
+    async def publish(self, session_id: str, frame: Frame) -> Frame:
+        stream = self._stream(session_id)
+        stream.last_seq += 1
+        frame = {**frame, "seq": stream.last_seq, "timestamp": int(time.time() * 1000)}
+        stream.frames.append(frame)
+        while len(stream.frames) > self._max:
+            stream.frames.popleft()
+        async with stream.changed:
+            stream.changed.notify_all()
+        return frame
+
+    async def position(self, session_id: str) -> tuple[str, int]:
+        stream = self._stream(session_id)
+        return stream.stream_id, stream.last_seq
+
+    async def forget(self, session_id: str) -> None:
+        stream = self._streams.pop(session_id, None)
+        if stream is not None:
+            async with stream.changed:
+                stream.changed.notify_all()
+
+    async def subscribe(
+        self, session_id: str, after_seq: int, stream_id: str | None
+    ) -> AsyncIterator[Frame]:
+        stream = self._stream(session_id)
+        cursor = after_seq
+        if stream_id is not None and stream_id != stream.stream_id:
+            # The client followed another stream (before a restart): everything here is new to it.
+            yield resync_frame(stream.stream_id, stream.last_seq, "new stream")
+            cursor = 0
+        elif cursor > stream.last_seq:
+            yield resync_frame(stream.stream_id, stream.last_seq, "ahead of stream")
+            cursor = 0
+        while True:
+            if self._streams.get(session_id) is not stream:
+                return  # session deleted
+            oldest = stream.frames[0]["seq"] if stream.frames else stream.last_seq + 1
+            if cursor + 1 < oldest and cursor < stream.last_seq:
+                yield resync_frame(stream.stream_id, stream.last_seq, "frames trimmed")
+                cursor = oldest - 1
+            # Sequence numbers in the buffer are contiguous, so the first unseen one is at an offset.
+            pending = list(itertools.islice(stream.frames, max(cursor + 1 - oldest, 0), None))
+            for frame in pending:
+                yield frame
+                cursor = frame["seq"]
+            async with stream.changed:
+                if stream.last_seq == cursor and self._streams.get(session_id) is stream:
+                    await stream.changed.wait()

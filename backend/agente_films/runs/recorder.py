@@ -1,0 +1,467 @@
+"""The one place where ADK events become persistence rows and socket frames.
+
+A RunRecorder lives for one run (one user message). Three hooks feed it, in the order ADK works:
+- `RecordingSessionService.append_event`, after ADK stored a (non-partial) event: rows + frames;
+- the run loop, for partial (streaming) events ADK never stores: text-chunk frames only;
+- `StepPlugin`, when an agent starts or finishes: step rows + frames (with the loop iteration).
+Frames use the AG-UI event vocabulary (ag-ui-protocol) plus a per-session `seq`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from contextvars import ContextVar
+from typing import Any
+
+from ag_ui.core import (
+    BaseEvent,
+    CustomEvent,
+    RunErrorEvent,
+    RunFinishedEvent,
+    RunStartedEvent,
+    StateDeltaEvent,
+    StepFinishedEvent,
+    StepStartedEvent,
+    TextMessageContentEvent,
+    TextMessageEndEvent,
+    TextMessageStartEvent,
+    ToolCallArgsEvent,
+    ToolCallEndEvent,
+    ToolCallResultEvent,
+    ToolCallStartEvent,
+)
+from google.adk.agents import BaseAgent
+from google.adk.agents.callback_context import CallbackContext
+from google.adk.events import Event
+from google.adk.plugins.base_plugin import BasePlugin
+from google.adk.sessions import DatabaseSessionService, Session
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from agente_films.agents import state_keys as keys
+from agente_films.db.repositories import (
+    AgentEventRepository,
+    AnswerRepository,
+    ProjectRepository,
+    QuestionRepository,
+    ReasoningRepository,
+    SessionRepository,
+    StateRepository,
+)
+from agente_films.models.offline import outline_title
+from agente_films.runs.bus import EventBus
+
+current_run: ContextVar[RunRecorder | None] = ContextVar("current_run", default=None)
+
+_TOOL_TEXT_LIMIT = 4000
+_INTERNAL_TOOLS = {"transfer_to_agent": "transfer", "exit_loop": "loop_exit"}
+
+
+def _visible_text(event: Event) -> str:
+    parts = event.content.parts if event.content and event.content.parts else []
+    return "".join(p.text for p in parts if p.text and not p.thought)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _agent_kind(agent: BaseAgent) -> str:
+    return type(agent).__name__.removesuffix("Agent").lower() or "agent"
+
+
+def _title_from_outline(outline: str) -> str | None:
+    for line in outline.splitlines():
+        if line.startswith("**Title:**"):
+            return line.removeprefix("**Title:**").strip()[:300] or None
+    return None
+
+
+def public_state(state: dict[str, Any]) -> dict[str, Any]:
+    """The state as stored in snapshots: `temp:` keys are never persisted by ADK either."""
+    return {k: v for k, v in state.items() if not k.startswith("temp:")}
+
+
+def pitch_urls(session_id: str, filename: str, version: int) -> dict[str, str]:
+    base = f"/api/v1/sessions/{session_id}/pitches/{filename}"
+    return {
+        "markdownUrl": f"{base}?version={version}&format=markdown",
+        "pdfUrl": f"{base}?version={version}&format=pdf",
+    }
+
+
+class RunRecorder:
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker,
+        bus: EventBus,
+        session_id: str,
+        user_id: str,
+        run_id: str,
+        project_id: str | None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.bus = bus
+        self.session_id = session_id
+        self.user_id = user_id
+        self.run_id = run_id
+        self.project_id = project_id
+        self.started = time.monotonic()
+        self.error: str | None = None
+        self._state_version: int | None = None
+        self._open_messages: set[str] = set()
+        self._loop_iterations: dict[str, int] = {}
+        # Parallel branches call in concurrently: one writer at a time keeps rows and seq in order.
+        self._lock = asyncio.Lock()
+
+    # -- frames ------------------------------------------------------------------------------
+
+    async def emit(self, event: BaseEvent) -> None:
+        frame = event.model_dump(mode="json", by_alias=True, exclude_none=True)
+        frame["runId"] = self.run_id
+        await self.bus.publish(self.session_id, frame)
+
+    def _elapsed_ms(self) -> int:
+        return int((time.monotonic() - self.started) * 1000)
+
+    # -- run ---------------------------------------------------------------------------------
+
+    async def run_started(self, question_text: str) -> None:
+        async with self._lock:
+            await self.emit(
+                RunStartedEvent(
+                    thread_id=self.session_id,
+                    run_id=self.run_id,
+                    question=question_text,
+                )
+            )
+
+    async def run_finished(self, status: str, error: str | None) -> None:
+        async with self._lock:
+            async with self.sessionmaker.begin() as db:
+                await QuestionRepository(db).finish(self.run_id, status=status, error=error)
+                await SessionRepository(db).update(self.session_id, status=status)
+                if error:
+                    await AgentEventRepository(db).create(
+                        session_id=self.session_id,
+                        question_id=self.run_id,
+                        event_id=f"run-{self.run_id}",
+                        agent_name="runner",
+                        event_type="error",
+                        event_data={"status": status, "error": error},
+                        elapsed_ms=self._elapsed_ms(),
+                    )
+            for message_id in sorted(self._open_messages):
+                await self.emit(TextMessageEndEvent(message_id=message_id))
+            self._open_messages.clear()
+            if status == "failed":
+                await self.emit(RunErrorEvent(message=error or "The run failed.", code="run_failed"))
+            else:
+                await self.emit(
+                    RunFinishedEvent(
+                        thread_id=self.session_id,
+                        run_id=self.run_id,
+                        result={"status": status, "error": error},
+                    )
+                )
+
+    # -- steps (agent start/finish) -------------------------------------------------------------
+
+    def _step_fields(self, agent: BaseAgent) -> dict[str, Any]:
+        parent = agent.parent_agent
+        fields: dict[str, Any] = {"agent": agent.name, "agentKind": _agent_kind(agent)}
+        if parent is not None:
+            fields["parent"] = parent.name
+            max_iterations = getattr(parent, "max_iterations", None)
+            if max_iterations is not None and parent.name in self._loop_iterations:
+                fields["iteration"] = self._loop_iterations[parent.name]
+                fields["maxIterations"] = max_iterations
+        return fields
+
+    async def agent_started(self, agent: BaseAgent) -> None:
+        async with self._lock:
+            if getattr(agent, "max_iterations", None) is not None and agent.sub_agents:
+                self._loop_iterations[agent.name] = 0
+            parent = agent.parent_agent
+            if parent is not None and parent.name in self._loop_iterations and parent.sub_agents[0] is agent:
+                self._loop_iterations[parent.name] += 1
+            fields = self._step_fields(agent)
+            await self._step_row("agent_start", fields)
+            await self.emit(StepStartedEvent(step_name=agent.name, **fields))
+
+    async def agent_finished(self, agent: BaseAgent) -> None:
+        async with self._lock:
+            fields = self._step_fields(agent)
+            await self._step_row("agent_end", fields)
+            await self.emit(StepFinishedEvent(step_name=agent.name, **fields))
+
+    async def _step_row(self, event_type: str, fields: dict[str, Any]) -> None:
+        async with self.sessionmaker.begin() as db:
+            await AgentEventRepository(db).create(
+                session_id=self.session_id,
+                question_id=self.run_id,
+                event_id=f"step-{self.run_id}-{self._elapsed_ms()}",
+                agent_name=fields["agent"],
+                event_type=event_type,
+                event_data=fields,
+                elapsed_ms=self._elapsed_ms(),
+            )
+
+    # -- streaming chunks ----------------------------------------------------------------------
+
+    async def on_partial(self, event: Event) -> None:
+        text = _visible_text(event)
+        if not text:
+            return
+        async with self._lock:
+            if event.id not in self._open_messages:
+                self._open_messages.add(event.id)
+                await self.emit(
+                    TextMessageStartEvent(message_id=event.id, role="assistant", agent=event.author)
+                )
+            await self.emit(TextMessageContentEvent(message_id=event.id, delta=text, agent=event.author))
+
+    # -- stored events -----------------------------------------------------------------------------
+
+    async def on_appended(self, session: Session, event: Event) -> None:
+        async with self._lock:
+            await self._store(session, event)
+            await self._emit_stored(event)
+
+    async def _store(self, session: Session, event: Event) -> None:
+        agent = event.author or "unknown"
+        actions = event.actions
+        text = _visible_text(event)
+        calls = event.get_function_calls()
+        responses = event.get_function_responses()
+        delta = dict(actions.state_delta or {})
+        async with self.sessionmaker.begin() as db:
+            reasoning = ReasoningRepository(db)
+            common = {"session_id": self.session_id, "question_id": self.run_id, "event_id": event.id}
+
+            for part in event.content.parts if event.content and event.content.parts else []:
+                if part.thought and part.text:
+                    await reasoning.create(
+                        **common, agent_name=agent, reasoning_type="thought", reasoning_text=part.text
+                    )
+            for call in calls:
+                args = dict(call.args or {})
+                kind = _INTERNAL_TOOLS.get(call.name or "", "tool_call")
+                if kind == "transfer":
+                    summary = f"{agent} hands over to {args.get('agent_name')}"
+                elif kind == "loop_exit":
+                    summary = f"{agent} ends the loop" + self._iteration_note(event)
+                else:
+                    summary = f"{call.name}({_json(args)[:_TOOL_TEXT_LIMIT]})"
+                await reasoning.create(
+                    **common,
+                    agent_name=agent,
+                    reasoning_type=kind,
+                    reasoning_text=summary,
+                    tool_calls={"id": call.id, "name": call.name, "args": args},
+                )
+            for response in responses:
+                body = response.response or {}
+                await reasoning.create(
+                    **common,
+                    agent_name=agent,
+                    reasoning_type="tool_result",
+                    reasoning_text=f"{response.name} -> {_json(body)[:_TOOL_TEXT_LIMIT]}",
+                    tool_calls={"id": response.id, "name": response.name, "response": body},
+                )
+            if event.error_code or event.error_message:
+                self.error = f"{event.error_code or 'error'}: {event.error_message or ''}".strip()
+                await reasoning.create(
+                    **common, agent_name=agent, reasoning_type="error", reasoning_text=self.error
+                )
+
+            if text and agent != "user":
+                answer = await AnswerRepository(db).create(
+                    **common,
+                    project_id=self.project_id,
+                    agent_name=agent,
+                    answer_text=text,
+                    metadata_={"branch": event.branch, "invocation_id": event.invocation_id},
+                )
+                await reasoning.link_to_answer(question_id=self.run_id, agent_name=agent, answer_id=answer.id)
+
+            if delta:
+                await self._snapshot(db, session, event, delta)
+            if actions.artifact_delta and self.project_id:
+                filename = next(iter(actions.artifact_delta))
+                await ProjectRepository(db).update(self.project_id, status="pitched", document=filename)
+
+            await AgentEventRepository(db).create(
+                **common,
+                invocation_id=event.invocation_id,
+                agent_name=agent,
+                branch=event.branch,
+                event_type=self._event_type(event, text, calls, responses, delta),
+                event_data={
+                    "text": text[:500],
+                    "function_calls": [c.name for c in calls],
+                    "function_responses": [r.name for r in responses],
+                    "state_delta_keys": sorted(delta),
+                    "artifact_delta": dict(actions.artifact_delta or {}),
+                    "transfer_to_agent": actions.transfer_to_agent,
+                    "escalate": bool(actions.escalate),
+                    "usage": event.usage_metadata.model_dump(exclude_none=True)
+                    if event.usage_metadata
+                    else None,
+                    "error": event.error_message,
+                },
+                elapsed_ms=self._elapsed_ms(),
+            )
+
+    def _iteration_note(self, event: Event) -> str:
+        for loop, iteration in self._loop_iterations.items():
+            return f" {loop} after round {iteration}"
+        return ""
+
+    @staticmethod
+    def _event_type(event: Event, text: str, calls: list, responses: list, delta: dict) -> str:
+        actions = event.actions
+        if event.error_code or event.error_message:
+            return "error"
+        if event.author == "user":
+            return "user_message"
+        if actions.escalate:
+            return "loop_exit"
+        if actions.transfer_to_agent:
+            return "transfer"
+        if actions.artifact_delta:
+            return "artifact"
+        if calls:
+            return "tool_call"
+        if responses:
+            return "tool_result"
+        if text:
+            return "message"
+        return "state_update" if delta else "other"
+
+    async def _snapshot(self, db: Any, session: Session, event: Event, delta: dict[str, Any]) -> None:
+        states = StateRepository(db)
+        if self._state_version is None:
+            self._state_version = await states.latest_version(self.session_id)
+        self._state_version += 1
+        await states.create(
+            session_id=self.session_id,
+            version=self._state_version,
+            changed_keys=sorted(delta),
+            state_value=public_state(dict(session.state)),
+            agent_name=event.author,
+            question_id=self.run_id,
+            event_id=event.id,
+        )
+        projects = ProjectRepository(db)
+        subject = delta.get(keys.PROMPT)
+        if subject:
+            project = await projects.create(
+                session_id=self.session_id,
+                user_id=self.user_id,
+                title=str(subject)[:300],
+                subject=str(subject),
+            )
+            self.project_id = project.id
+            await QuestionRepository(db).set_project(self.run_id, project.id)
+            sessions = SessionRepository(db)
+            await sessions.update(self.session_id, title=str(subject)[:200])
+        outline = delta.get(keys.PLOT_OUTLINE)
+        if outline and self.project_id:
+            title = _title_from_outline(str(outline)) or outline_title(str(session.state.get(keys.PROMPT, "")))
+            await projects.update(self.project_id, title=title)
+
+    async def _emit_stored(self, event: Event) -> None:
+        agent = event.author
+        if agent == "user":
+            return
+        actions = event.actions
+        text = _visible_text(event)
+        if text:
+            if event.id not in self._open_messages:
+                await self.emit(TextMessageStartEvent(message_id=event.id, role="assistant", agent=agent))
+                await self.emit(TextMessageContentEvent(message_id=event.id, delta=text, agent=agent))
+            self._open_messages.discard(event.id)
+            await self.emit(TextMessageEndEvent(message_id=event.id, agent=agent))
+        for call in event.get_function_calls():
+            call_id = call.id or f"{event.id}-{call.name}"
+            await self.emit(
+                ToolCallStartEvent(
+                    tool_call_id=call_id, tool_call_name=call.name or "", parent_message_id=event.id, agent=agent
+                )
+            )
+            await self.emit(ToolCallArgsEvent(tool_call_id=call_id, delta=_json(call.args or {})))
+            await self.emit(ToolCallEndEvent(tool_call_id=call_id))
+        for response in event.get_function_responses():
+            await self.emit(
+                ToolCallResultEvent(
+                    message_id=f"{event.id}-{response.id}",
+                    tool_call_id=response.id or f"{event.id}-{response.name}",
+                    content=_json(response.response or {})[:_TOOL_TEXT_LIMIT],
+                    role="tool",
+                    agent=agent,
+                    toolName=response.name,
+                )
+            )
+        delta = dict(actions.state_delta or {})
+        if delta:
+            await self.emit(
+                StateDeltaEvent(
+                    delta=[{"op": "add", "path": f"/{key}", "value": value} for key, value in delta.items()],
+                    agent=agent,
+                    version=self._state_version,
+                )
+            )
+        for filename, version in (actions.artifact_delta or {}).items():
+            await self.emit(
+                CustomEvent(
+                    name="artifact_saved",
+                    value={"filename": filename, "version": version, "agent": agent}
+                    | pitch_urls(self.session_id, filename, version),
+                )
+            )
+        if actions.transfer_to_agent:
+            await self.emit(
+                CustomEvent(name="agent_transfer", value={"from": agent, "to": actions.transfer_to_agent})
+            )
+        if actions.escalate:
+            loop, iteration = next(iter(self._loop_iterations.items()), (None, None))
+            await self.emit(
+                CustomEvent(name="loop_exit", value={"agent": agent, "loop": loop, "iteration": iteration})
+            )
+        if event.error_message:
+            await self.emit(
+                CustomEvent(name="agent_error", value={"agent": agent, "message": self.error})
+            )
+
+
+class RecordingSessionService(DatabaseSessionService):
+    """ADK's DatabaseSessionService, plus our rows and frames once ADK has stored each event."""
+
+    async def append_event(self, session: Session, event: Event) -> Event:
+        event = await super().append_event(session, event)
+        recorder = current_run.get()
+        if recorder is not None and not event.partial and recorder.session_id == session.id:
+            await recorder.on_appended(session, event)
+        return event
+
+
+class StepPlugin(BasePlugin):
+    """Tells the current run's recorder when each agent (LLM or workflow) starts and finishes."""
+
+    def __init__(self) -> None:
+        super().__init__(name="agente_films_steps")
+
+    async def before_agent_callback(self, *, agent: BaseAgent, callback_context: CallbackContext) -> None:
+        recorder = current_run.get()
+        if recorder is not None:
+            await recorder.agent_started(agent)
+        return None
+
+    async def after_agent_callback(self, *, agent: BaseAgent, callback_context: CallbackContext) -> None:
+        recorder = current_run.get()
+        if recorder is not None:
+            await recorder.agent_finished(agent)
+        return None

@@ -1,0 +1,92 @@
+"""Every setting of the app, read from the environment and `.env` (see .env.example)."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# The embedded defaults keep everything under the repository's sessions/ folder.
+SESSIONS_DIR = Path("sessions")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    # Storage
+    database_url: str = f"sqlite+aiosqlite:///./{SESSIONS_DIR}/agente_films.db"
+    artifacts_dir: Path = SESSIONS_DIR / "artifacts"
+    redis_url: str | None = None
+
+    # Models
+    llm_model: str = "offline"
+    agent_models: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    litellm_base_url: str | None = None
+    litellm_api_key: str | None = None
+    llm_timeout_seconds: float = 60.0
+    llm_max_retries: int = 2
+    offline_chunk_delay_ms: int = 12
+    offline_chunk_words: int = 3
+
+    # Agent team
+    writers_room_max_iterations: int = Field(default=5, ge=1, le=20)
+
+    # Wikipedia research tool
+    wikipedia_base_url: str = "https://en.wikipedia.org"
+    wikipedia_timeout_seconds: float = 5.0
+    wikipedia_cache_ttl_seconds: int = 7 * 24 * 3600
+    wikipedia_max_results: int = 3
+    wikipedia_user_agent: str = "AgenteFilms/0.1 (open film-pitch studio; https://github.com/agente-films)"
+
+    # API limits
+    max_message_chars: int = 8000
+    max_document_bytes: int = 200_000
+    max_state_value_chars: int = 20_000
+    sync_message_timeout_seconds: float = 600.0
+    cancel_grace_seconds: float = 5.0
+    default_user_id: str = "local"
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    # Server
+    host: str = "127.0.0.1"
+    port: int = 8000
+    frontend_dist: Path = Path("frontend/dist")
+    log_level: str = "info"
+
+    @field_validator("agent_models", mode="before")
+    @classmethod
+    def _parse_agent_models(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return {}
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(
+                    'AGENT_MODELS must be a JSON object, e.g. {"critic": "openai/gpt-4o-mini"}'
+                ) from exc
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def model_for(self, agent_name: str) -> str:
+        return self.agent_models.get(agent_name, self.llm_model)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,54 @@
+"""The document tool: saves the pitch as a versioned ADK artifact.
+
+The model never chooses a path: the server names the file from a sanitized title, stores it through
+the artifact service (FileArtifactService under sessions/ by default) and caps its size.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from typing import Any
+
+from google.adk.tools.tool_context import ToolContext
+from google.genai import types
+
+MARKDOWN_MIME = "text/markdown"
+_MAX_SLUG = 80
+
+
+def pitch_filename(title: str) -> str:
+    """`Ada Lovelace: The Engine!` -> `ada-lovelace-the-engine.md`; never a path."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:_MAX_SLUG].strip("-")
+    return f"{slug or 'film-pitch'}.md"
+
+
+def make_pitch_document_tool(max_bytes: int) -> Callable[..., Any]:
+    async def save_pitch_document(
+        title: str, markdown: str, tool_context: ToolContext
+    ) -> dict[str, Any]:
+        """Save the finished film pitch document (Markdown) so the user can download it.
+
+        Args:
+            title: The film's title; the server turns it into the file name.
+            markdown: The whole pitch document in Markdown.
+        """
+        data = str(markdown).encode("utf-8")
+        if not data.strip():
+            return {"status": "error", "message": "The document is empty; nothing was saved."}
+        if len(data) > max_bytes:
+            return {
+                "status": "error",
+                "message": f"The document is {len(data)} bytes; the limit is {max_bytes}. "
+                "Shorten it and save again.",
+            }
+        filename = pitch_filename(str(title))
+        version = await tool_context.save_artifact(
+            filename=filename,
+            artifact=types.Part.from_bytes(data=data, mime_type=MARKDOWN_MIME),
+        )
+        return {"status": "saved", "filename": filename, "version": version, "bytes": len(data)}
+
+    return save_pitch_document
