@@ -115,6 +115,18 @@ class Studio:
         shutil.rmtree(session_dir, ignore_errors=True)
         await self.bus.forget(row.id)
 
+    async def redis_status(self) -> str:
+        from redis.asyncio import Redis
+
+        client = Redis.from_url(self.settings.redis_url, socket_timeout=1, socket_connect_timeout=1)
+        try:
+            await client.ping()
+            return "ok"
+        except Exception as exc:  # reported by /health, never raised
+            return f"error: {type(exc).__name__}: {exc}"[:200]
+        finally:
+            await client.aclose()
+
     async def adk_state(self, row: StudioSession) -> dict[str, Any]:
         session = await self.session_service.get_session(
             app_name=APP_NAME, user_id=row.user_id, session_id=row.id

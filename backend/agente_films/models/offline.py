@@ -169,9 +169,8 @@ def _researcher(turn: Turn) -> Reply:
 
 _TITLE_PATTERNS = [
     "The {word} of {subject}",
-    "{subject}: {word}",
-    "{word}",
-    "A {word} Called {subject}",
+    "{subject}: The {word}",
+    "{subject} and the {word}",
 ]
 _TITLE_WORDS = ["Engine", "Long Night", "Unseen Hand", "Reckoning", "Last Draft", "Far Shore"]
 

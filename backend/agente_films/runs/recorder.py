@@ -113,6 +113,8 @@ class RunRecorder:
         self._state_version: int | None = None
         self._open_messages: set[str] = set()
         self._loop_iterations: dict[str, int] = {}
+        self._open_steps: dict[str, int] = {}
+        self._agents: dict[str, BaseAgent] = {}
         # Parallel branches call in concurrently: one writer at a time keeps rows and seq in order.
         self._lock = asyncio.Lock()
 
@@ -187,15 +189,24 @@ class RunRecorder:
             parent = agent.parent_agent
             if parent is not None and parent.name in self._loop_iterations and parent.sub_agents[0] is agent:
                 self._loop_iterations[parent.name] += 1
+            self._open_steps[agent.name] = self._open_steps.get(agent.name, 0) + 1
+            self._agents[agent.name] = agent
             fields = self._step_fields(agent)
             await self._step_row("agent_start", fields)
             await self.emit(StepStartedEvent(step_name=agent.name, **fields))
 
     async def agent_finished(self, agent: BaseAgent) -> None:
         async with self._lock:
-            fields = self._step_fields(agent)
-            await self._step_row("agent_end", fields)
-            await self.emit(StepFinishedEvent(step_name=agent.name, **fields))
+            await self._finish_step(agent)
+
+    async def _finish_step(self, agent: BaseAgent, **extra: Any) -> None:
+        # An agent that transfers away is finished then; ADK may report its end again later.
+        if self._open_steps.get(agent.name, 0) <= 0:
+            return
+        self._open_steps[agent.name] -= 1
+        fields = self._step_fields(agent) | extra
+        await self._step_row("agent_end", fields)
+        await self.emit(StepFinishedEvent(step_name=agent.name, **fields))
 
     async def _step_row(self, event_type: str, fields: dict[str, Any]) -> None:
         async with self.sessionmaker.begin() as db:
@@ -426,6 +437,9 @@ class RunRecorder:
             await self.emit(
                 CustomEvent(name="agent_transfer", value={"from": agent, "to": actions.transfer_to_agent})
             )
+            source = self._agents.get(agent)
+            if source is not None:
+                await self._finish_step(source, handedOffTo=actions.transfer_to_agent)
         if actions.escalate:
             loop, iteration = next(iter(self._loop_iterations.items()), (None, None))
             await self.emit(

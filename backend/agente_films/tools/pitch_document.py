@@ -48,6 +48,7 @@ def make_pitch_document_tool(max_bytes: int) -> Callable[..., Any]:
         version = await tool_context.save_artifact(
             filename=filename,
             artifact=types.Part.from_bytes(data=data, mime_type=MARKDOWN_MIME),
+            custom_metadata={"title": str(title)[:300], "size": len(data)},
         )
         return {"status": "saved", "filename": filename, "version": version, "bytes": len(data)}
 

@@ -1,0 +1,77 @@
+"""The FastAPI app: REST + WebSocket under /api/v1, /health, and the built frontend at /."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from agente_films import __version__
+from agente_films.api.routes import health, messages, pitches, projects, sessions, ws
+from agente_films.runs.manager import RunInProgress
+from agente_films.settings import Settings, get_settings
+from agente_films.studio import Studio
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.studio = await Studio.open(settings)
+        try:
+            yield
+        finally:
+            await app.state.studio.close()
+
+    app = FastAPI(
+        title="Agente Films",
+        version=__version__,
+        description="A team of ADK agents writes film pitches; sessions persist and stream live.",
+        lifespan=lifespan,
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"]
+        )
+
+    @app.exception_handler(RunInProgress)
+    async def _run_in_progress(_request: Request, exc: RunInProgress) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "run_id": exc.run_id}, status_code=409)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return JSONResponse({"detail": f"Internal error: {type(exc).__name__}"}, status_code=500)
+
+    app.include_router(health.router)
+    for module in (sessions, messages, pitches, projects, ws):
+        app.include_router(module.router, prefix="/api/v1")
+    _serve_frontend(app, settings)
+    return app
+
+
+def _serve_frontend(app: FastAPI, settings: Settings) -> None:
+    """One process, one port: the built React app at /, index.html for its client-side routes."""
+    dist = settings.frontend_dist
+    index = dist / "index.html"
+    if not index.exists():
+        return
+    if (dist / "assets").exists():
+        app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
+
+    @app.get("/{path:path}", include_in_schema=False)
+    async def _spa(path: str) -> FileResponse:
+        candidate = (dist / path).resolve()
+        if path and candidate.is_file() and dist.resolve() in candidate.parents:
+            return FileResponse(candidate)
+        if path.startswith(("api/", "health")):
+            return JSONResponse({"detail": "Not found"}, status_code=404)  # type: ignore[return-value]
+        return FileResponse(index)

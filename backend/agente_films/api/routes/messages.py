@@ -1,0 +1,84 @@
+"""Messages: send one (wait for the answers, or get a run id back), follow and cancel its run."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from fastapi import APIRouter, HTTPException, status
+
+from agente_films.api.deps import OwnedSession, StudioDep
+from agente_films.api.schemas import AnswerOut, MessageIn, RunOut
+from agente_films.db.repositories import AnswerRepository, QuestionRepository
+from agente_films.db.tables import StudioSession
+from agente_films.runs.manager import ActiveRun
+from agente_films.studio import Studio
+
+router = APIRouter(prefix="/sessions/{session_id}", tags=["messages"])
+
+
+def checked_content(studio: Studio, content: str) -> str:
+    text = content.strip()
+    if not text:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "The message is empty.")
+    limit = studio.settings.max_message_chars
+    if len(text) > limit:
+        raise HTTPException(
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            f"The message is {len(text)} characters; the limit is {limit}.",
+        )
+    return text
+
+
+async def run_out(studio: Studio, row: StudioSession, run_id: str) -> RunOut:
+    async with studio.sessionmaker() as db:
+        question = await QuestionRepository(db).get(run_id, row.id)
+        if question is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"Run {run_id} not found in this session.")
+        answers = await AnswerRepository(db).for_question(run_id)
+    return RunOut(
+        run_id=question.id,
+        session_id=row.id,
+        status=question.run_status,
+        error=question.run_error,
+        question=question.question_text,
+        created_at=question.created_at,
+        finished_at=question.finished_at,
+        answers=[AnswerOut.model_validate(a) for a in answers],
+    )
+
+
+async def start_run(studio: Studio, row: StudioSession, body: MessageIn) -> ActiveRun:
+    return await studio.runs.start(
+        session_id=row.id, user_id=row.user_id, text=checked_content(studio, body.content)
+    )
+
+
+@router.post("/messages")
+async def send_message(studio: StudioDep, row: OwnedSession, body: MessageIn) -> RunOut:
+    """Runs the team on the message and answers when the run is over (or the wait times out)."""
+    run = await start_run(studio, row, body)
+    try:
+        await asyncio.wait_for(asyncio.shield(run.done.wait()), studio.settings.sync_message_timeout_seconds)
+    except TimeoutError:
+        pass  # the run goes on server-side; the body says "running" and the run id to follow
+    return await run_out(studio, row, run.run_id)
+
+
+@router.post("/messages/async", status_code=status.HTTP_202_ACCEPTED)
+async def send_message_async(studio: StudioDep, row: OwnedSession, body: MessageIn) -> RunOut:
+    run = await start_run(studio, row, body)
+    return await run_out(studio, row, run.run_id)
+
+
+@router.get("/runs/{run_id}")
+async def get_run(studio: StudioDep, row: OwnedSession, run_id: uuid.UUID) -> RunOut:
+    return await run_out(studio, row, str(run_id))
+
+
+@router.post("/cancel")
+async def cancel_run(studio: StudioDep, row: OwnedSession) -> RunOut:
+    run = await studio.runs.cancel(row.id)
+    if run is None or run.run_id is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "No run is in progress in this session.")
+    return await run_out(studio, row, run.run_id)

@@ -1,0 +1,72 @@
+"""Pitch documents: list a session's documents and download one as Markdown or PDF."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Response, status
+
+from agente_films.agents.team import APP_NAME
+from agente_films.api.deps import OwnedSession, StudioDep
+from agente_films.api.schemas import PitchOut, PitchVersionOut
+from agente_films.pitch_pdf import markdown_to_pdf
+from agente_films.runs.recorder import pitch_urls
+
+router = APIRouter(prefix="/sessions/{session_id}/pitches", tags=["pitches"])
+
+
+@router.get("")
+async def list_pitches(studio: StudioDep, row: OwnedSession) -> list[PitchOut]:
+    scope = {"app_name": APP_NAME, "user_id": row.user_id, "session_id": row.id}
+    pitches = []
+    for filename in sorted(await studio.artifact_service.list_artifact_keys(**scope)):
+        versions = await studio.artifact_service.list_artifact_versions(filename=filename, **scope)
+        items = []
+        for meta in sorted(versions, key=lambda v: v.version):
+            urls = pitch_urls(row.id, filename, meta.version)
+            items.append(
+                PitchVersionOut(
+                    version=meta.version,
+                    created_at=datetime.fromtimestamp(meta.create_time, UTC),
+                    size=(meta.custom_metadata or {}).get("size"),
+                    markdown_url=urls["markdownUrl"],
+                    pdf_url=urls["pdfUrl"],
+                )
+            )
+        if items:
+            pitches.append(PitchOut(filename=filename, latest_version=items[-1].version, versions=items))
+    return pitches
+
+
+@router.get(
+    "/{filename}",
+    responses={200: {"content": {"text/markdown": {}, "application/pdf": {}}}},
+    response_class=Response,
+)
+async def download_pitch(
+    studio: StudioDep,
+    row: OwnedSession,
+    filename: str,
+    version: Annotated[int | None, Query(ge=0)] = None,
+    format: Annotated[Literal["markdown", "pdf"], Query()] = "markdown",  # noqa: A002
+) -> Response:
+    scope = {"app_name": APP_NAME, "user_id": row.user_id, "session_id": row.id}
+    try:
+        part = await studio.artifact_service.load_artifact(filename=filename, version=version, **scope)
+    except ValueError:
+        part = None  # a name that is not a plain file name (e.g. "../x") is simply not found
+    if part is None or part.inline_data is None or part.inline_data.data is None:
+        which = f"version {version} of " if version is not None else ""
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No {which}pitch document named {filename!r} in this session.")
+    markdown = part.inline_data.data.decode("utf-8")
+    stem = filename.removesuffix(".md")
+    suffix = f"-v{version}" if version is not None else ""
+    if format == "pdf":
+        title = markdown.splitlines()[0].lstrip("# ").strip() if markdown else stem
+        body, media_type, name = markdown_to_pdf(markdown, title=title), "application/pdf", f"{stem}{suffix}.pdf"
+    else:
+        body, media_type, name = markdown.encode("utf-8"), "text/markdown; charset=utf-8", f"{stem}{suffix}.md"
+    return Response(
+        content=body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )

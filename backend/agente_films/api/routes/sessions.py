@@ -1,0 +1,124 @@
+"""Sessions: create, list, get, rename, delete; their state, state snapshots and history."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+
+from agente_films.api.deps import OwnedSession, StudioDep, UserId
+from agente_films.api.schemas import (
+    AnswerOut,
+    HistoryItem,
+    HistoryOut,
+    QuestionOut,
+    ReasoningOut,
+    SessionCreate,
+    SessionOut,
+    SessionPage,
+    SessionUpdate,
+    StateOut,
+    StateSnapshotOut,
+    StateVersionOut,
+)
+from agente_films.db.repositories import (
+    AnswerRepository,
+    ProjectRepository,
+    QuestionRepository,
+    ReasoningRepository,
+    SessionRepository,
+    StateRepository,
+)
+from agente_films.db.tables import StudioSession
+from agente_films.runs.recorder import public_state
+from agente_films.studio import Studio
+
+router = APIRouter(prefix="/sessions", tags=["sessions"])
+
+
+async def session_out(studio: Studio, row: StudioSession) -> SessionOut:
+    async with studio.sessionmaker() as db:
+        project = await ProjectRepository(db).latest_for_session(row.id)
+    run = studio.runs.active(row.id)
+    return SessionOut.model_validate(row).model_copy(
+        update={"subject": project.subject if project else None, "active_run_id": run.run_id if run else None}
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_session(studio: StudioDep, user_id: UserId, body: SessionCreate | None = None) -> SessionOut:
+    row = await studio.create_session(user_id, body.title if body else None)
+    return await session_out(studio, row)
+
+
+@router.get("")
+async def list_sessions(
+    studio: StudioDep,
+    user_id: UserId,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> SessionPage:
+    async with studio.sessionmaker() as db:
+        rows, total = await SessionRepository(db).list(user_id, limit=limit, offset=offset)
+    items = [await session_out(studio, row) for row in rows]
+    return SessionPage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/{session_id}")
+async def get_session(studio: StudioDep, row: OwnedSession) -> SessionOut:
+    return await session_out(studio, row)
+
+
+@router.patch("/{session_id}")
+async def rename_session(studio: StudioDep, row: OwnedSession, body: SessionUpdate) -> SessionOut:
+    async with studio.sessionmaker.begin() as db:
+        await SessionRepository(db).update(row.id, title=body.title.strip())
+        fresh = await SessionRepository(db).get(row.id, row.user_id)
+    return await session_out(studio, fresh)
+
+
+@router.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_session(studio: StudioDep, row: OwnedSession) -> None:
+    await studio.delete_session(row)
+
+
+@router.get("/{session_id}/state")
+async def get_state(studio: StudioDep, row: OwnedSession) -> StateOut:
+    async with studio.sessionmaker() as db:
+        version = await StateRepository(db).latest_version(row.id)
+    return StateOut(session_id=row.id, version=version, state=public_state(await studio.adk_state(row)))
+
+
+@router.get("/{session_id}/states")
+async def list_state_versions(studio: StudioDep, row: OwnedSession) -> list[StateVersionOut]:
+    async with studio.sessionmaker() as db:
+        rows = await StateRepository(db).versions(row.id)
+    return [StateVersionOut.model_validate(r) for r in rows]
+
+
+@router.get("/{session_id}/states/{version}")
+async def get_state_version(studio: StudioDep, row: OwnedSession, version: int) -> StateSnapshotOut:
+    async with studio.sessionmaker() as db:
+        snapshot = await StateRepository(db).get(row.id, version)
+    if snapshot is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"State version {version} not found in this session.")
+    return StateSnapshotOut.model_validate(snapshot)
+
+
+@router.get("/{session_id}/history")
+async def get_history(studio: StudioDep, row: OwnedSession) -> HistoryOut:
+    """Every question in order, with the answers and the reasoning (tool calls, transfers, loop
+    exits) that explain them, in the order they happened."""
+    async with studio.sessionmaker() as db:
+        questions = await QuestionRepository(db).for_session(row.id)
+        answers = await AnswerRepository(db).for_session(row.id)
+        reasoning = await ReasoningRepository(db).for_session(row.id)
+    items = [
+        HistoryItem(
+            question=QuestionOut.model_validate(q),
+            answers=[AnswerOut.model_validate(a) for a in answers if a.question_id == q.id],
+            reasoning=[ReasoningOut.model_validate(r) for r in reasoning if r.question_id == q.id],
+        )
+        for q in questions
+    ]
+    return HistoryOut(session_id=row.id, items=items)

@@ -1,0 +1,141 @@
+"""WebSocket /api/v1/ws/{session_id}: the live stream of a session's runs, with replay.
+
+Query: `after` (last seq the client saw), `stream` (the stream id from the hello frame; a different
+one means the server restarted), `user_id`. Client frames: {"type":"message","content":...},
+{"type":"cancel"}, {"type":"ping"}. Frames with a `seq` belong to the session's stream; frames
+without one (hello, ERROR, pong, resync) are for this connection only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocketState
+
+from agente_films.api.deps import check_user_id, load_owned_session
+from agente_films.api.routes.messages import checked_content
+from agente_films.db.tables import StudioSession
+from agente_films.runs.manager import RunInProgress
+from agente_films.studio import Studio
+
+router = APIRouter(tags=["websocket"])
+
+CLOSE_NOT_FOUND = 4404
+
+
+def error_frame(code: str, message: str, status: int) -> dict[str, Any]:
+    return {"type": "ERROR", "code": code, "message": message, "status": status}
+
+
+class Connection:
+    def __init__(self, websocket: WebSocket, studio: Studio, row: StudioSession) -> None:
+        self.websocket = websocket
+        self.studio = studio
+        self.row = row
+        self._send_lock = asyncio.Lock()
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        async with self._send_lock:
+            if self.websocket.application_state == WebSocketState.CONNECTED:
+                await self.websocket.send_text(json.dumps(frame, ensure_ascii=False, default=str))
+
+    async def forward(self, after: int, stream: str | None) -> None:
+        async for frame in self.studio.bus.subscribe(self.row.id, after, stream):
+            await self.send(frame)
+
+    async def handle(self, raw: str) -> None:
+        if len(raw) > self.studio.settings.max_message_chars * 2 + 1024:
+            await self.send(error_frame("frame_too_large", "The frame is too large.", 413))
+            return
+        try:
+            frame = json.loads(raw)
+        except json.JSONDecodeError:
+            await self.send(error_frame("bad_frame", "Frames must be JSON objects.", 400))
+            return
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            await self.send(error_frame("bad_frame", 'Frames need a string "type".', 400))
+            return
+        kind = frame["type"]
+        if kind == "ping":
+            await self.send({"type": "pong"})
+        elif kind == "message":
+            await self._message(frame.get("content"))
+        elif kind == "cancel":
+            run = self.studio.runs.active(self.row.id)
+            if run is None:
+                await self.send(error_frame("no_run", "No run is in progress in this session.", 409))
+            else:
+                # Cancelling waits for the run to stop; the reader stays free meanwhile.
+                asyncio.create_task(self.studio.runs.cancel(self.row.id))
+        else:
+            await self.send(
+                error_frame("unknown_type", f"Unknown frame type {kind!r}; use message, cancel or ping.", 400)
+            )
+
+    async def _message(self, content: Any) -> None:
+        if not isinstance(content, str):
+            await self.send(error_frame("bad_frame", 'A message frame needs a string "content".', 400))
+            return
+        try:
+            # The session may have been deleted since the socket opened.
+            await load_owned_session(self.studio, self.row.id, self.row.user_id)
+            text = checked_content(self.studio, content)
+            await self.studio.runs.start(session_id=self.row.id, user_id=self.row.user_id, text=text)
+        except HTTPException as exc:
+            code = {404: "session_not_found", 413: "message_too_long", 422: "empty_message"}.get(
+                exc.status_code, "bad_request"
+            )
+            await self.send(error_frame(code, str(exc.detail), exc.status_code))
+        except RunInProgress as exc:
+            await self.send(error_frame("run_in_progress", str(exc), 409) | {"runId": exc.run_id})
+
+
+@router.websocket("/ws/{session_id}")
+async def session_socket(
+    websocket: WebSocket,
+    session_id: str,
+    after: Annotated[int, Query(ge=0)] = 0,
+    stream: str | None = None,
+    user_id: str | None = None,
+) -> None:
+    studio: Studio = websocket.app.state.studio
+    await websocket.accept()
+    try:
+        user = check_user_id(user_id, studio.settings.default_user_id)
+        row = await load_owned_session(studio, str(uuid.UUID(session_id)), user)
+    except (ValueError, HTTPException) as exc:
+        detail = exc.detail if isinstance(exc, HTTPException) else f"{session_id!r} is not a valid session id."
+        await websocket.send_text(json.dumps(error_frame("session_not_found", str(detail), 404)))
+        await websocket.close(code=CLOSE_NOT_FOUND)
+        return
+    connection = Connection(websocket, studio, row)
+    stream_id, last_seq = await studio.bus.position(row.id)
+    run = studio.runs.active(row.id)
+    await connection.send(
+        {
+            "type": "CUSTOM",
+            "name": "session",
+            "value": {
+                "sessionId": row.id,
+                "stream": stream_id,
+                "lastSeq": last_seq,
+                "activeRunId": run.run_id if run else None,
+                "model": studio.settings.llm_model,
+            },
+        }
+    )
+    forwarder = asyncio.create_task(connection.forward(after, stream))
+    try:
+        while True:
+            await connection.handle(await websocket.receive_text())
+    except WebSocketDisconnect:
+        pass
+    finally:
+        forwarder.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await forwarder

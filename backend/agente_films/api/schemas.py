@@ -1,0 +1,168 @@
+"""Request and response bodies of the REST API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from agente_films.db.repositories import as_utc
+
+
+# SQLite returns naive timestamps; they were written in UTC, so say so in the JSON.
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+
+
+class Orm(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class SessionCreate(BaseModel):
+    title: str | None = Field(default=None, max_length=200)
+
+
+class SessionUpdate(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+
+
+class SessionOut(Orm):
+    id: str
+    title: str
+    status: str
+    model: str
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    subject: str | None = None
+    active_run_id: str | None = None
+
+
+class SessionPage(BaseModel):
+    items: list[SessionOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class MessageIn(BaseModel):
+    content: str
+
+
+class AnswerOut(Orm):
+    id: str
+    agent_name: str
+    answer_text: str
+    created_at: UtcDatetime
+
+
+class ReasoningOut(Orm):
+    id: str
+    agent_name: str
+    reasoning_type: str
+    reasoning_text: str
+    tool_calls: dict[str, Any] | None
+    answer_id: str | None
+    created_at: UtcDatetime
+
+
+class QuestionOut(Orm):
+    id: str
+    question_text: str
+    run_status: str
+    run_error: str | None
+    project_id: str | None
+    created_at: UtcDatetime
+    finished_at: UtcDatetime | None
+
+
+class RunOut(BaseModel):
+    run_id: str
+    session_id: str
+    status: str
+    error: str | None = None
+    question: str
+    created_at: UtcDatetime
+    finished_at: UtcDatetime | None = None
+    answers: list[AnswerOut] = []
+
+
+class HistoryItem(BaseModel):
+    question: QuestionOut
+    answers: list[AnswerOut]
+    reasoning: list[ReasoningOut]
+
+
+class HistoryOut(BaseModel):
+    session_id: str
+    items: list[HistoryItem]
+
+
+class StateOut(BaseModel):
+    session_id: str
+    version: int
+    state: dict[str, Any]
+
+
+class StateVersionOut(Orm):
+    version: int
+    changed_keys: list[str]
+    agent_name: str | None
+    question_id: str | None
+    created_at: UtcDatetime
+
+
+class StateSnapshotOut(StateVersionOut):
+    state_value: dict[str, Any]
+
+
+class PitchVersionOut(BaseModel):
+    version: int
+    created_at: UtcDatetime | None
+    size: int | None
+    markdown_url: str
+    pdf_url: str
+
+
+class PitchOut(BaseModel):
+    filename: str
+    latest_version: int
+    versions: list[PitchVersionOut]
+
+
+class ProjectCreate(BaseModel):
+    session_id: str
+    title: str = Field(min_length=1, max_length=300)
+    subject: str = Field(min_length=1, max_length=2000)
+
+
+class ProjectUpdate(BaseModel):
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    subject: str | None = Field(default=None, min_length=1, max_length=2000)
+    status: str | None = Field(default=None, pattern="^(developing|pitched|archived)$")
+
+
+class ProjectOut(Orm):
+    id: str
+    session_id: str
+    title: str
+    subject: str
+    status: str
+    document: str | None
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+
+class HealthOut(BaseModel):
+    status: str
+    database: str
+    redis: str
+    model: str
+
+
+class InfoOut(BaseModel):
+    version: str
+    models: dict[str, Any]
+    offline: bool
+    max_message_chars: int
+    writers_room_max_iterations: int
+    agents: dict[str, Any]
