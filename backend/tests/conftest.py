@@ -1,0 +1,167 @@
+"""Shared fixtures: throwaway databases (SQLite files and real PostgreSQL databases), settings, and
+a real uvicorn server process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from agente_films.settings import Settings
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+# Nothing listens on port 9: Wikipedia calls fail at once, and the agents carry on without it.
+DEAD_WIKIPEDIA = "http://127.0.0.1:9"
+
+
+def need_service(name: str, reason: str) -> None:
+    """A missing service fails the test under CI=true and skips it elsewhere."""
+    message = f"{name} is not reachable: {reason}"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+async def create_pg_database() -> str:
+    name = f"agente_films_test_{uuid.uuid4().hex[:12]}"
+    try:
+        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
+    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+        need_service("PostgreSQL", f"{PG_ADMIN_URL}: {exc}")
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    return f"{base}/{name}"
+
+
+async def drop_pg_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """Each test that uses this runs once on SQLite and once on a throwaway PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/test.db"
+        return
+    url = await create_pg_database()
+    try:
+        yield url
+    finally:
+        await drop_pg_database(url)
+
+
+def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "artifacts_dir": tmp_path / "artifacts",
+        "offline_chunk_delay_ms": 0,
+        "wikipedia_base_url": DEAD_WIKIPEDIA,
+        "redis_url": None,
+        "llm_model": "offline",
+        "agent_models": {},
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServerProcess:
+    """`agente-films serve` in a child process, as a user runs it."""
+
+    def __init__(self, env: dict[str, str], port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.env = env
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def start(self, log_path: Path) -> ServerProcess:
+        self.log_path = log_path
+        env = {**os.environ, **self.env, "LOG_LEVEL": "warning"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "agente_films.cli", "serve", "--port", str(self.port)],
+            env=env,
+            stdout=log_path.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"server did not start: {log_path.read_text()[-3000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def server_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {
+        "DATABASE_URL": database_url,
+        "ARTIFACTS_DIR": str(tmp_path / "artifacts"),
+        "WIKIPEDIA_BASE_URL": DEAD_WIKIPEDIA,
+        "OFFLINE_CHUNK_DELAY_MS": "0",
+        "LLM_MODEL": "offline",
+        "AGENT_MODELS": "",
+        "REDIS_URL": "",
+        "FRONTEND_DIST": str(tmp_path / "no-frontend"),
+    }
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator:
+    servers: list[ServerProcess] = []
+
+    def start(database_url: str, port: int | None = None, **extra: str) -> ServerProcess:
+        server = ServerProcess(server_env(database_url, tmp_path, **extra), port=port)
+        servers.append(server)
+        return server.start(tmp_path / f"server-{len(servers)}.log")
+
+    yield start
+    for server in servers:
+        server.stop()

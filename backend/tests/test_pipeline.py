@@ -1,0 +1,190 @@
+"""The whole agent team on the offline model, in process, on SQLite and on PostgreSQL: what a run
+stores (questions, answers, reasoning, snapshots, agent events, project) and the document it saves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import respx
+from sqlalchemy import func, select
+
+from agente_films.agents.team import APP_NAME
+from agente_films.db.repositories import (
+    AgentEventRepository,
+    AnswerRepository,
+    ProjectRepository,
+    QuestionRepository,
+    ReasoningRepository,
+    StateRepository,
+)
+from agente_films.db.tables import AgentEvent, InferentialReasoning
+from agente_films.studio import Studio
+from tests.conftest import make_settings
+
+WIKI = "https://wiki.test"
+ADA_URL = "https://en.wikipedia.org/wiki/Ada_Lovelace"
+ENGINE_URL = "https://en.wikipedia.org/wiki/Analytical_engine"
+
+
+def mock_wikipedia(router: respx.MockRouter) -> None:
+    router.get(f"{WIKI}/w/rest.php/v1/search/page").respond(
+        json={"pages": [{"key": "Ada_Lovelace", "title": "Ada Lovelace"}, {"key": "Analytical_engine", "title": "Analytical engine"}]}
+    )
+    router.get(f"{WIKI}/api/rest_v1/page/summary/Ada_Lovelace").respond(
+        json={
+            "title": "Ada Lovelace",
+            "extract": "Augusta Ada King, Countess of Lovelace, was an English mathematician and writer. "
+            "She is chiefly known for her work on Charles Babbage's Analytical Engine.",
+            "content_urls": {"desktop": {"page": ADA_URL}},
+        }
+    )
+    router.get(f"{WIKI}/api/rest_v1/page/summary/Analytical_engine").respond(
+        json={
+            "title": "Analytical engine",
+            "extract": "The analytical engine was a proposed digital mechanical general-purpose computer "
+            "designed by Charles Babbage.",
+            "content_urls": {"desktop": {"page": ENGINE_URL}},
+        }
+    )
+
+
+@pytest.fixture
+async def studio(database_url: str, tmp_path: Path):
+    studio = await Studio.open(make_settings(database_url, tmp_path, wikipedia_base_url=WIKI))
+    yield studio
+    await studio.close()
+
+
+async def run_message(studio: Studio, session_id: str, text: str) -> tuple[str, list[dict]]:
+    frames: list[dict] = []
+    run = await studio.runs.start(session_id=session_id, user_id="local", text=text)
+    _, before = await studio.bus.position(session_id)
+    await run.done.wait()
+    async for frame in studio.bus.subscribe(session_id, 0, None):
+        frames.append(frame)
+        if frame.get("runId") == run.run_id and frame["type"] in ("RUN_FINISHED", "RUN_ERROR"):
+            break
+    assert before >= 1
+    return run.run_id, [f for f in frames if f.get("runId") == run.run_id]
+
+
+async def test_offline_team_writes_a_grounded_pitch_and_stores_everything(studio: Studio) -> None:
+    row = await studio.create_session("local")
+    with respx.mock(assert_all_mocked=True, assert_all_called=True) as router:
+        mock_wikipedia(router)
+        greeting_run, _ = await run_message(studio, row.id, "hello")
+        run_id, frames = await run_message(studio, row.id, "I'd like a film about Ada Lovelace")
+
+    async with studio.sessionmaker() as db:
+        questions = await QuestionRepository(db).for_session(row.id)
+        answers = await AnswerRepository(db).for_question(run_id)
+        reasoning = [r for r in await ReasoningRepository(db).for_session(row.id) if r.question_id == run_id]
+        snapshots = await StateRepository(db).versions(row.id)
+        events = await AgentEventRepository(db).for_session(row.id, question_id=run_id)
+        project = await ProjectRepository(db).latest_for_session(row.id)
+
+    # Questions: both messages, in order, both runs completed.
+    assert [q.question_text for q in questions] == ["hello", "I'd like a film about Ada Lovelace"]
+    assert [q.run_status for q in questions] == ["completed", "completed"]
+    assert questions[0].id == greeting_run
+
+    # Answers: each agent's reply, in the order the team worked (two writers' room rounds).
+    names = [a.agent_name for a in answers]
+    assert names[:7] == [
+        "greeter",
+        "researcher", "screenwriter", "critic",
+        "researcher", "screenwriter", "critic",
+    ]
+    # The two preproduction lanes run in parallel: either may finish first.
+    assert sorted(names[7:9]) == ["box_office_researcher", "casting_agent"]
+    assert names[9:] == ["file_writer"]
+    assert "offline demo model" in answers[0].answer_text
+    assert answers[3].answer_text.startswith("Not yet")
+    assert answers[6].answer_text.startswith("Approved")
+
+    # Reasoning: tool calls with arguments and results, the transfer, the loop exit.
+    kinds = [(r.agent_name, r.reasoning_type) for r in reasoning]
+    assert ("greeter", "transfer") in kinds
+    assert ("critic", "loop_exit") in kinds
+    searches = [r for r in reasoning if r.reasoning_type == "tool_call" and r.tool_calls["name"] == "wikipedia_search"]
+    assert [s.tool_calls["args"]["query"] for s in searches] == [
+        "Ada Lovelace",
+        "Ada Lovelace legacy and historical context",
+    ]
+    results = [r for r in reasoning if r.reasoning_type == "tool_result" and r.tool_calls["name"] == "wikipedia_search"]
+    assert results[0].tool_calls["response"]["results"][0]["url"] == ADA_URL
+    # Reasoning is linked to the answer it explains.
+    researcher_answers = {a.id for a in answers if a.agent_name == "researcher"}
+    assert {r.answer_id for r in searches} <= researcher_answers and all(r.answer_id for r in searches)
+
+    # Snapshots: versioned, whole state; the first draft stays visible after the second replaced it.
+    assert [s.version for s in snapshots] == list(range(1, len(snapshots) + 1))
+    drafts = [s.state_value["PLOT_OUTLINE"] for s in snapshots if "PLOT_OUTLINE" in s.changed_keys and s.state_value["PLOT_OUTLINE"]]
+    assert len(drafts) == 2 and drafts[0] != drafts[1] and "Draft 2" in drafts[1]
+    final = snapshots[-1].state_value
+    assert final["PROMPT"] == "Ada Lovelace"
+    assert len(final["research"]) == 2 and ADA_URL in final["research"][0]
+    assert len(final["CRITICAL_FEEDBACK"]) == 1
+    assert final["box_office_report"] and final["casting_report"]
+
+    # Agent events: every stored ADK event plus agent start/end with the loop iteration.
+    critic_rounds = [e.event_data.get("iteration") for e in events if e.agent_name == "critic" and e.event_type == "agent_start"]
+    assert critic_rounds == [1, 2]
+    assert all(e.elapsed_ms is not None for e in events)
+    assert [e.elapsed_ms for e in events] == sorted(e.elapsed_ms for e in events)
+
+    # The project follows the pitch: subject, the screenwriter's title, and its document.
+    assert project is not None and project.subject == "Ada Lovelace" and project.status == "pitched"
+    assert project.document and project.document.endswith(".md")
+
+    # The document: a versioned artifact with every section and the sources found.
+    part = await studio.artifact_service.load_artifact(
+        app_name=APP_NAME, user_id="local", session_id=row.id, filename=project.document
+    )
+    document = part.inline_data.data.decode()
+    for heading in ("# ", "## Logline", "## Outline", "## Box-office report", "## Casting report", "## Sources"):
+        assert heading in document
+    assert ADA_URL in document and ENGINE_URL in document
+    assert "Act III" in document and "offline demo model" in document
+    assert document.startswith(f"# {project.title}")
+
+    # Frames: one run, in order, with both rounds and the saved document.
+    seqs = [f["seq"] for f in frames]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    assert frames[0]["type"] == "RUN_STARTED" and frames[-1]["type"] == "RUN_FINISHED"
+    rounds = [f["iteration"] for f in frames if f["type"] == "STEP_STARTED" and f["stepName"] == "researcher"]
+    assert rounds == [1, 2]
+    saved = [f for f in frames if f["type"] == "CUSTOM" and f["name"] == "artifact_saved"]
+    assert saved and saved[0]["value"]["filename"] == project.document
+
+
+async def test_partial_chunks_are_streamed_but_never_stored(studio: Studio) -> None:
+    row = await studio.create_session("local")
+    run_id, frames = await run_message(studio, row.id, "Hypatia")
+    chunks = [f for f in frames if f["type"] == "TEXT_MESSAGE_CONTENT"]
+    async with studio.sessionmaker() as db:
+        stored = await db.scalar(select(func.count()).select_from(AgentEvent).where(AgentEvent.question_id == run_id))
+        answers = await AnswerRepository(db).for_question(run_id)
+    # Many chunks went out; the stored rows are one per finished event, with the full text.
+    assert len(chunks) > 5 * len(answers)
+    streamed = "".join(f["delta"] for f in chunks if f["agent"] == "screenwriter")
+    assert streamed == "".join(a.answer_text for a in answers if a.agent_name == "screenwriter")
+    assert stored < len(chunks)
+
+
+async def test_a_new_subject_in_the_same_session_starts_a_new_pitch(studio: Studio) -> None:
+    row = await studio.create_session("local")
+    await run_message(studio, row.id, "Ada Lovelace")
+    await run_message(studio, row.id, "Nikola Tesla")
+    async with studio.sessionmaker() as db:
+        projects = await ProjectRepository(db).list("local", session_id=row.id, limit=10, offset=0)
+        loop_exits = await db.scalar(
+            select(func.count()).select_from(InferentialReasoning).where(
+                InferentialReasoning.session_id == row.id, InferentialReasoning.reasoning_type == "loop_exit"
+            )
+        )
+    assert sorted(p.subject for p in projects) == ["Ada Lovelace", "Nikola Tesla"]
+    assert loop_exits == 2  # the second pitch also took two rounds: feedback was reset
+    state = await studio.adk_state(row)
+    assert state["PROMPT"] == "Nikola Tesla" and len(state["research"]) == 2
