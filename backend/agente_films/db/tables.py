@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, desc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -44,6 +44,10 @@ class Base(DeclarativeBase):
 
 class StudioSession(Base):
     __tablename__ = "studio_sessions"
+    __table_args__ = (
+        Index("idx_sessions_created_at", desc("created_at")),
+        Index("idx_sessions_status", "status"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     user_id: Mapped[str] = mapped_column(String(128), index=True)
@@ -79,6 +83,10 @@ class Question(Base):
     """One user message, and the run that answers it (run id == question id)."""
 
     __tablename__ = "questions"
+    __table_args__ = (
+        Index("idx_questions_session_created", "session_id", desc("created_at")),
+        Index("idx_questions_run_status", "run_status"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     session_id: Mapped[str] = mapped_column(String(36), _session_fk())
@@ -97,6 +105,9 @@ class Question(Base):
 
 class Answer(Base):
     __tablename__ = "answers"
+    __table_args__ = (
+        Index("idx_answers_session_created", "session_id", desc("created_at")),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     question_id: Mapped[str] = mapped_column(
@@ -115,6 +126,9 @@ class Answer(Base):
 
 class InferentialReasoning(Base):
     __tablename__ = "inferential_reasoning"
+    __table_args__ = (
+        Index("idx_reasoning_agent", "agent_name"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     session_id: Mapped[str] = mapped_column(String(36), _session_fk(), index=True)
@@ -139,6 +153,9 @@ class SessionState(Base):
     """The whole session state after an event that changed it; version 1, 2, ... per session."""
 
     __tablename__ = "session_states"
+    __table_args__ = (
+        UniqueConstraint("session_id", "version", name="uq_session_states_version"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     session_id: Mapped[str] = mapped_column(String(36), _session_fk())
@@ -155,6 +172,10 @@ class SessionState(Base):
 
 class AgentEvent(Base):
     __tablename__ = "agent_events"
+    __table_args__ = (
+        Index("idx_events_agent_type", "agent_name", "event_type"),
+        Index("idx_events_session_created", "session_id", "created_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     session_id: Mapped[str] = mapped_column(String(36), _session_fk())

@@ -39,8 +39,11 @@ class ActiveRun:
 
 
 def describe_error(exc: BaseException) -> str:
+    """One line a person can read: the error type, the HTTP status of a failed LLM call, the message."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}"[:1000] if text else type(exc).__name__
+    status = getattr(exc, "status_code", None)
+    label = f"{type(exc).__name__} (HTTP {status})" if isinstance(status, int) else type(exc).__name__
+    return f"{label}: {text}"[:1000] if text else label
 
 
 class RunManager:

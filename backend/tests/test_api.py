@@ -1,0 +1,311 @@
+"""REST and WebSocket API through a real uvicorn process on 127.0.0.1 (offline model, SQLite)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from tests.conftest import ServerProcess, server_env
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> ServerProcess:
+    tmp = tmp_path_factory.mktemp("api")
+    # 4 ms per chunk: a whole pitch streams ~300 chunks, slow enough to cancel or interrupt midway.
+    env = server_env(f"sqlite+aiosqlite:///{tmp}/api.db", tmp, OFFLINE_CHUNK_DELAY_MS="4", MAX_MESSAGE_CHARS="500")
+    process = ServerProcess(env).start(tmp / "server.log")
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+async def api(server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=f"{server.url}/api/v1", timeout=30) as client:
+        yield client
+
+
+async def new_session(api: httpx.AsyncClient) -> str:
+    response = await api.post("/sessions", json={})
+    assert response.status_code == 201
+    return response.json()["id"]
+
+
+class Socket:
+    def __init__(self, connection: ClientConnection) -> None:
+        self.connection = connection
+
+    async def send(self, frame: Any) -> None:
+        await self.connection.send(frame if isinstance(frame, str) else json.dumps(frame))
+
+    async def recv(self, timeout: float = 20) -> dict:
+        return json.loads(await asyncio.wait_for(self.connection.recv(), timeout))
+
+    async def until(self, predicate, timeout: float = 60) -> list[dict]:  # noqa: ANN001
+        frames: list[dict] = []
+        async with asyncio.timeout(timeout):
+            while True:
+                frame = await self.recv(timeout)
+                frames.append(frame)
+                if predicate(frame):
+                    return frames
+
+
+def run_over(frame: dict) -> bool:
+    return frame["type"] in ("RUN_FINISHED", "RUN_ERROR")
+
+
+async def open_socket(server: ServerProcess, session_id: str, query: str = "") -> tuple[Socket, dict]:
+    connection = await connect(f"{server.ws_url}/api/v1/ws/{session_id}{query}")
+    socket = Socket(connection)
+    hello = await socket.recv()
+    return socket, hello
+
+
+async def test_a_run_streams_in_order_over_the_socket(server: ServerProcess, api: httpx.AsyncClient) -> None:
+    session_id = await new_session(api)
+    socket, hello = await open_socket(server, session_id)
+    assert hello["name"] == "session" and hello["value"]["lastSeq"] == 0 and hello["value"]["model"] == "offline"
+    await socket.send({"type": "message", "content": "Ada Lovelace"})
+    frames = await socket.until(run_over)
+    await socket.connection.close()
+
+    assert [f["seq"] for f in frames] == list(range(1, len(frames) + 1))
+    assert frames[0]["type"] == "RUN_STARTED" and frames[-1]["type"] == "RUN_FINISHED"
+    assert frames[-1]["result"]["status"] == "completed"
+    # Every text message opens, streams, closes; every tool call has its args before its result.
+    position = {(f["type"], f.get("toolCallId") or f.get("messageId")): i for i, f in enumerate(frames)}
+    for (kind, key), index in position.items():
+        if kind == "TEXT_MESSAGE_END":
+            assert position[("TEXT_MESSAGE_START", key)] < index
+        if kind == "TOOL_CALL_RESULT":
+            assert position[("TOOL_CALL_START", key)] < position[("TOOL_CALL_END", key)] < index
+    # Agents work inside their steps; the writers' room runs two rounds of three.
+    steps = [(f["type"], f["stepName"], f.get("iteration")) for f in frames if f["type"].startswith("STEP_")]
+    assert ("STEP_STARTED", "critic", 2) in steps and ("STEP_STARTED", "critic", 3) not in steps
+    started = {name for kind, name, _ in steps if kind == "STEP_STARTED"}
+    assert started >= {"greeter", "film_concept_team", "writers_room", "preproduction_team", "box_office_researcher", "casting_agent", "file_writer"}
+    for frame in frames:
+        if frame["type"] == "TEXT_MESSAGE_CONTENT":
+            agent_step = next(i for i, s in enumerate(frames) if s["type"] == "STEP_STARTED" and s["stepName"] == frame["agent"])
+            assert agent_step < frames.index(frame)
+    # The streamed text is exactly what history stores.
+    history = (await api.get(f"/sessions/{session_id}/history")).json()
+    stored = {a["agent_name"]: a["answer_text"] for a in history["items"][0]["answers"]}
+    streamed = "".join(f["delta"] for f in frames if f["type"] == "TEXT_MESSAGE_CONTENT" and f["agent"] == "casting_agent")
+    assert streamed == stored["casting_agent"]
+    saved = next(f for f in frames if f.get("name") == "artifact_saved")
+    download = await api.get(saved["value"]["markdownUrl"].removeprefix("/api/v1"))
+    assert download.status_code == 200 and "## Casting report" in download.text
+
+
+async def test_reconnect_gets_missed_frames_then_the_live_stream(server: ServerProcess, api: httpx.AsyncClient) -> None:
+    session_id = await new_session(api)
+    first, hello = await open_socket(server, session_id)
+    await first.send({"type": "message", "content": "Hypatia"})
+    seen = await first.until(lambda f: f.get("seq", 0) >= 40)
+    await first.connection.close()
+    await asyncio.sleep(0.3)  # frames keep coming while nobody listens: the run is server-side
+
+    stream = hello["value"]["stream"]
+    second, hello2 = await open_socket(server, session_id, f"?after={seen[-1]['seq']}&stream={stream}")
+    assert hello2["value"]["activeRunId"] is not None and hello2["value"]["lastSeq"] > seen[-1]["seq"]
+    rest = await second.until(run_over)
+    await second.connection.close()
+    seqs = [f["seq"] for f in seen + rest]
+    assert seqs == list(range(1, len(seqs) + 1))  # nothing lost, nothing twice
+
+    # A full replay (a fresh tab) gets the same frames.
+    third, _ = await open_socket(server, session_id)
+    replay = await third.until(run_over)
+    await third.connection.close()
+    assert [f["seq"] for f in replay] == seqs and replay[-1] == rest[-1]
+
+    # A client from before a restart (unknown stream id) is told to resync, then gets everything.
+    fourth, _ = await open_socket(server, session_id, "?after=999&stream=older")
+    resync = await fourth.recv()
+    assert resync["name"] == "resync" and resync["value"]["lastSeq"] == seqs[-1]
+    assert (await fourth.recv())["seq"] == 1
+    await fourth.connection.close()
+
+
+async def test_cancel_stops_the_run_keeps_its_work_and_the_session_goes_on(server: ServerProcess, api: httpx.AsyncClient) -> None:
+    session_id = await new_session(api)
+    socket, _ = await open_socket(server, session_id)
+    await socket.send({"type": "message", "content": "Marie Curie"})
+    await socket.until(lambda f: f["type"] == "TEXT_MESSAGE_CONTENT" and f["agent"] == "screenwriter")
+    await socket.send({"type": "cancel"})
+    frames = await socket.until(run_over, timeout=10)
+    assert frames[-1]["type"] == "RUN_FINISHED" and frames[-1]["result"]["status"] == "cancelled"
+
+    run_id = frames[-1]["runId"]
+    run = (await api.get(f"/sessions/{session_id}/runs/{run_id}")).json()
+    assert run["status"] == "cancelled"
+    assert "researcher" in [a["agent_name"] for a in run["answers"]]  # work done before the stop stays
+    assert "file_writer" not in [a["agent_name"] for a in run["answers"]]
+    assert (await api.get(f"/sessions/{session_id}")).json()["status"] == "cancelled"
+
+    # The session is usable: the next message runs normally.
+    await socket.send({"type": "message", "content": "hello"})
+    frames = await socket.until(run_over)
+    assert frames[-1]["result"]["status"] == "completed"
+    await socket.connection.close()
+
+    rest = await api.post(f"/sessions/{session_id}/cancel")
+    assert rest.status_code == 409 and "No run" in rest.json()["detail"]
+
+
+async def test_a_second_message_during_a_run_gets_409(server: ServerProcess, api: httpx.AsyncClient) -> None:
+    session_id = await new_session(api)
+    first = await api.post(f"/sessions/{session_id}/messages/async", json={"content": "Alan Turing"})
+    assert first.status_code == 202 and first.json()["status"] == "running"
+    second = await api.post(f"/sessions/{session_id}/messages", json={"content": "Grace Hopper"})
+    assert second.status_code == 409
+    assert second.json() == {"detail": second.json()["detail"], "run_id": first.json()["run_id"]}
+    assert "already in progress" in second.json()["detail"]
+
+    socket, hello = await open_socket(server, session_id)
+    assert hello["value"]["activeRunId"] == first.json()["run_id"]
+    await socket.send({"type": "message", "content": "Grace Hopper"})
+    error = await socket.until(lambda f: f["type"] == "ERROR")
+    assert error[-1]["code"] == "run_in_progress" and error[-1]["status"] == 409
+    await socket.until(run_over)
+    await socket.connection.close()
+    history = (await api.get(f"/sessions/{session_id}/history")).json()
+    assert [i["question"]["question_text"] for i in history["items"]] == ["Alan Turing"]
+
+
+async def test_sync_message_documents_state_and_delete(server: ServerProcess, api: httpx.AsyncClient, tmp_path_factory) -> None:  # noqa: ANN001
+    session_id = await new_session(api)
+    response = await api.post(f"/sessions/{session_id}/messages", json={"content": "Ada Lovelace"})
+    body = response.json()
+    assert response.status_code == 200 and body["status"] == "completed"
+    assert body["answers"][-1]["agent_name"] == "file_writer"
+
+    pitches = (await api.get(f"/sessions/{session_id}/pitches")).json()
+    assert len(pitches) == 1 and pitches[0]["latest_version"] == 0
+    version = pitches[0]["versions"][0]
+    markdown = await api.get(version["markdown_url"].removeprefix("/api/v1"))
+    assert markdown.headers["content-type"].startswith("text/markdown")
+    assert markdown.headers["content-disposition"].startswith("attachment;")
+    assert markdown.text.startswith("# ") and "## Sources" in markdown.text
+    pdf = await api.get(version["pdf_url"].removeprefix("/api/v1"))
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert ".pdf" in pdf.headers["content-disposition"]
+    missing = await api.get(f"/sessions/{session_id}/pitches/nope.md")
+    assert missing.status_code == 404 and "nope.md" in missing.json()["detail"]
+    traversal = await api.get(f"/sessions/{session_id}/pitches/..%2F..%2Fsecret.md")
+    assert traversal.status_code == 404
+
+    state = (await api.get(f"/sessions/{session_id}/state")).json()
+    assert state["state"]["PROMPT"] == "Ada Lovelace" and state["version"] > 5
+    versions = (await api.get(f"/sessions/{session_id}/states")).json()
+    assert [v["version"] for v in versions] == list(range(1, state["version"] + 1))
+    first_draft = next(v for v in versions if "PLOT_OUTLINE" in v["changed_keys"] and v["agent_name"] == "screenwriter")
+    snapshot = (await api.get(f"/sessions/{session_id}/states/{first_draft['version']}")).json()
+    assert snapshot["state_value"]["PLOT_OUTLINE"] != state["state"]["PLOT_OUTLINE"]  # the earlier draft
+    assert (await api.get(f"/sessions/{session_id}/states/9999")).status_code == 404
+
+    listed = (await api.get("/sessions", params={"limit": 100})).json()
+    assert listed["items"][0]["id"] == session_id and listed["items"][0]["subject"] == "Ada Lovelace"
+    created = [item["created_at"] for item in listed["items"]]
+    assert created == sorted(created, reverse=True)
+    renamed = await api.patch(f"/sessions/{session_id}", json={"title": "Ada, the film"})
+    assert renamed.json()["title"] == "Ada, the film"
+
+    assert (await api.delete(f"/sessions/{session_id}")).status_code == 204
+    assert (await api.get(f"/sessions/{session_id}")).status_code == 404
+    assert (await api.get(version["markdown_url"].removeprefix("/api/v1"))).status_code == 404
+    gone = await api.post(f"/sessions/{session_id}/messages", json={"content": "hello"})
+    assert gone.status_code == 404 and "deleted" in gone.json()["detail"]
+
+
+async def test_projects_crud(api: httpx.AsyncClient) -> None:
+    session_id = await new_session(api)
+    created = await api.post("/projects", json={"session_id": session_id, "title": "Tesla", "subject": "Nikola Tesla"})
+    assert created.status_code == 201
+    project = created.json()
+    assert (await api.get(f"/projects/{project['id']}")).json()["subject"] == "Nikola Tesla"
+    updated = await api.put(f"/projects/{project['id']}", json={"status": "archived", "title": "The Current War"})
+    assert updated.json()["status"] == "archived" and updated.json()["title"] == "The Current War"
+    assert [p["id"] for p in (await api.get("/projects", params={"session_id": session_id})).json()] == [project["id"]]
+    assert (await api.put(f"/projects/{project['id']}", json={"status": "famous"})).status_code == 422
+    assert (await api.get(f"/projects/{project['id']}", headers={"X-User-Id": "someone-else"})).status_code == 404
+    assert (await api.delete(f"/projects/{project['id']}")).status_code == 204
+    assert (await api.get(f"/projects/{project['id']}")).status_code == 404
+    bad = await api.post("/projects", json={"session_id": "00000000-0000-0000-0000-000000000000", "title": "x", "subject": "y"})
+    assert bad.status_code == 404
+
+
+async def test_bad_input_gets_clear_errors(server: ServerProcess, api: httpx.AsyncClient) -> None:
+    session_id = await new_session(api)
+    malformed = await api.get("/sessions/not-a-uuid")
+    assert malformed.status_code == 422 and "session_id" in json.dumps(malformed.json()["detail"])
+    unknown = await api.get("/sessions/00000000-0000-0000-0000-000000000000")
+    assert unknown.status_code == 404 and "not found" in unknown.json()["detail"]
+    empty = await api.post(f"/sessions/{session_id}/messages", json={"content": "   "})
+    assert empty.status_code == 422 and empty.json()["detail"] == "The message is empty."
+    huge = await api.post(f"/sessions/{session_id}/messages", json={"content": "x" * 501})
+    assert huge.status_code == 413 and "limit is 500" in huge.json()["detail"]
+    broken = await api.post(f"/sessions/{session_id}/messages", content=b"{not json", headers={"content-type": "application/json"})
+    assert broken.status_code == 422
+    wrong_type = await api.post(f"/sessions/{session_id}/messages", json={"content": 42})
+    assert wrong_type.status_code == 422
+    bad_user = await api.get("/sessions", headers={"X-User-Id": "bad user!"})
+    assert bad_user.status_code == 400 and "X-User-Id" in bad_user.json()["detail"]
+    other_user = await api.get(f"/sessions/{session_id}", headers={"X-User-Id": "mallory"})
+    assert other_user.status_code == 404
+    assert (await api.get("/sessions", params={"limit": 0})).status_code == 422
+    assert (await api.get(f"/sessions/{session_id}/runs/not-a-run")).status_code == 422
+
+    socket, _ = await open_socket(server, session_id)
+    for raw, code in [
+        ("{oops", "bad_frame"),
+        ("[1, 2]", "bad_frame"),
+        (json.dumps({"type": "dance"}), "unknown_type"),
+        (json.dumps({"type": "message"}), "bad_frame"),
+        (json.dumps({"type": "message", "content": ""}), "empty_message"),
+        (json.dumps({"type": "message", "content": "y" * 501}), "message_too_long"),
+        (json.dumps({"type": "cancel"}), "no_run"),
+    ]:
+        await socket.send(raw)
+        frame = await socket.recv()
+        assert frame["type"] == "ERROR" and frame["code"] == code, (raw, frame)
+        assert frame["message"]
+    await socket.send({"type": "ping"})
+    assert (await socket.recv()) == {"type": "pong"}  # the socket stayed open through all of it
+
+    assert (await api.delete(f"/sessions/{session_id}")).status_code == 204
+    await socket.send({"type": "message", "content": "hello"})
+    frame = await socket.until(lambda f: f["type"] == "ERROR")
+    assert frame[-1]["code"] == "session_not_found"
+    await socket.connection.close()
+
+    dead = await connect(f"{server.ws_url}/api/v1/ws/00000000-0000-0000-0000-000000000000")
+    frame = json.loads(await dead.recv())
+    assert frame["code"] == "session_not_found"
+    with pytest.raises(ConnectionClosed) as closed:
+        await dead.recv()
+    assert closed.value.rcvd.code == 4404
+    junk = await connect(f"{server.ws_url}/api/v1/ws/junk")
+    assert json.loads(await junk.recv())["code"] == "session_not_found"
+    await junk.close()
+
+    health = httpx.get(f"{server.url}/health").json()
+    assert health == {"status": "ok", "database": "ok", "redis": "not configured", "model": "offline"}
+
+
+async def test_openapi_docs_and_info(server: ServerProcess) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        assert (await client.get("/docs")).status_code == 200
+        paths = (await client.get("/openapi.json")).json()["paths"]
+        assert "/api/v1/sessions/{session_id}/messages/async" in paths
+        info = (await client.get("/api/v1/info")).json()
+        assert info["offline"] is True and info["models"]["per_agent"]["critic"] == "offline"
+        assert info["max_message_chars"] == 500

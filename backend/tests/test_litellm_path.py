@@ -1,0 +1,166 @@
+"""The real-LLM path: ADK's LiteLlm against an OpenAI-compatible endpoint mocked with respx.
+
+Streamed text, a streamed tool call (arguments split across chunks), an HTTP 500 and a timeout;
+after a failure the session stays usable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+
+from agente_films.db.repositories import AnswerRepository, QuestionRepository, ReasoningRepository
+from agente_films.models import make_model_resolver
+from agente_films.models.offline import OfflineLlm
+from agente_films.studio import Studio
+from tests.conftest import make_settings
+
+# respx sees httpx only; LiteLLM otherwise talks through aiohttp (see ADK_NOTES.md).
+os.environ["DISABLE_AIOHTTP_TRANSPORT"] = "True"
+os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+
+API_BASE = "http://llm.test/v1"
+COMPLETIONS = f"{API_BASE}/chat/completions"
+
+
+def sse(*deltas: dict, finish: str = "stop") -> httpx.Response:
+    chunks = [
+        {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini",
+         "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+        for delta in deltas
+    ]
+    chunks.append({"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini",
+                   "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
+    body = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
+    return httpx.Response(200, text=body, headers={"content-type": "text/event-stream"})
+
+
+def text_stream(*pieces: str) -> httpx.Response:
+    return sse({"role": "assistant", "content": pieces[0]}, *({"content": p} for p in pieces[1:]))
+
+
+@pytest.fixture
+async def studio(tmp_path: Path):
+    import litellm
+
+    litellm.in_memory_llm_clients_cache.flush_cache()
+    settings = make_settings(
+        f"sqlite+aiosqlite:///{tmp_path}/llm.db",
+        tmp_path,
+        llm_model="openai/gpt-4o-mini",
+        litellm_api_key="sk-test",
+        llm_max_retries=0,
+        llm_timeout_seconds=2,
+    )
+    # Point every agent at the mocked endpoint (what LITELLM_BASE_URL does for a proxy).
+    settings.litellm_base_url = API_BASE
+    studio = await Studio.open(settings)
+    yield studio
+    await studio.close()
+
+
+async def send(studio: Studio, session_id: str, text: str) -> tuple[str, list[dict]]:
+    run = await studio.runs.start(session_id=session_id, user_id="local", text=text)
+    await run.done.wait()
+    frames = []
+    async for frame in studio.bus.subscribe(session_id, 0, None):
+        if frame.get("runId") == run.run_id:
+            frames.append(frame)
+            if frame["type"] in ("RUN_FINISHED", "RUN_ERROR"):
+                break
+    return run.run_id, frames
+
+
+async def test_streamed_text_arrives_in_chunks_and_is_stored_whole(studio: Studio) -> None:
+    row = await studio.create_session("local")
+    with respx.mock(assert_all_mocked=True) as router:
+        route = router.post(COMPLETIONS).mock(return_value=text_stream("Welcome to ", "Agente ", "Films! Who ", "inspires you?"))
+        run_id, frames = await send(studio, row.id, "hello")
+    request = json.loads(route.calls[0].request.content)
+    assert request["model"] == "gpt-4o-mini" and request["stream"] is True
+    assert route.calls[0].request.headers["authorization"] == "Bearer sk-test"
+    chunks = [f["delta"] for f in frames if f["type"] == "TEXT_MESSAGE_CONTENT"]
+    assert chunks == ["Welcome to ", "Agente ", "Films! Who ", "inspires you?"]
+    async with studio.sessionmaker() as db:
+        answers = await AnswerRepository(db).for_question(run_id)
+    assert [(a.agent_name, a.answer_text) for a in answers] == [("greeter", "Welcome to Agente Films! Who inspires you?")]
+    assert frames[-1]["type"] == "RUN_FINISHED"
+
+
+async def test_streamed_tool_call_with_split_arguments_runs_the_tool(studio: Studio) -> None:
+    row = await studio.create_session("local")
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        messages = json.loads(request.content)["messages"]
+        if messages[-1]["role"] == "tool":
+            return text_stream("Noted: Ada Lovelace.")
+        return sse(
+            {"role": "assistant", "tool_calls": [{"index": 0, "id": "call_1", "type": "function",
+                                                 "function": {"name": "append_to_state", "arguments": ""}}]},
+            {"tool_calls": [{"index": 0, "function": {"arguments": '{"key": "PRO'}}]},
+            {"tool_calls": [{"index": 0, "function": {"arguments": 'MPT", "value": "Ada Lovelace"}'}}]},
+            finish="tool_calls",
+        )
+
+    with respx.mock(assert_all_mocked=True) as router:
+        route = router.post(COMPLETIONS).mock(side_effect=reply)
+        run_id, frames = await send(studio, row.id, "Ada Lovelace please")
+    assert route.call_count == 2
+    tools = json.loads(route.calls[0].request.content)["tools"]
+    assert {t["function"]["name"] for t in tools} >= {"append_to_state", "transfer_to_agent"}
+    assert (await studio.adk_state(row))["PROMPT"] == "Ada Lovelace"
+    async with studio.sessionmaker() as db:
+        reasoning = [r for r in await ReasoningRepository(db).for_session(row.id) if r.question_id == run_id]
+    call = next(r for r in reasoning if r.reasoning_type == "tool_call")
+    assert call.tool_calls["args"] == {"key": "PROMPT", "value": "Ada Lovelace"}
+    args = [f for f in frames if f["type"] == "TOOL_CALL_ARGS"]
+    assert json.loads(args[0]["delta"]) == {"key": "PROMPT", "value": "Ada Lovelace"}
+
+
+@pytest.mark.parametrize(
+    ("failure", "expected"),
+    [
+        (httpx.Response(500, json={"error": {"message": "upstream exploded", "type": "server_error"}}), "500"),
+        (httpx.ReadTimeout("timed out"), "imeout"),
+    ],
+    ids=["http-500", "timeout"],
+)
+async def test_llm_failure_ends_the_run_with_a_stored_error_and_the_session_stays_usable(
+    studio: Studio, failure: object, expected: str
+) -> None:
+    row = await studio.create_session("local")
+    with respx.mock(assert_all_mocked=True) as router:
+        route = router.post(COMPLETIONS)
+        route.side_effect = failure if isinstance(failure, Exception) else None
+        if isinstance(failure, httpx.Response):
+            route.return_value = failure
+        run_id, frames = await send(studio, row.id, "hello")
+        assert frames[-1]["type"] == "RUN_ERROR" and expected in frames[-1]["message"]
+
+        route.side_effect = None
+        route.return_value = text_stream("Back again. Who is it about?")
+        retry_id, retry_frames = await send(studio, row.id, "hello again")
+    assert retry_frames[-1]["type"] == "RUN_FINISHED"
+    async with studio.sessionmaker() as db:
+        failed = await QuestionRepository(db).get(run_id, row.id)
+        retried = await QuestionRepository(db).get(retry_id, row.id)
+        answers = await AnswerRepository(db).for_question(retry_id)
+    assert failed.run_status == "failed" and expected in failed.run_error
+    assert retried.run_status == "completed" and answers[0].answer_text == "Back again. Who is it about?"
+    assert (await studio.adk_state(row)) is not None
+
+
+def test_per_agent_models_let_cheap_agents_use_cheap_models(tmp_path: Path) -> None:
+    settings = make_settings(
+        "sqlite+aiosqlite:///unused.db", tmp_path, agent_models={"critic": "anthropic/claude-haiku"}
+    )
+    model_for = make_model_resolver(settings)
+    assert isinstance(model_for("greeter"), OfflineLlm)
+    critic = model_for("critic")
+    assert critic.model == "anthropic/claude-haiku"
+    assert model_for("greeter") is model_for("screenwriter")  # one object per model name

@@ -1,0 +1,371 @@
+/**
+ * The pure reducer of a session's stream: socket frames and REST loads in, view model out.
+ * Frames carry a per-session `seq`; a frame at or below the last applied seq is a replay and is
+ * ignored, so reconnecting with `after=lastSeq` (or replaying everything) never duplicates text.
+ */
+import { applyPatch, type Operation } from 'fast-json-patch';
+
+import { isWriter, FILM_TEAM } from './agents';
+import type { Frame, JsonPatchOp, StepFrame } from './frames';
+import { isHello, isResync } from './frames';
+import type { Draft, Entry, RunStatus, RunView, SessionStreamState } from './types';
+
+export type StreamAction =
+  | { type: 'frame'; frame: Frame }
+  | { type: 'history'; runs: RunView[] }
+  | { type: 'state'; version: number; state: Record<string, unknown> }
+  | { type: 'drafts'; drafts: Draft[] }
+  | { type: 'notice'; code: string; message: string }
+  | { type: 'dismissNotice'; id: number };
+
+export function initialStreamState(sessionId: string): SessionStreamState {
+  return {
+    sessionId,
+    stream: null,
+    lastSeq: 0,
+    live: {},
+    liveOrder: [],
+    history: {},
+    historyOrder: [],
+    historyLoaded: false,
+    activeRunId: null,
+    model: null,
+    state: {},
+    stateVersion: 0,
+    drafts: [],
+    notices: [],
+    refreshToken: 0,
+    documentsToken: 0,
+    nextNoticeId: 1,
+  };
+}
+
+export const PLOT_OUTLINE = 'PLOT_OUTLINE';
+const RUN_STATUSES: readonly RunStatus[] = ['running', 'completed', 'failed', 'cancelled', 'interrupted'];
+
+export function toRunStatus(value: string | undefined | null, fallback: RunStatus = 'completed'): RunStatus {
+  return RUN_STATUSES.includes(value as RunStatus) ? (value as RunStatus) : fallback;
+}
+
+export function newRun(id: string, question: string, source: RunView['source']): RunView {
+  return {
+    id,
+    question,
+    status: 'running',
+    error: null,
+    source,
+    startedAt: null,
+    finishedAt: null,
+    entries: [],
+    steps: {},
+    round: 0,
+    maxRounds: null,
+    loopExit: null,
+    teamStarted: false,
+  };
+}
+
+export function streamReducer(state: SessionStreamState, action: StreamAction): SessionStreamState {
+  switch (action.type) {
+    case 'frame':
+      return applyFrame(state, action.frame);
+    case 'history': {
+      const history: Record<string, RunView> = {};
+      for (const run of action.runs) history[run.id] = run;
+      return { ...state, history, historyOrder: action.runs.map((r) => r.id), historyLoaded: true };
+    }
+    case 'state':
+      // A snapshot older than what the socket already applied would roll the state back.
+      if (action.version < state.stateVersion) return state;
+      return { ...state, state: action.state, stateVersion: action.version };
+    case 'drafts':
+      return { ...state, drafts: mergeDrafts(state.drafts, action.drafts) };
+    case 'notice':
+      return addNotice(state, action.code, action.message);
+    case 'dismissNotice':
+      return { ...state, notices: state.notices.filter((n) => n.id !== action.id) };
+  }
+}
+
+function addNotice(state: SessionStreamState, code: string, message: string): SessionStreamState {
+  const notices = [...state.notices.filter((n) => n.code !== code), { id: state.nextNoticeId, code, message }];
+  return { ...state, notices: notices.slice(-3), nextNoticeId: state.nextNoticeId + 1 };
+}
+
+export function mergeDrafts(existing: Draft[], incoming: Draft[]): Draft[] {
+  const byVersion = new Map<number, Draft>();
+  for (const d of existing) byVersion.set(d.version, d);
+  for (const d of incoming) if (d.text.trim()) byVersion.set(d.version, { ...byVersion.get(d.version), ...d });
+  return [...byVersion.values()].sort((a, b) => a.version - b.version);
+}
+
+/** Runs seen live are kept as history placeholders until the REST history replaces them. */
+function resetStream(state: SessionStreamState, stream: string): SessionStreamState {
+  const history = { ...state.history };
+  const historyOrder = [...state.historyOrder];
+  for (const id of state.liveOrder) {
+    const run = state.live[id];
+    if (run && !history[id]) {
+      history[id] = { ...run, source: 'history' };
+      historyOrder.push(id);
+    }
+  }
+  return {
+    ...state,
+    stream,
+    lastSeq: 0,
+    live: {},
+    liveOrder: [],
+    history,
+    historyOrder,
+    refreshToken: state.refreshToken + 1,
+  };
+}
+
+function applyFrame(state: SessionStreamState, frame: Frame): SessionStreamState {
+  if (frame.seq === undefined) return applyConnectionFrame(state, frame);
+  if (frame.seq <= state.lastSeq) return state; // a replay of something already applied
+  const next: SessionStreamState = { ...state, lastSeq: frame.seq };
+  return applyStreamFrame(next, frame);
+}
+
+function applyConnectionFrame(state: SessionStreamState, frame: Frame): SessionStreamState {
+  if (isHello(frame)) {
+    const hello = frame.value;
+    let next: SessionStreamState = { ...state, model: hello.model, activeRunId: hello.activeRunId };
+    if (state.stream === null) next.stream = hello.stream;
+    else if (state.stream !== hello.stream) next = resetStream(next, hello.stream);
+    return next;
+  }
+  if (isResync(frame)) {
+    const { stream, reason } = frame.value;
+    if (reason === 'frames trimmed' && stream === state.stream) {
+      // Frames went missing but the stream goes on: keep what we have, reload the rest over REST.
+      return { ...state, refreshToken: state.refreshToken + 1 };
+    }
+    return resetStream(state, stream);
+  }
+  if (frame.type === 'ERROR') {
+    let next = addNotice(state, frame.code, frame.message);
+    if (frame.code === 'run_in_progress' && frame.runId) next = { ...next, activeRunId: frame.runId };
+    return next;
+  }
+  return state;
+}
+
+function applyStreamFrame(state: SessionStreamState, frame: Frame): SessionStreamState {
+  // Session state changes whatever run they belong to (and even when we missed the run's start).
+  if (frame.type === 'STATE_DELTA') state = applyStateDelta(state, frame.delta, frame.version ?? null, frame.agent, frame.runId ?? null, frame.timestamp);
+  if (frame.type === 'CUSTOM' && frame.name === 'artifact_saved') state = { ...state, documentsToken: state.documentsToken + 1 };
+
+  if (frame.type === 'RUN_STARTED') {
+    const id = frame.runId ?? `run-${frame.seq}`;
+    const run = { ...newRun(id, frame.question, 'live'), startedAt: frame.timestamp ?? null };
+    return {
+      ...state,
+      live: { ...state.live, [id]: run },
+      liveOrder: state.liveOrder.includes(id) ? state.liveOrder : [...state.liveOrder, id],
+      activeRunId: id,
+    };
+  }
+
+  const runId = frame.runId;
+  const run = runId ? state.live[runId] : undefined;
+  if (!runId || !run) {
+    // Part of a run whose start we never saw (frames trimmed): the REST history tells its story.
+    if (frame.type === 'RUN_FINISHED' || frame.type === 'RUN_ERROR') {
+      return {
+        ...state,
+        activeRunId: state.activeRunId === runId ? null : state.activeRunId,
+        refreshToken: state.refreshToken + 1,
+      };
+    }
+    return state;
+  }
+
+  const updated = applyRunFrame(run, frame);
+  if (updated === run) return state;
+  let activeRunId = state.activeRunId;
+  if (updated.status !== 'running' && activeRunId === run.id) activeRunId = null;
+  return { ...state, live: { ...state.live, [run.id]: updated }, activeRunId };
+}
+
+function applyStateDelta(
+  state: SessionStreamState,
+  delta: JsonPatchOp[],
+  version: number | null,
+  agent: string | undefined,
+  runId: string | null,
+  at: number | undefined,
+): SessionStreamState {
+  let next = state;
+  if (version === null || version > state.stateVersion) {
+    try {
+      const patched = applyPatch(structuredClone(state.state), delta as Operation[], false, false).newDocument;
+      next = { ...next, state: patched, stateVersion: version ?? state.stateVersion };
+    } catch {
+      next = { ...next, refreshToken: next.refreshToken + 1 }; // a patch that does not apply: reload
+    }
+  }
+  const outline = delta.find((op) => op.path === `/${PLOT_OUTLINE}`);
+  if (outline && typeof outline.value === 'string' && outline.value.trim() && version !== null) {
+    next = {
+      ...next,
+      drafts: mergeDrafts(next.drafts, [{ version, text: outline.value, agent: agent ?? null, runId, at: at ?? null }]),
+    };
+  }
+  return next;
+}
+
+// -- one run ----------------------------------------------------------------------------------
+
+function roundFor(run: RunView, agent: string | undefined): number | undefined {
+  if (!isWriter(agent)) return undefined;
+  return run.steps[agent]?.iteration ?? (run.round || undefined);
+}
+
+function findEntry(entries: Entry[], id: string, kind: Entry['kind']): number {
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const e = entries[i];
+    if (e && e.id === id && e.kind === kind) return i;
+  }
+  return -1;
+}
+
+function replaceAt(entries: Entry[], index: number, entry: Entry): Entry[] {
+  const copy = entries.slice();
+  copy[index] = entry;
+  return copy;
+}
+
+function applyStep(run: RunView, frame: StepFrame): RunView {
+  const agent = frame.agent || frame.stepName;
+  const running = frame.type === 'STEP_STARTED';
+  const previous = run.steps[agent];
+  const step = {
+    agent,
+    kind: frame.agentKind,
+    parent: frame.parent,
+    status: running ? ('running' as const) : ('done' as const),
+    iteration: frame.iteration ?? previous?.iteration,
+    maxIterations: frame.maxIterations ?? previous?.maxIterations,
+    handedOffTo: frame.handedOffTo,
+  };
+  const next: RunView = { ...run, steps: { ...run.steps, [agent]: step } };
+  if (frame.iteration !== undefined) next.round = Math.max(run.round, frame.iteration);
+  if (frame.maxIterations !== undefined) next.maxRounds = frame.maxIterations;
+  if (agent !== 'greeter') next.teamStarted = true;
+  return next;
+}
+
+export function applyRunFrame(run: RunView, frame: Frame): RunView {
+  switch (frame.type) {
+    case 'STEP_STARTED':
+    case 'STEP_FINISHED':
+      return applyStep(run, frame);
+    case 'TEXT_MESSAGE_START': {
+      if (findEntry(run.entries, frame.messageId, 'message') >= 0) return run;
+      const agent = frame.agent ?? 'assistant';
+      const entry: Entry = { kind: 'message', id: frame.messageId, agent, text: '', done: false, round: roundFor(run, agent), at: frame.timestamp };
+      return { ...run, entries: [...run.entries, entry] };
+    }
+    case 'TEXT_MESSAGE_CONTENT': {
+      const index = findEntry(run.entries, frame.messageId, 'message');
+      if (index < 0) {
+        const agent = frame.agent ?? 'assistant';
+        const entry: Entry = { kind: 'message', id: frame.messageId, agent, text: frame.delta, done: false, round: roundFor(run, agent), at: frame.timestamp };
+        return { ...run, entries: [...run.entries, entry] };
+      }
+      const entry = run.entries[index];
+      if (entry?.kind !== 'message') return run;
+      return { ...run, entries: replaceAt(run.entries, index, { ...entry, text: entry.text + frame.delta }) };
+    }
+    case 'TEXT_MESSAGE_END': {
+      const index = findEntry(run.entries, frame.messageId, 'message');
+      const entry = run.entries[index];
+      if (entry?.kind !== 'message' || entry.done) return run;
+      return { ...run, entries: replaceAt(run.entries, index, { ...entry, done: true }) };
+    }
+    case 'TOOL_CALL_START': {
+      if (findEntry(run.entries, frame.toolCallId, 'tool') >= 0) return run;
+      const agent = frame.agent ?? 'assistant';
+      const entry: Entry = { kind: 'tool', id: frame.toolCallId, agent, name: frame.toolCallName, args: '', done: false, round: roundFor(run, agent), at: frame.timestamp };
+      const next = { ...run, entries: [...run.entries, entry] };
+      if (frame.toolCallName === 'transfer_to_agent') next.teamStarted = next.teamStarted || agent === 'greeter';
+      return next;
+    }
+    case 'TOOL_CALL_ARGS': {
+      const index = findEntry(run.entries, frame.toolCallId, 'tool');
+      const entry = run.entries[index];
+      if (entry?.kind !== 'tool') return run;
+      return { ...run, entries: replaceAt(run.entries, index, { ...entry, args: entry.args + frame.delta }) };
+    }
+    case 'TOOL_CALL_END':
+      return run;
+    case 'TOOL_CALL_RESULT': {
+      const index = findEntry(run.entries, frame.toolCallId, 'tool');
+      const entry = run.entries[index];
+      if (entry?.kind !== 'tool') {
+        const agent = frame.agent ?? 'assistant';
+        const created: Entry = { kind: 'tool', id: frame.toolCallId, agent, name: frame.toolName ?? 'tool', args: '', result: frame.content, done: true, round: roundFor(run, agent), at: frame.timestamp };
+        return { ...run, entries: [...run.entries, created] };
+      }
+      return { ...run, entries: replaceAt(run.entries, index, { ...entry, result: frame.content, done: true }) };
+    }
+    case 'STATE_DELTA': {
+      const agent = frame.agent ?? 'assistant';
+      const keys = frame.delta.map((op) => op.path.replace(/^\//, '').split('/')[0] ?? '').filter(Boolean);
+      const entry: Entry = { kind: 'state', id: `state-${frame.seq ?? frame.version}`, agent, keys, version: frame.version ?? null, round: roundFor(run, agent), at: frame.timestamp };
+      return { ...run, entries: [...run.entries, entry] };
+    }
+    case 'CUSTOM':
+      return applyCustom(run, frame.name, frame.value, frame.seq, frame.timestamp);
+    case 'RUN_FINISHED': {
+      const status = toRunStatus(frame.result?.status ?? 'completed');
+      return finishRun(run, status, frame.result?.error ?? null, frame.timestamp);
+    }
+    case 'RUN_ERROR': {
+      return finishRun(run, 'failed', frame.message, frame.timestamp);
+    }
+    default:
+      return run;
+  }
+}
+
+function applyCustom(run: RunView, name: string, value: unknown, seq: number | undefined, at: number | undefined): RunView {
+  const v = (value ?? {}) as Record<string, unknown>;
+  if (name === 'artifact_saved') {
+    const entry: Entry = {
+      kind: 'artifact',
+      id: `artifact-${String(v.filename)}-${String(v.version)}`,
+      agent: typeof v.agent === 'string' ? v.agent : 'file_writer',
+      filename: String(v.filename ?? 'pitch.md'),
+      version: Number(v.version ?? 0),
+      markdownUrl: String(v.markdownUrl ?? ''),
+      pdfUrl: String(v.pdfUrl ?? ''),
+      at,
+    };
+    if (findEntry(run.entries, entry.id, 'artifact') >= 0) return run;
+    return { ...run, entries: [...run.entries, entry] };
+  }
+  if (name === 'loop_exit') {
+    const iteration = typeof v.iteration === 'number' ? v.iteration : null;
+    return { ...run, loopExit: { agent: String(v.agent ?? 'critic'), iteration } };
+  }
+  if (name === 'agent_transfer') {
+    return v.to === FILM_TEAM ? { ...run, teamStarted: true } : run;
+  }
+  if (name === 'agent_error') {
+    const agent = typeof v.agent === 'string' ? v.agent : 'agent';
+    const entry: Entry = { kind: 'error', id: `agent-error-${seq}`, agent, message: String(v.message ?? 'The agent failed.'), round: roundFor(run, agent) };
+    return { ...run, entries: [...run.entries, entry] };
+  }
+  return run;
+}
+
+function finishRun(run: RunView, status: RunStatus, error: string | null, at: number | undefined): RunView {
+  const entries = run.entries.map((e) => ((e.kind === 'message' || e.kind === 'tool') && !e.done ? { ...e, done: true } : e));
+  const steps: RunView['steps'] = {};
+  for (const [name, step] of Object.entries(run.steps)) steps[name] = step.status === 'running' ? { ...step, status: 'done' } : step;
+  return { ...run, status, error, entries, steps, finishedAt: at ?? null };
+}

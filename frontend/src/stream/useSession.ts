@@ -1,0 +1,125 @@
+/**
+ * Everything one session view needs: the stream reducer fed by the socket and by REST loads
+ * (history, state, drafts), plus sending and stopping. The REST history is reloaded whenever the
+ * reducer asks for it (a resync after a server restart, or a run whose start was missed).
+ */
+import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
+
+import { api, ApiError, type Api } from '../api/client';
+import type { Frame } from './frames';
+import { runsFromHistory } from './history';
+import { initialStreamState, PLOT_OUTLINE, streamReducer } from './reducer';
+import { useSessionSocket, type SocketOptions } from './useSessionSocket';
+
+export interface UseSessionOptions {
+  client?: Api;
+  socket?: Pick<SocketOptions, 'url' | 'createSocket' | 'heartbeatMs'>;
+  /** Called when a run starts or ends, or the subject changes: the session list may have changed. */
+  onSessionChange?: () => void;
+}
+
+export type LoadState = { status: 'loading' } | { status: 'ready' } | { status: 'error'; message: string; notFound: boolean };
+
+export function useSession(sessionId: string, { client = api, socket, onSessionChange }: UseSessionOptions = {}) {
+  const [state, dispatch] = useReducer(streamReducer, sessionId, initialStreamState);
+  const [load, setLoad] = useState<LoadState>({ status: 'loading' });
+  const [pending, setPending] = useState<string | null>(null);
+  const [cancelling, setCancelling] = useState(false);
+  const loadedDrafts = useRef(new Set<number>());
+  const changeRef = useRef(onSessionChange);
+  useEffect(() => {
+    changeRef.current = onSessionChange;
+  });
+
+  const onFrame = useCallback((frame: Frame) => {
+    dispatch({ type: 'frame', frame });
+    if (frame.type === 'RUN_STARTED' || frame.type === 'ERROR') setPending(null);
+    if (frame.type === 'RUN_FINISHED' || frame.type === 'RUN_ERROR') setCancelling(false);
+    if (frame.type === 'RUN_STARTED' || frame.type === 'RUN_FINISHED' || frame.type === 'RUN_ERROR') changeRef.current?.();
+  }, []);
+
+  const { connection, send: sendFrame, retryNow } = useSessionSocket({ sessionId, onFrame, ...socket });
+
+  // REST: history, current state and outline drafts; again on every refresh request.
+  const reload = useCallback(async () => {
+    try {
+      const [history, versions, current] = await Promise.all([
+        client.history(sessionId),
+        client.stateVersions(sessionId),
+        client.state(sessionId),
+      ]);
+      dispatch({ type: 'history', runs: runsFromHistory(sessionId, history.items, versions) });
+      dispatch({ type: 'state', version: current.version, state: current.state });
+      setLoad({ status: 'ready' });
+      const missing = versions.filter((v) => v.changed_keys.includes(PLOT_OUTLINE) && !loadedDrafts.current.has(v.version));
+      const snapshots = await Promise.all(missing.map((v) => client.stateVersion(sessionId, v.version)));
+      for (const s of snapshots) loadedDrafts.current.add(s.version);
+      dispatch({
+        type: 'drafts',
+        drafts: snapshots.map((s) => ({
+          version: s.version,
+          text: typeof s.state_value[PLOT_OUTLINE] === 'string' ? (s.state_value[PLOT_OUTLINE] as string) : '',
+          agent: s.agent_name ?? null,
+          runId: s.question_id ?? null,
+          at: s.created_at,
+        })),
+      });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const notFound = err instanceof ApiError && err.status === 404;
+      setLoad((previous) => (previous.status === 'ready' && !notFound ? previous : { status: 'error', message, notFound }));
+      if (!notFound) dispatch({ type: 'notice', code: 'load_failed', message });
+    }
+  }, [client, sessionId]);
+
+  useEffect(() => {
+    void reload();
+  }, [reload, state.refreshToken]);
+
+  // A new subject renames the session: refresh the list.
+  const subject = typeof state.state.PROMPT === 'string' ? state.state.PROMPT : '';
+  useEffect(() => {
+    if (subject) changeRef.current?.();
+  }, [subject]);
+
+  useEffect(() => {
+    if (state.activeRunId === null) setCancelling(false);
+  }, [state.activeRunId]);
+
+  const sendMessage = useCallback(
+    async (content: string): Promise<boolean> => {
+      const text = content.trim();
+      if (!text) return false;
+      setPending(text);
+      if (sendFrame({ type: 'message', content: text })) return true;
+      // The socket is down: send over REST; the frames follow when the socket is back.
+      try {
+        await client.sendMessage(sessionId, text);
+        changeRef.current?.();
+        return true;
+      } catch (err) {
+        setPending(null);
+        dispatch({ type: 'notice', code: 'send_failed', message: err instanceof Error ? err.message : String(err) });
+        return false;
+      }
+    },
+    [client, sendFrame, sessionId],
+  );
+
+  const cancel = useCallback(async () => {
+    setCancelling(true);
+    if (sendFrame({ type: 'cancel' })) return;
+    try {
+      await client.cancel(sessionId);
+    } catch (err) {
+      setCancelling(false);
+      dispatch({ type: 'notice', code: 'cancel_failed', message: err instanceof Error ? err.message : String(err) });
+    }
+  }, [client, sendFrame, sessionId]);
+
+  const dismissNotice = useCallback((id: number) => dispatch({ type: 'dismissNotice', id }), []);
+
+  return { state, load, connection, pending, cancelling, sendMessage, cancel, retryNow, reload, dismissNotice };
+}
+
+export type SessionHandle = ReturnType<typeof useSession>;

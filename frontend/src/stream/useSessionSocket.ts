@@ -1,0 +1,195 @@
+/**
+ * The one hook that owns a session's WebSocket: connects, follows the stream, reconnects with
+ * exponential backoff, and resumes from the last sequence number it saw (`after` + `stream`), so
+ * the server replays only what was missed. It does not interpret frames: it hands them over.
+ */
+import { useCallback, useEffect, useRef, useState } from 'react';
+
+import { USER_ID } from '../api/client';
+import { isFrame, isHello, isResync, type Frame } from './frames';
+
+export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'not_found';
+
+export interface ConnectionInfo {
+  status: ConnectionStatus;
+  /** Failed attempts in a row (0 while connected). */
+  attempt: number;
+  /** When the next attempt starts (epoch ms), while reconnecting. */
+  retryAt: number | null;
+  /** Set when a dropped connection came back (epoch ms), for a short "reconnected" notice. */
+  reconnectedAt: number | null;
+}
+
+export interface SocketOptions {
+  sessionId: string;
+  onFrame: (frame: Frame) => void;
+  /** Builds the socket URL; tests and other hosts can override it. */
+  url?: (sessionId: string, after: number, stream: string | null) => string;
+  createSocket?: (url: string) => WebSocket;
+  heartbeatMs?: number;
+}
+
+export const CLOSE_NOT_FOUND = 4404;
+const MAX_BACKOFF_MS = 8000;
+
+export function backoffDelay(attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.max(0, attempt - 1));
+  return Math.round(base * (0.8 + random() * 0.4));
+}
+
+export function defaultSocketUrl(sessionId: string, after: number, stream: string | null): string {
+  const { protocol, host } = window.location;
+  const params = new URLSearchParams({ after: String(after), user_id: USER_ID });
+  if (stream) params.set('stream', stream);
+  return `${protocol === 'https:' ? 'wss' : 'ws'}://${host}/api/v1/ws/${encodeURIComponent(sessionId)}?${params}`;
+}
+
+/** Mirrors the reducer's cursor (stream id, last seq) so that a reconnect asks for the right frames. */
+export function advanceCursor(cursor: { stream: string | null; lastSeq: number }, frame: Frame) {
+  if (isHello(frame)) {
+    if (cursor.stream !== null && cursor.stream !== frame.value.stream) return { stream: frame.value.stream, lastSeq: 0 };
+    return { stream: frame.value.stream, lastSeq: cursor.lastSeq };
+  }
+  if (isResync(frame)) {
+    if (frame.value.reason === 'frames trimmed' && frame.value.stream === cursor.stream) return cursor;
+    return { stream: frame.value.stream, lastSeq: 0 };
+  }
+  if (frame.seq !== undefined && frame.seq > cursor.lastSeq) return { ...cursor, lastSeq: frame.seq };
+  return cursor;
+}
+
+export function useSessionSocket({ sessionId, onFrame, url = defaultSocketUrl, createSocket, heartbeatMs = 25000 }: SocketOptions) {
+  const [connection, setConnection] = useState<ConnectionInfo>({ status: 'connecting', attempt: 0, retryAt: null, reconnectedAt: null });
+  const socketRef = useRef<WebSocket | null>(null);
+  const retryNowRef = useRef<() => void>(() => {});
+  const onFrameRef = useRef(onFrame);
+  const urlRef = useRef(url);
+  const createRef = useRef(createSocket);
+
+  useEffect(() => {
+    onFrameRef.current = onFrame;
+    urlRef.current = url;
+    createRef.current = createSocket;
+  });
+
+  useEffect(() => {
+    let disposed = false;
+    let attempt = 0;
+    let dropped = false;
+    let retryTimer: ReturnType<typeof setTimeout> | undefined;
+    let heartbeat: ReturnType<typeof setInterval> | undefined;
+    let lastHeard = Date.now();
+    let cursor: { stream: string | null; lastSeq: number } = { stream: null, lastSeq: 0 };
+
+    const stopHeartbeat = () => {
+      if (heartbeat !== undefined) clearInterval(heartbeat);
+      heartbeat = undefined;
+    };
+
+    const scheduleReconnect = () => {
+      if (disposed) return;
+      attempt += 1;
+      const delay = backoffDelay(attempt);
+      setConnection((c) => ({ ...c, status: 'reconnecting', attempt, retryAt: Date.now() + delay }));
+      retryTimer = setTimeout(connect, delay);
+    };
+
+    function connect() {
+      if (disposed) return;
+      clearTimeout(retryTimer);
+      const address = urlRef.current(sessionId, cursor.lastSeq, cursor.stream);
+      let socket: WebSocket;
+      try {
+        socket = createRef.current ? createRef.current(address) : new WebSocket(address);
+      } catch {
+        scheduleReconnect();
+        return;
+      }
+      socketRef.current = socket;
+
+      socket.onmessage = (event: MessageEvent) => {
+        if (disposed || socketRef.current !== socket) return;
+        lastHeard = Date.now();
+        let frame: unknown;
+        try {
+          frame = JSON.parse(String(event.data));
+        } catch {
+          return;
+        }
+        if (!isFrame(frame)) return;
+        cursor = advanceCursor(cursor, frame);
+        if (isHello(frame)) {
+          const wasDropped = dropped;
+          attempt = 0;
+          dropped = false;
+          setConnection((c) => ({ status: 'open', attempt: 0, retryAt: null, reconnectedAt: wasDropped ? Date.now() : c.reconnectedAt }));
+          stopHeartbeat();
+          heartbeat = setInterval(() => {
+            if (socket.readyState !== WebSocket.OPEN) return;
+            if (Date.now() - lastHeard > heartbeatMs * 2.5) {
+              socket.close(); // silent for too long: assume the connection is dead
+              return;
+            }
+            socket.send(JSON.stringify({ type: 'ping' }));
+          }, heartbeatMs);
+        }
+        onFrameRef.current(frame);
+      };
+
+      socket.onclose = (event: CloseEvent) => {
+        if (socketRef.current !== socket) return;
+        socketRef.current = null;
+        stopHeartbeat();
+        if (disposed) return;
+        if (event.code === CLOSE_NOT_FOUND) {
+          setConnection({ status: 'not_found', attempt: 0, retryAt: null, reconnectedAt: null });
+          return;
+        }
+        dropped = true;
+        scheduleReconnect();
+      };
+      socket.onerror = () => {
+        // A close event always follows; reconnecting is handled there.
+      };
+    }
+
+    retryNowRef.current = () => {
+      if (disposed || socketRef.current) return;
+      clearTimeout(retryTimer);
+      setConnection((c) => ({ ...c, status: 'reconnecting', retryAt: null }));
+      connect();
+    };
+    const onOnline = () => retryNowRef.current();
+    window.addEventListener('online', onOnline);
+
+    connect();
+    return () => {
+      disposed = true;
+      clearTimeout(retryTimer);
+      stopHeartbeat();
+      window.removeEventListener('online', onOnline);
+      const socket = socketRef.current;
+      socketRef.current = null;
+      if (socket) {
+        socket.onmessage = null;
+        socket.onclose = null;
+        socket.onerror = null;
+        // Closing a socket that is still connecting makes browsers log an error: close it once open.
+        if (socket.readyState === WebSocket.CONNECTING) socket.onopen = () => socket.close(1000, 'leaving');
+        else if (socket.readyState === WebSocket.OPEN) socket.close(1000, 'leaving');
+      }
+    };
+  }, [sessionId, heartbeatMs]);
+
+  /** Sends a client frame; false when the socket is not open. */
+  const send = useCallback((frame: Record<string, unknown>): boolean => {
+    const socket = socketRef.current;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    socket.send(JSON.stringify(frame));
+    return true;
+  }, []);
+
+  const retryNow = useCallback(() => retryNowRef.current(), []);
+
+  return { connection, send, retryNow };
+}
