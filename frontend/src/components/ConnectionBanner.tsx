@@ -1,0 +1,53 @@
+import { CircleCheck, RefreshCw, WifiOff } from 'lucide-react';
+import { useEffect, useState } from 'react';
+
+import type { ConnectionInfo } from '../stream/useSessionSocket';
+import { Button } from './ui';
+
+/** Says when the live connection dropped, counts down to the next try, and confirms the catch-up. */
+export function ConnectionBanner({ connection, onRetry }: { connection: ConnectionInfo; onRetry: () => void }) {
+  const [now, setNow] = useState(() => Date.now());
+  const reconnecting = connection.status === 'reconnecting';
+  useEffect(() => {
+    if (!reconnecting && connection.reconnectedAt === null) return;
+    const timer = setInterval(() => setNow(Date.now()), 250);
+    return () => clearInterval(timer);
+  }, [reconnecting, connection.reconnectedAt]);
+
+  if (reconnecting) {
+    const seconds = connection.retryAt ? Math.max(0, Math.ceil((connection.retryAt - now) / 1000)) : 0;
+    return (
+      <div
+        role="status"
+        data-testid="connection-banner"
+        data-state="reconnecting"
+        className="flex items-center gap-3 border-b border-amber-200 bg-amber-50 px-4 py-2 text-sm text-amber-900 dark:border-amber-500/20 dark:bg-amber-500/10 dark:text-amber-200"
+      >
+        <WifiOff aria-hidden className="size-4 shrink-0" />
+        <p className="min-w-0 flex-1">
+          <span className="font-medium">Connection to the server lost.</span>{' '}
+          {seconds > 0 ? `Reconnecting in ${seconds}s` : 'Reconnecting…'}
+          {connection.attempt > 1 ? ` (attempt ${connection.attempt})` : ''}. Work already shown stays here; missed updates load when
+          it is back.
+        </p>
+        <Button size="sm" variant="ghost" icon={RefreshCw} onClick={onRetry} className="text-amber-900 dark:text-amber-200">
+          Retry now
+        </Button>
+      </div>
+    );
+  }
+  if (connection.status === 'open' && connection.reconnectedAt !== null && now - connection.reconnectedAt < 4000) {
+    return (
+      <div
+        role="status"
+        data-testid="connection-banner"
+        data-state="reconnected"
+        className="flex items-center gap-2 border-b border-emerald-200 bg-emerald-50 px-4 py-2 text-sm text-emerald-900 dark:border-emerald-500/20 dark:bg-emerald-500/10 dark:text-emerald-200"
+      >
+        <CircleCheck aria-hidden className="size-4" />
+        Reconnected, and caught up on what was missed.
+      </div>
+    );
+  }
+  return null;
+}

@@ -1,0 +1,77 @@
+/** The sidebar's session list: newest first, paged, with create / rename / delete. */
+import { useCallback, useEffect, useRef, useState } from 'react';
+
+import { api, type SessionOut } from '../api/client';
+
+const PAGE = 30;
+
+export function useSessions(client = api) {
+  const [items, setItems] = useState<SessionOut[]>([]);
+  const [total, setTotal] = useState(0);
+  const [loaded, setLoaded] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const shown = useRef(PAGE);
+
+  const refresh = useCallback(async () => {
+    try {
+      const page = await client.listSessions(Math.min(shown.current, 100), 0);
+      setItems(page.items);
+      setTotal(page.total);
+      setError(null);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setLoaded(true);
+    }
+  }, [client]);
+
+  useEffect(() => {
+    void refresh();
+  }, [refresh]);
+
+  // While a session runs (maybe in another tab or in the background), keep its status fresh;
+  // while the list could not load, keep trying.
+  const anyRunning = items.some((s) => s.status === 'running');
+  useEffect(() => {
+    if (!anyRunning && !error) return;
+    const timer = setInterval(() => void refresh(), error ? 5000 : 4000);
+    return () => clearInterval(timer);
+  }, [anyRunning, error, refresh]);
+
+  const loadMore = useCallback(async () => {
+    shown.current += PAGE;
+    await refresh();
+  }, [refresh]);
+
+  const create = useCallback(
+    async (title?: string) => {
+      const created = await client.createSession(title);
+      setItems((list) => [created, ...list.filter((s) => s.id !== created.id)]);
+      setTotal((t) => t + 1);
+      return created;
+    },
+    [client],
+  );
+
+  const rename = useCallback(
+    async (id: string, title: string) => {
+      const updated = await client.renameSession(id, title);
+      setItems((list) => list.map((s) => (s.id === id ? updated : s)));
+      return updated;
+    },
+    [client],
+  );
+
+  const remove = useCallback(
+    async (id: string) => {
+      await client.deleteSession(id);
+      setItems((list) => list.filter((s) => s.id !== id));
+      setTotal((t) => Math.max(0, t - 1));
+    },
+    [client],
+  );
+
+  return { items, total, loaded, error, refresh, loadMore, create, rename, remove };
+}
+
+export type SessionsHandle = ReturnType<typeof useSessions>;
