@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import shutil
+import warnings
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from google.adk.apps import App
+from google.adk.apps import App, ResumabilityConfig
 from google.adk.artifacts import FileArtifactService
 from google.adk.runners import Runner
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -26,6 +27,9 @@ from agente_films.settings import Settings
 from agente_films.tools.wikipedia import WikipediaClient, make_wikipedia_client, make_wikipedia_tool
 
 log = logging.getLogger(__name__)
+
+# Resumability is marked experimental in ADK 2.13; we rely on it knowingly for resuming runs.
+warnings.filterwarnings("ignore", message=r"\[EXPERIMENTAL\] ResumabilityConfig", category=UserWarning)
 
 INTERRUPTED = "The server stopped while this run was in progress; send the message again to retry."
 
@@ -57,7 +61,13 @@ class Studio:
         session_service = RecordingSessionService(db_engine=engine)
         artifact_service = FileArtifactService(settings.artifacts_dir)
         runner = Runner(
-            app=App(name=APP_NAME, root_agent=root_agent, plugins=[StepPlugin()]),
+            app=App(
+                name=APP_NAME,
+                root_agent=root_agent,
+                plugins=[StepPlugin()],
+                # ADK checkpoints each agent's progress, so an interrupted run can be resumed.
+                resumability_config=ResumabilityConfig(is_resumable=True),
+            ),
             session_service=session_service,
             artifact_service=artifact_service,
         )

@@ -66,5 +66,14 @@ async def test_a_run_cut_off_by_a_crash_is_marked_interrupted_and_the_session_st
         answers_before = {a["id"] for a in stored_before["items"][0]["answers"]}
         answers_after = {a["id"] for a in api.get(f"/sessions/{session_id}/history").json()["items"][0]["answers"]}
         assert answers_before <= answers_after
-        retry = api.post(f"/sessions/{session_id}/messages/async", json={"content": "Marie Curie"}).json()
+        # Resume continues the same run from ADK's checkpoints and finishes the pitch.
+        resumed = api.post(f"/sessions/{session_id}/runs/{run_id}/resume")
+        assert resumed.status_code == 202 and resumed.json()["run_id"] == run_id
+        finished = wait_for_run(api, session_id, run_id)
+        assert finished["status"] == "completed" and finished["answers"][-1]["agent_name"] == "file_writer"
+        assert len(api.get(f"/sessions/{session_id}/pitches").json()) == 1
+        again = api.post(f"/sessions/{session_id}/runs/{run_id}/resume")
+        assert again.status_code == 409 and "completed" in again.json()["detail"]
+        # The session takes new messages as before.
+        retry = api.post(f"/sessions/{session_id}/messages/async", json={"content": "hello"}).json()
         assert wait_for_run(api, session_id, retry["run_id"])["status"] == "completed"

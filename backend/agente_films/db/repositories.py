@@ -17,6 +17,7 @@ from agente_films.db.tables import (
     Answer,
     FilmProject,
     InferentialReasoning,
+    LlmUsage,
     Question,
     SessionState,
     StudioSession,
@@ -60,7 +61,7 @@ class SessionRepository:
 
     async def delete(self, session_id: str) -> None:
         # Children go first so that SQLite without ON DELETE CASCADE enforcement stays clean too.
-        for table in (AgentEvent, SessionState, InferentialReasoning, Answer, Question, FilmProject):
+        for table in (LlmUsage, AgentEvent, SessionState, InferentialReasoning, Answer, Question, FilmProject):
             await self.db.execute(delete(table).where(table.session_id == session_id))
         await self.db.execute(delete(StudioSession).where(StudioSession.id == session_id))
 
@@ -141,6 +142,20 @@ class QuestionRepository:
             update(Question)
             .where(Question.id == question_id)
             .values(run_status=status, run_error=error, finished_at=utcnow())
+        )
+
+    async def reopen(self, question_id: str) -> None:
+        await self.db.execute(
+            update(Question)
+            .where(Question.id == question_id)
+            .values(run_status="running", run_error=None, finished_at=None)
+        )
+
+    async def set_invocation(self, question_id: str, invocation_id: str) -> None:
+        await self.db.execute(
+            update(Question)
+            .where(Question.id == question_id, Question.invocation_id.is_(None))
+            .values(invocation_id=invocation_id)
         )
 
     async def set_project(self, question_id: str, project_id: str) -> None:

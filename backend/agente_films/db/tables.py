@@ -12,7 +12,18 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, desc
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    desc,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -98,6 +109,8 @@ class Question(Base):
     # running | completed | failed | cancelled | interrupted
     run_status: Mapped[str] = mapped_column(String(20), default="running")
     run_error: Mapped[str | None] = mapped_column(Text)
+    # ADK's invocation id: what a resumed run continues from.
+    invocation_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column()
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
@@ -191,4 +204,24 @@ class AgentEvent(Base):
     event_data: Mapped[dict[str, Any]] = mapped_column(JsonType)
     # Milliseconds since the run started: the timing of the run, agent by agent.
     elapsed_ms: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LlmUsage(Base):
+    """Tokens and cost of one LLM call, attributed to its agent, run and session."""
+
+    __tablename__ = "llm_usage"
+    __table_args__ = (Index("idx_usage_user_created", "user_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    session_id: Mapped[str] = mapped_column(String(36), _session_fk(), index=True)
+    question_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("questions.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[str] = mapped_column(String(128))
+    agent_name: Mapped[str] = mapped_column(String(100))
+    model: Mapped[str] = mapped_column(String(200))
+    prompt_tokens: Mapped[int] = mapped_column(Integer)
+    completion_tokens: Mapped[int] = mapped_column(Integer)
+    cost_usd: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

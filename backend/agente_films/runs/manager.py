@@ -20,6 +20,15 @@ from agente_films.settings import Settings
 log = logging.getLogger(__name__)
 
 
+RESUMABLE = ("interrupted", "failed")
+
+
+class RunNotResumable(Exception):
+    def __init__(self, message: str, status_code: int) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
 class RunInProgress(Exception):
     def __init__(self, run_id: str | None) -> None:
         super().__init__(
@@ -60,11 +69,15 @@ class RunManager:
     def active(self, session_id: str) -> ActiveRun | None:
         return self._active.get(session_id)
 
-    async def start(self, *, session_id: str, user_id: str, text: str) -> ActiveRun:
+    def _claim(self, session_id: str) -> ActiveRun:
         if session_id in self._active:
             raise RunInProgress(self._active[session_id].run_id)
         # Claimed before the first await, so two messages arriving together cannot both start.
         run = self._active[session_id] = ActiveRun(session_id=session_id)
+        return run
+
+    async def start(self, *, session_id: str, user_id: str, text: str) -> ActiveRun:
+        run = self._claim(session_id)
         try:
             async with self.sessionmaker.begin() as db:
                 project = await ProjectRepository(db).latest_for_session(session_id)
@@ -73,31 +86,64 @@ class RunManager:
                 )
                 await SessionRepository(db).update(session_id, status="running")
             run.run_id = question.id
-            recorder = RunRecorder(
-                sessionmaker=self.sessionmaker,
-                bus=self.bus,
-                session_id=session_id,
-                user_id=user_id,
-                run_id=question.id,
-                project_id=project.id if project else None,
-            )
+            recorder = self._recorder(run, user_id, question.project_id)
             await recorder.run_started(text)
         except BaseException:
             self._active.pop(session_id, None)
             raise
-        run.task = asyncio.create_task(self._execute(run, recorder, user_id, text), name=f"run-{run.run_id}")
+        self._launch(run, recorder, user_id, new_message=types.UserContent(text))
         return run
 
-    async def _execute(self, run: ActiveRun, recorder: RunRecorder, user_id: str, text: str) -> None:
+    async def resume(self, *, session_id: str, user_id: str, run_id: str) -> ActiveRun:
+        """Continue an interrupted or failed run where ADK's checkpoints left it."""
+        run = self._claim(session_id)
+        try:
+            async with self.sessionmaker.begin() as db:
+                question = await QuestionRepository(db).get(run_id, session_id)
+                if question is None:
+                    raise RunNotResumable(f"Run {run_id} not found in this session.", 404)
+                if question.run_status not in RESUMABLE or not question.invocation_id:
+                    raise RunNotResumable(
+                        f"Run {run_id} is {question.run_status}; only interrupted or failed runs "
+                        "that got as far as the agents can be resumed.",
+                        409,
+                    )
+                await QuestionRepository(db).reopen(run_id)
+                await SessionRepository(db).update(session_id, status="running")
+            run.run_id = run_id
+            recorder = self._recorder(run, user_id, question.project_id)
+            await recorder.run_started(question.question_text, resumed=True)
+        except BaseException:
+            self._active.pop(session_id, None)
+            raise
+        self._launch(run, recorder, user_id, invocation_id=question.invocation_id)
+        return run
+
+    def _recorder(self, run: ActiveRun, user_id: str, project_id: str | None) -> RunRecorder:
+        return RunRecorder(
+            sessionmaker=self.sessionmaker,
+            bus=self.bus,
+            session_id=run.session_id,
+            user_id=user_id,
+            run_id=run.run_id,
+            project_id=project_id,
+        )
+
+    def _launch(self, run: ActiveRun, recorder: RunRecorder, user_id: str, **run_args: object) -> None:
+        run.task = asyncio.create_task(self._execute(run, recorder, user_id, run_args), name=f"run-{run.run_id}")
+
+    async def _execute(
+        self, run: ActiveRun, recorder: RunRecorder, user_id: str, run_args: dict[str, object]
+    ) -> None:
         current_run.set(recorder)
         status, error = "completed", None
         try:
             async for event in self.runner.run_async(
                 user_id=user_id,
                 session_id=run.session_id,
-                new_message=types.UserContent(text),
                 run_config=RunConfig(streaming_mode=StreamingMode.SSE),
                 abort_signal=run.abort,
+                **run_args,
             ):
                 if event.partial:
                     await recorder.on_partial(event)

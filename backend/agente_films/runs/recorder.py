@@ -115,6 +115,7 @@ class RunRecorder:
         self._loop_iterations: dict[str, int] = {}
         self._open_steps: dict[str, int] = {}
         self._agents: dict[str, BaseAgent] = {}
+        self._invocation_recorded = False
         # Parallel branches call in concurrently: one writer at a time keeps rows and seq in order.
         self._lock = asyncio.Lock()
 
@@ -130,13 +131,14 @@ class RunRecorder:
 
     # -- run ---------------------------------------------------------------------------------
 
-    async def run_started(self, question_text: str) -> None:
+    async def run_started(self, question_text: str, resumed: bool = False) -> None:
         async with self._lock:
             await self.emit(
                 RunStartedEvent(
                     thread_id=self.session_id,
                     run_id=self.run_id,
                     question=question_text,
+                    resumed=resumed,
                 )
             )
 
@@ -249,6 +251,9 @@ class RunRecorder:
         responses = event.get_function_responses()
         delta = dict(actions.state_delta or {})
         async with self.sessionmaker.begin() as db:
+            if not self._invocation_recorded and event.invocation_id:
+                await QuestionRepository(db).set_invocation(self.run_id, event.invocation_id)
+                self._invocation_recorded = True
             reasoning = ReasoningRepository(db)
             common = {"session_id": self.session_id, "question_id": self.run_id, "event_id": event.id}
 

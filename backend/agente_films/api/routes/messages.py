@@ -76,6 +76,13 @@ async def get_run(studio: StudioDep, row: OwnedSession, run_id: uuid.UUID) -> Ru
     return await run_out(studio, row, str(run_id))
 
 
+@router.post("/runs/{run_id}/resume", status_code=status.HTTP_202_ACCEPTED)
+async def resume_run(studio: StudioDep, row: OwnedSession, run_id: uuid.UUID) -> RunOut:
+    """Continue an interrupted (server died) or failed run from ADK's last checkpoint."""
+    run = await studio.runs.resume(session_id=row.id, user_id=row.user_id, run_id=str(run_id))
+    return await run_out(studio, row, run.run_id)
+
+
 @router.post("/cancel")
 async def cancel_run(studio: StudioDep, row: OwnedSession) -> RunOut:
     run = await studio.runs.cancel(row.id)

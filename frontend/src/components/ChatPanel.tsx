@@ -1,0 +1,280 @@
+import { ArrowDown, CircleStop, Sparkles, TriangleExclamationPoint, X } from 'lucide-react';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+
+import { agentMeta } from '../stream/agents';
+import { chatItems } from '../stream/selectors';
+import type { Notice, RunView } from '../stream/types';
+import type { LoadState } from '../stream/useSession';
+import { clockTime, cx } from '../lib/format';
+import { Composer } from './Composer';
+import { DocumentCard } from './DocumentCard';
+import { Markdown } from './Markdown';
+import { TeamProgressCard } from './TeamProgressCard';
+import { ToolCall } from './ToolCall';
+import { AgentAvatar, Spinner } from './ui';
+
+export const SUGGESTIONS = ['Ada Lovelace', 'Hypatia of Alexandria', 'The Apollo 11 landing', 'Harriet Tubman'];
+
+interface ChatPanelProps {
+  runs: RunView[];
+  pending: string | null;
+  busy: boolean;
+  cancelling: boolean;
+  load: LoadState;
+  notices: Notice[];
+  maxChars: number;
+  maxRounds: number | null;
+  composerDisabledReason?: string;
+  onSend: (text: string) => Promise<boolean>;
+  onStop: () => void;
+  onOpenTeam: () => void;
+  onDismissNotice: (id: number) => void;
+  onRetryLoad: () => void;
+}
+
+function UserBubble({ text, at }: { text: string; at?: string | number | null }) {
+  return (
+    <div className="flex justify-end" data-testid="user-message">
+      <div className="max-w-[85%] rounded-2xl rounded-br-md bg-zinc-900 px-4 py-2.5 text-[0.9375rem] leading-relaxed whitespace-pre-wrap text-white shadow-sm dark:bg-zinc-100 dark:text-zinc-900">
+        {text}
+        {at ? <span className="sr-only"> sent at {clockTime(at)}</span> : null}
+      </div>
+    </div>
+  );
+}
+
+function AgentMessage({ agent, text, streaming }: { agent: string; text: string; streaming: boolean }) {
+  return (
+    <div className="flex gap-3" data-testid="assistant-message" data-agent={agent} data-streaming={streaming ? 'true' : 'false'}>
+      <AgentAvatar agent={agent} />
+      <div className="min-w-0 flex-1">
+        <div className="mb-0.5 text-xs font-medium text-zinc-500 dark:text-zinc-400">{agentMeta(agent).label}</div>
+        <Markdown text={text} streaming={streaming} />
+      </div>
+    </div>
+  );
+}
+
+function RunFooter({ run }: { run: RunView }) {
+  if (run.status === 'cancelled') {
+    return (
+      <p className="flex items-center gap-2 text-sm text-zinc-500 dark:text-zinc-400" data-testid="run-status" data-status="cancelled">
+        <CircleStop aria-hidden className="size-4" /> Stopped. The work done so far is kept{run.teamStarted ? ' in the team panel' : ''}.
+      </p>
+    );
+  }
+  if (run.status === 'failed' || run.status === 'interrupted') {
+    const interrupted = run.status === 'interrupted';
+    return (
+      <div
+        role="alert"
+        data-testid="run-status"
+        data-status={run.status}
+        className={cx(
+          'flex gap-2.5 rounded-xl border px-3.5 py-3 text-sm',
+          interrupted
+            ? 'border-amber-200 bg-amber-50 text-amber-900 dark:border-amber-500/20 dark:bg-amber-500/10 dark:text-amber-200'
+            : 'border-rose-200 bg-rose-50 text-rose-900 dark:border-rose-500/20 dark:bg-rose-500/10 dark:text-rose-200',
+        )}
+      >
+        <TriangleExclamationPoint aria-hidden className="mt-0.5 size-4 shrink-0" />
+        <div>
+          <div className="font-medium">{interrupted ? 'This run was interrupted' : 'This run failed'}</div>
+          <div className="mt-0.5 opacity-90">{run.error ?? (interrupted ? 'The server stopped during the run.' : 'An agent failed.')}</div>
+          {!interrupted && <div className="mt-1 text-xs opacity-75">Send the message again to retry. The work done so far is kept.</div>}
+        </div>
+      </div>
+    );
+  }
+  return null;
+}
+
+function RunBlock({ run, maxRounds, onOpenTeam }: { run: RunView; maxRounds: number | null; onOpenTeam: () => void }) {
+  const items = chatItems(run);
+  const waiting = run.status === 'running' && items.length === 0;
+  return (
+    <section className="space-y-4" data-testid="run" data-run-id={run.id} data-status={run.status}>
+      <UserBubble text={run.question} at={run.startedAt} />
+      {items.map((item) => {
+        switch (item.kind) {
+          case 'message':
+            return <AgentMessage key={item.entry.id} agent={item.entry.agent} text={item.entry.text} streaming={!item.entry.done && run.status === 'running'} />;
+          case 'tool':
+            return (
+              <div key={item.entry.id} className="pl-10">
+                <ToolCall entry={item.entry} />
+              </div>
+            );
+          case 'team':
+            return (
+              <div key={`team-${run.id}`} className="pl-10">
+                <TeamProgressCard run={run} maxRounds={maxRounds} onOpen={onOpenTeam} />
+              </div>
+            );
+          case 'artifact':
+            return (
+              <div key={item.entry.id} className="pl-10">
+                <DocumentCard {...item.entry} />
+              </div>
+            );
+          case 'error':
+            return (
+              <div key={item.id} role="alert" className="ml-10 rounded-lg border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-900 dark:border-rose-500/20 dark:bg-rose-500/10 dark:text-rose-200">
+                {agentMeta(item.agent).label}: {item.message}
+              </div>
+            );
+        }
+      })}
+      {waiting && (
+        <div className="flex items-center gap-3 text-sm text-zinc-500" data-testid="thinking">
+          <AgentAvatar agent="greeter" />
+          <span className="flex items-center gap-2">
+            <Spinner /> The greeter is reading your message…
+          </span>
+        </div>
+      )}
+      <RunFooter run={run} />
+    </section>
+  );
+}
+
+function ChatEmpty({ onPick, disabled }: { onPick: (s: string) => void; disabled: boolean }) {
+  return (
+    <div className="flex flex-1 flex-col items-center justify-center px-4 py-10 text-center" data-testid="chat-empty">
+      <div className="mb-5 flex size-12 items-center justify-center rounded-2xl bg-gradient-to-br from-indigo-500 to-violet-600 text-white shadow-lg shadow-indigo-500/20">
+        <Sparkles aria-hidden className="size-6" />
+      </div>
+      <h2 className="text-xl font-semibold tracking-tight">Who should the film be about?</h2>
+      <p className="mt-2 max-w-md text-sm leading-relaxed text-zinc-500 dark:text-zinc-400">
+        Name a historical figure or event. A researcher, a screenwriter and a critic work it into an outline, a box-office analyst and a
+        casting director weigh in, and you get a pitch document to download.
+      </p>
+      <div className="mt-6 flex flex-wrap justify-center gap-2">
+        {SUGGESTIONS.map((s) => (
+          <button
+            key={s}
+            type="button"
+            disabled={disabled}
+            onClick={() => onPick(s)}
+            className="rounded-full border border-zinc-200 bg-white px-3.5 py-1.5 text-sm text-zinc-700 shadow-xs transition-colors hover:border-zinc-300 hover:bg-zinc-50 disabled:opacity-50 dark:border-zinc-800 dark:bg-zinc-900 dark:text-zinc-300 dark:hover:bg-zinc-800"
+          >
+            {s}
+          </button>
+        ))}
+      </div>
+    </div>
+  );
+}
+
+export function ChatPanel(props: ChatPanelProps) {
+  const { runs, pending, busy, load, notices } = props;
+  const scroller = useRef<HTMLDivElement>(null);
+  const stick = useRef(true);
+  const [showJump, setShowJump] = useState(false);
+  const pendingShown = pending !== null && !runs.some((r) => r.status === 'running' && r.question === pending);
+
+  const onScroll = () => {
+    const el = scroller.current;
+    if (!el) return;
+    const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+    stick.current = atBottom;
+    setShowJump(!atBottom);
+  };
+
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (el && stick.current) el.scrollTop = el.scrollHeight;
+  });
+
+  // A new run (a message was just sent) always scrolls down.
+  useEffect(() => {
+    stick.current = true;
+  }, [runs.length, pending]);
+
+  const jump = () => {
+    const el = scroller.current;
+    if (el) el.scrollTo({ top: el.scrollHeight, behavior: 'smooth' });
+    stick.current = true;
+  };
+
+  const empty = runs.length === 0 && !pendingShown;
+  return (
+    <div className="relative flex min-h-0 flex-1 flex-col" data-testid="chat-panel">
+      <div ref={scroller} onScroll={onScroll} className="scrollbar-thin flex min-h-0 flex-1 flex-col overflow-y-auto" aria-live="polite" aria-busy={busy}>
+        {load.status === 'error' && (
+          <div role="alert" className="mx-auto mt-6 w-full max-w-3xl px-4">
+            <div className="rounded-xl border border-rose-200 bg-rose-50 p-4 text-sm text-rose-900 dark:border-rose-500/20 dark:bg-rose-500/10 dark:text-rose-200">
+              <div className="font-medium">{load.notFound ? 'This session does not exist (any more).' : 'Could not load this session.'}</div>
+              <div className="mt-1 opacity-90">{load.message}</div>
+              {!load.notFound && (
+                <button type="button" onClick={props.onRetryLoad} className="mt-2 font-medium underline">
+                  Try again
+                </button>
+              )}
+            </div>
+          </div>
+        )}
+        {load.status === 'loading' && runs.length === 0 ? (
+          <div className="flex flex-1 items-center justify-center gap-2 text-sm text-zinc-500">
+            <Spinner /> Loading the conversation…
+          </div>
+        ) : empty && load.status !== 'error' ? (
+          <ChatEmpty onPick={(s) => void props.onSend(s)} disabled={busy} />
+        ) : (
+          <div className="mx-auto w-full max-w-3xl space-y-8 px-4 py-6 sm:px-6">
+            {runs.map((run) => (
+              <RunBlock key={run.id} run={run} maxRounds={props.maxRounds} onOpenTeam={props.onOpenTeam} />
+            ))}
+            {pendingShown && (
+              <section className="space-y-4 opacity-80">
+                <UserBubble text={pending} />
+                <div className="flex items-center gap-2 pl-10 text-sm text-zinc-500">
+                  <Spinner /> Sending…
+                </div>
+              </section>
+            )}
+          </div>
+        )}
+      </div>
+      {showJump && (
+        <button
+          type="button"
+          onClick={jump}
+          className="absolute bottom-36 left-1/2 z-10 inline-flex -translate-x-1/2 items-center gap-1 rounded-full border border-zinc-200 bg-white px-3 py-1.5 text-xs font-medium shadow-md dark:border-zinc-700 dark:bg-zinc-900"
+        >
+          <ArrowDown aria-hidden className="size-3.5" /> Latest
+        </button>
+      )}
+      <div className="shrink-0 border-t border-zinc-100 bg-white/80 px-4 pt-3 pb-[max(0.75rem,env(safe-area-inset-bottom))] backdrop-blur sm:px-6 dark:border-zinc-900 dark:bg-zinc-950/80">
+        {notices.length > 0 && (
+          <ul className="mx-auto mb-2 w-full max-w-3xl space-y-1.5" data-testid="notices">
+            {notices.map((n) => (
+              <li
+                key={n.id}
+                role="alert"
+                data-code={n.code}
+                className="flex items-start gap-2 rounded-lg border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-900 dark:border-rose-500/20 dark:bg-rose-500/10 dark:text-rose-200"
+              >
+                <TriangleExclamationPoint aria-hidden className="mt-0.5 size-4 shrink-0" />
+                <span className="flex-1">{n.message}</span>
+                <button type="button" aria-label="Dismiss" onClick={() => props.onDismissNotice(n.id)} className="opacity-60 hover:opacity-100">
+                  <X aria-hidden className="size-4" />
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+        <Composer
+          busy={busy || pendingShown}
+          cancelling={props.cancelling}
+          disabled={Boolean(props.composerDisabledReason)}
+          disabledReason={props.composerDisabledReason}
+          maxChars={props.maxChars}
+          onSend={props.onSend}
+          onStop={busy ? props.onStop : undefined}
+          autoFocus
+        />
+      </div>
+    </div>
+  );
+}

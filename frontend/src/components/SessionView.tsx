@@ -1,0 +1,136 @@
+import { BookOpen, FileText, MessageSquare, Users } from 'lucide-react';
+import { useMemo, useState, type ReactNode } from 'react';
+
+import type { InfoOut, SessionOut } from '../api/client';
+import { usePitches } from '../hooks/usePitches';
+import { isBusy, lastTeamRun, visibleRuns } from '../stream/selectors';
+import { useSession } from '../stream/useSession';
+import { cx } from '../lib/format';
+import { ChatPanel } from './ChatPanel';
+import { ConnectionBanner } from './ConnectionBanner';
+import { DocumentsPanel } from './DocumentsPanel';
+import { ErrorBoundary } from './ErrorBoundary';
+import { StoryPanel } from './StoryPanel';
+import { TeamPanel } from './TeamPanel';
+import { TopBar } from './TopBar';
+import { StatusPill } from './ui';
+
+type Panel = 'team' | 'story' | 'docs';
+
+interface Props {
+  sessionId: string;
+  session: SessionOut | undefined;
+  info: InfoOut | null;
+  onSessionChange: () => void;
+  onMenu: () => void;
+  headerRight: (model: string | null) => ReactNode;
+}
+
+function Tab({ active, onClick, icon: Icon, label, badge, testId }: { active: boolean; onClick: () => void; icon: typeof Users; label: string; badge?: ReactNode; testId: string }) {
+  return (
+    <button
+      type="button"
+      role="tab"
+      aria-selected={active}
+      onClick={onClick}
+      data-testid={testId}
+      className={cx(
+        'inline-flex items-center gap-1.5 rounded-md px-2.5 py-1.5 text-sm font-medium transition-colors',
+        active ? 'bg-white text-zinc-900 shadow-xs ring-1 ring-zinc-200 dark:bg-zinc-800 dark:text-zinc-100 dark:ring-zinc-700' : 'text-zinc-500 hover:text-zinc-900 dark:hover:text-zinc-100',
+      )}
+    >
+      <Icon aria-hidden className="size-4" />
+      {label}
+      {badge}
+    </button>
+  );
+}
+
+/** One session: chat on the left; the team, the story and the documents on the right (tabs on phones). */
+export function SessionView({ sessionId, session, info, onSessionChange, onMenu, headerRight }: Props) {
+  const s = useSession(sessionId, { onSessionChange });
+  const runs = useMemo(() => visibleRuns(s.state), [s.state]);
+  const busy = isBusy(s.state);
+  const docs = usePitches(sessionId, s.state.documentsToken, busy);
+  const [panel, setPanel] = useState<Panel>('team');
+  const [mobile, setMobile] = useState<'chat' | 'panel'>('chat');
+  const maxRounds = info?.writers_room_max_iterations ?? null;
+  const teamRun = lastTeamRun(runs);
+
+  const subject = typeof s.state.state.PROMPT === 'string' ? s.state.state.PROMPT : session?.subject ?? null;
+  const title = session?.title ?? subject ?? 'New pitch';
+  const status = busy ? 'running' : (runs[runs.length - 1]?.status ?? session?.status ?? 'idle');
+  const notFound = s.connection.status === 'not_found' || (s.load.status === 'error' && s.load.notFound);
+
+  const show = (p: Panel) => {
+    setPanel(p);
+    setMobile('panel');
+  };
+
+  const tabs = (
+    <>
+      <Tab testId="tab-team" active={panel === 'team'} onClick={() => show('team')} icon={Users} label="Team" badge={teamRun?.status === 'running' ? <span className="size-1.5 animate-pulse rounded-full bg-indigo-500" /> : null} />
+      <Tab testId="tab-story" active={panel === 'story'} onClick={() => show('story')} icon={BookOpen} label="Story" badge={s.state.drafts.length > 0 ? <span className="text-xs text-zinc-400">{s.state.drafts.length}</span> : null} />
+      <Tab testId="tab-docs" active={panel === 'docs'} onClick={() => show('docs')} icon={FileText} label="Documents" badge={docs.pitches.length > 0 ? <span className="text-xs text-zinc-400">{docs.pitches.length}</span> : null} />
+    </>
+  );
+
+  return (
+    <div className="flex min-h-0 flex-1 flex-col" data-testid="session-view" data-session-id={sessionId}>
+      <TopBar onMenu={onMenu} right={headerRight(s.state.model)}>
+        <div className="flex min-w-0 items-center gap-2">
+          <h1 className="truncate text-[0.9375rem] font-semibold tracking-tight" data-testid="session-heading">
+            {title}
+          </h1>
+          <StatusPill status={status} className="shrink-0" />
+        </div>
+        {subject && subject !== title && <p className="truncate text-xs text-zinc-500">{subject}</p>}
+      </TopBar>
+      <ConnectionBanner connection={s.connection} onRetry={s.retryNow} />
+      <div className="flex shrink-0 gap-1 overflow-x-auto border-b border-zinc-200 bg-zinc-50 px-2 py-1.5 lg:hidden dark:border-zinc-800 dark:bg-zinc-900/50" role="tablist" aria-label="View">
+        <Tab testId="tab-chat" active={mobile === 'chat'} onClick={() => setMobile('chat')} icon={MessageSquare} label="Chat" />
+        {tabs}
+      </div>
+      <div className="flex min-h-0 flex-1">
+        <div className={cx('min-h-0 min-w-0 flex-1 flex-col', mobile === 'chat' ? 'flex' : 'hidden lg:flex')}>
+          <ErrorBoundary label="chat">
+            <ChatPanel
+              runs={runs}
+              pending={s.pending}
+              busy={busy}
+              cancelling={s.cancelling}
+              load={s.load}
+              notices={s.state.notices}
+              maxChars={info?.max_message_chars ?? 8000}
+              maxRounds={maxRounds}
+              composerDisabledReason={notFound ? 'This session was deleted; start a new pitch from the sidebar.' : undefined}
+              onSend={s.sendMessage}
+              onStop={() => void s.cancel()}
+              onOpenTeam={() => show('team')}
+              onDismissNotice={s.dismissNotice}
+              onRetryLoad={() => void s.reload()}
+            />
+          </ErrorBoundary>
+        </div>
+        <aside
+          aria-label="The team's work"
+          className={cx(
+            'min-h-0 flex-col border-zinc-200 bg-zinc-50/50 lg:w-[46%] lg:max-w-[46rem] lg:border-l dark:border-zinc-800 dark:bg-zinc-900/30',
+            mobile === 'panel' ? 'flex flex-1 lg:flex-none' : 'hidden lg:flex',
+          )}
+        >
+          <div className="hidden h-12 shrink-0 items-center gap-1 border-b border-zinc-200 px-3 lg:flex dark:border-zinc-800" role="tablist" aria-label="Panels">
+            {tabs}
+          </div>
+          <div className="scrollbar-thin min-h-0 flex-1 overflow-y-auto" data-testid={`panel-${panel}`}>
+            <ErrorBoundary label={panel} key={panel}>
+              {panel === 'team' && <TeamPanel runs={runs} maxRounds={maxRounds} />}
+              {panel === 'story' && <StoryPanel state={s.state.state} drafts={s.state.drafts} />}
+              {panel === 'docs' && <DocumentsPanel pitches={docs.pitches} error={docs.error} loading={docs.loading} />}
+            </ErrorBoundary>
+          </div>
+        </aside>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,283 @@
+import { ChevronRight, Clapperboard, MessageSquare } from 'lucide-react';
+import { useState } from 'react';
+
+import { agentMeta, LANE_AGENTS, WRITER_AGENTS } from '../stream/agents';
+import { teamView, type Lane, type PhaseStatus, type Round } from '../stream/selectors';
+import type { Entry, RunView } from '../stream/types';
+import { cx, fullTime, plural } from '../lib/format';
+import { AgentEntries } from './AgentEntries';
+import { Markdown } from './Markdown';
+import { AgentAvatar, PhaseIcon, SectionTitle, StatusPill } from './ui';
+
+const PHASE_LABEL = { researcher: 'Research', screenwriter: 'Draft', critic: 'Critique' } as const;
+
+function VerdictBadge({ round }: { round: Round }) {
+  const styles = {
+    approved: ['Approved', 'bg-emerald-50 text-emerald-700 ring-emerald-600/20 dark:bg-emerald-500/10 dark:text-emerald-300'],
+    revise: ['Needs another round', 'bg-amber-50 text-amber-800 ring-amber-600/20 dark:bg-amber-500/10 dark:text-amber-300'],
+    pending: round.status === 'stopped' ? ['Stopped', 'bg-zinc-100 text-zinc-600 ring-zinc-500/20 dark:bg-zinc-800 dark:text-zinc-300'] : ['In progress', 'bg-indigo-50 text-indigo-700 ring-indigo-600/20 dark:bg-indigo-500/10 dark:text-indigo-300'],
+  } as const;
+  const [label, cls] = styles[round.verdict];
+  return <span className={cx('rounded-full px-2 py-0.5 text-[0.6875rem] font-medium ring-1 ring-inset', cls)}>{label}</span>;
+}
+
+function isFeedback(entry: Entry): boolean {
+  return entry.kind === 'tool' && entry.name === 'append_to_state' && entry.args.includes('CRITICAL_FEEDBACK');
+}
+
+function RoundCard({ round, max, initiallyOpen, running }: { round: Round; max: number | null; initiallyOpen: boolean; running: boolean }) {
+  const [open, setOpen] = useState(initiallyOpen);
+  return (
+    <li className="rounded-xl border border-zinc-200 bg-white shadow-xs dark:border-zinc-800 dark:bg-zinc-900" data-testid="round" data-round={round.n} data-verdict={round.verdict}>
+      <button type="button" onClick={() => setOpen((o) => !o)} aria-expanded={open} className="flex w-full items-center gap-3 px-3.5 py-2.5 text-left">
+        <ChevronRight aria-hidden className={cx('size-4 shrink-0 text-zinc-400 transition-transform', open && 'rotate-90')} />
+        <span className="text-sm font-semibold" data-testid="round-label">
+          Round {round.n}
+          {max ? ` of ${max}` : ''}
+        </span>
+        <span className="hidden items-center gap-2.5 text-xs text-zinc-500 @sm:flex">
+          {WRITER_AGENTS.map((a) => (
+            <span key={a} className="inline-flex items-center gap-1">
+              <PhaseIcon status={round.phases[a].status} className="size-3.5" />
+              {PHASE_LABEL[a]}
+            </span>
+          ))}
+        </span>
+        <span className="ml-auto">
+          <VerdictBadge round={round} />
+        </span>
+      </button>
+      {open && (
+        <ol className="space-y-4 border-t border-zinc-100 px-3.5 py-3.5 dark:border-zinc-800">
+          {WRITER_AGENTS.map((agent) => {
+            const phase = round.phases[agent];
+            return (
+              <li key={agent} className="relative pl-9" data-testid={`phase-${agent}`} data-status={phase.status}>
+                <span className="absolute top-0 left-0">
+                  <AgentAvatar agent={agent} active={phase.status === 'running'} />
+                </span>
+                <div className="mb-1.5 flex items-center gap-2 pt-1 text-sm">
+                  <span className="font-medium">{PHASE_LABEL[agent]}</span>
+                  <span className="text-xs text-zinc-500">{agentMeta(agent).label}</span>
+                  <PhaseIcon status={phase.status} className="ml-auto size-3.5" />
+                </div>
+                {phase.entries.length === 0 ? (
+                  <p className="text-xs text-zinc-400">{phase.status === 'running' ? 'Working…' : phase.status === 'skipped' ? 'Did not run.' : 'Waiting…'}</p>
+                ) : (
+                  <AgentEntries entries={phase.entries} running={running} hideTool={agent === 'critic' ? isFeedback : undefined} />
+                )}
+                {agent === 'critic' && round.feedback.length > 0 && (
+                  <details className="group/why mt-2 rounded-lg border border-amber-200/70 bg-amber-50/60 text-sm dark:border-amber-500/20 dark:bg-amber-500/5" data-testid="critic-reasons">
+                    <summary className="flex items-center gap-1.5 px-2.5 py-1.5 font-medium text-amber-900 dark:text-amber-200">
+                      <ChevronRight aria-hidden className="size-3.5 transition-transform group-open/why:rotate-90" />
+                      The critic&apos;s reasons
+                    </summary>
+                    <div className="space-y-2 px-3 pb-2.5">
+                      {round.feedback.map((f, i) => (
+                        <Markdown key={i} text={f.replace(/\n/g, '\n\n')} className="md-sm text-amber-950 dark:text-amber-100" />
+                      ))}
+                    </div>
+                  </details>
+                )}
+              </li>
+            );
+          })}
+        </ol>
+      )}
+    </li>
+  );
+}
+
+function LaneCard({ lane, running }: { lane: Lane; running: boolean }) {
+  const meta = agentMeta(lane.agent);
+  return (
+    <div className="flex min-w-0 flex-col rounded-xl border border-zinc-200 bg-white shadow-xs dark:border-zinc-800 dark:bg-zinc-900" data-testid={`lane-${lane.agent}`} data-status={lane.status}>
+      <div className="flex items-center gap-2 border-b border-zinc-100 px-3 py-2 dark:border-zinc-800">
+        <AgentAvatar agent={lane.agent} size="sm" active={lane.status === 'running'} />
+        <span className="text-sm font-medium">{meta.label}</span>
+        <PhaseIcon status={lane.status} className="ml-auto size-3.5" />
+      </div>
+      <div className="scrollbar-thin max-h-80 min-h-20 overflow-y-auto px-3 py-2.5">
+        {lane.entries.length === 0 ? (
+          <p className="text-xs text-zinc-400">{lane.status === 'skipped' ? 'Did not run.' : `${meta.role}. Waiting for the writers' room…`}</p>
+        ) : (
+          <AgentEntries entries={lane.entries} running={running} clamp={false} />
+        )}
+      </div>
+    </div>
+  );
+}
+
+function Stage({ label, status, note, last = false }: { label: string; status: PhaseStatus; note?: string | null; last?: boolean }) {
+  return (
+    <li className="flex min-w-0 flex-1 items-center gap-2">
+      <span
+        className={cx(
+          'flex min-w-0 items-center gap-1.5 rounded-full px-2 py-1 text-xs font-medium ring-1 ring-inset',
+          status === 'running'
+            ? 'bg-indigo-50 text-indigo-700 ring-indigo-600/20 dark:bg-indigo-500/10 dark:text-indigo-300'
+            : status === 'done'
+              ? 'bg-white text-zinc-700 ring-zinc-200 dark:bg-zinc-900 dark:text-zinc-300 dark:ring-zinc-700'
+              : 'bg-transparent text-zinc-400 ring-zinc-200 dark:ring-zinc-800',
+        )}
+      >
+        <PhaseIcon status={status} className="size-3.5 shrink-0" />
+        <span className="truncate">{label}</span>
+        {note && <span className="hidden truncate font-normal opacity-75 @md:inline">· {note}</span>}
+      </span>
+      {!last && <span aria-hidden className="h-px min-w-2 flex-1 bg-zinc-200 dark:bg-zinc-800" />}
+    </li>
+  );
+}
+
+function TeamEmpty() {
+  const groups = [
+    { title: "Writers' room", note: 'loops until the critic approves', agents: [...WRITER_AGENTS] },
+    { title: 'Preproduction', note: 'in parallel', agents: [...LANE_AGENTS] },
+    { title: 'Pitch document', note: 'Markdown and PDF', agents: ['file_writer'] },
+  ];
+  return (
+    <div className="px-5 py-8" data-testid="team-empty">
+      <div className="mx-auto max-w-md text-center">
+        <div className="mx-auto mb-4 flex size-11 items-center justify-center rounded-xl border border-zinc-200 bg-white shadow-xs dark:border-zinc-800 dark:bg-zinc-900">
+          <Clapperboard aria-hidden className="size-5 text-zinc-500" />
+        </div>
+        <h3 className="text-sm font-semibold">The team starts when you name a subject</h3>
+        <p className="mt-1.5 text-sm text-zinc-500 dark:text-zinc-400">
+          Tell the greeter who the film is about. You will watch each agent work here, live.
+        </p>
+      </div>
+      <ol className="mx-auto mt-6 max-w-md space-y-3">
+        {groups.map((g) => (
+          <li key={g.title} className="rounded-xl border border-dashed border-zinc-200 p-3 dark:border-zinc-800">
+            <div className="text-xs font-semibold text-zinc-700 dark:text-zinc-300">
+              {g.title} <span className="font-normal text-zinc-400">· {g.note}</span>
+            </div>
+            <ul className="mt-2 space-y-1.5">
+              {g.agents.map((a) => (
+                <li key={a} className="flex items-center gap-2 text-sm">
+                  <AgentAvatar agent={a} size="sm" />
+                  <span className="font-medium">{agentMeta(a).label}</span>
+                  <span className="truncate text-xs text-zinc-500">{agentMeta(a).role}</span>
+                </li>
+              ))}
+            </ul>
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+}
+
+export function TeamPanel({ runs, maxRounds }: { runs: RunView[]; maxRounds: number | null }) {
+  const teamRuns = runs.filter((r) => r.teamStarted);
+  const [selected, setSelected] = useState<string | null>(null);
+  const run = teamRuns.find((r) => r.id === selected) ?? teamRuns[teamRuns.length - 1];
+  if (!run) return <TeamEmpty />;
+  const team = teamView(run, maxRounds);
+  const running = run.status === 'running';
+  const working = team.active.filter((a) => a !== 'greeter');
+  const lastRound = team.rounds[team.rounds.length - 1];
+
+  return (
+    <div className="@container space-y-6 px-4 py-4" data-testid="team-panel" data-run-status={run.status}>
+      <div className="flex flex-wrap items-center gap-2">
+        <div className="min-w-0 flex-1">
+          <div className="flex items-center gap-2">
+            <h2 className="truncate text-sm font-semibold">{run.question}</h2>
+            <StatusPill status={run.status} />
+          </div>
+          {run.startedAt && <p className="text-xs text-zinc-500">{fullTime(run.startedAt)}</p>}
+        </div>
+        {teamRuns.length > 1 && (
+          <label className="flex items-center gap-1.5 text-xs text-zinc-500">
+            Run
+            <select
+              value={run.id}
+              onChange={(e) => setSelected(e.target.value)}
+              className="rounded-md border border-zinc-200 bg-white px-1.5 py-1 text-xs text-zinc-800 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-200"
+            >
+              {teamRuns.map((r, i) => (
+                <option key={r.id} value={r.id}>
+                  {i + 1}. {r.question.slice(0, 40)}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+      </div>
+
+      <div>
+        <ol className="flex items-center gap-2" aria-label="Pipeline">
+          <Stage label="Writers' room" status={team.stages.writers} note={team.currentRound ? `round ${team.currentRound}` : null} />
+          <Stage label="Preproduction" status={team.stages.preproduction} />
+          <Stage label="File writer" status={team.stages.fileWriter} last />
+        </ol>
+        <p className="mt-2.5 flex min-h-5 items-center gap-2 text-xs text-zinc-600 dark:text-zinc-400" data-testid="active-agents" aria-live="polite">
+          {running && working.length > 0 ? (
+            <>
+              <span className="size-1.5 animate-pulse rounded-full bg-indigo-500" />
+              Working now: {working.map((a) => <strong key={a} className="font-medium text-zinc-900 dark:text-zinc-100" data-testid="active-agent">{agentMeta(a).label}</strong>).reduce<React.ReactNode[]>((acc, el, i) => (i ? [...acc, ' and ', el] : [el]), [])}
+              {lastRound && working.some((a) => WRITER_AGENTS.includes(a as never)) && <span>· round {lastRound.n}{team.maxRounds ? ` of ${team.maxRounds}` : ''}</span>}
+            </>
+          ) : running ? (
+            <>
+              <span className="size-1.5 animate-pulse rounded-full bg-indigo-500" /> Handing over…
+            </>
+          ) : run.status === 'completed' ? (
+            <>Finished{team.approved && lastRound ? ` · approved after ${plural(lastRound.n, 'round')}` : ''}.</>
+          ) : run.status === 'cancelled' ? (
+            <>Stopped. What the team did before is kept below.</>
+          ) : (
+            <>{run.status === 'interrupted' ? 'Interrupted by a server restart.' : 'The run failed.'} What the team did before is kept below.</>
+          )}
+        </p>
+      </div>
+
+      <section aria-labelledby="writers-room">
+        <SectionTitle right={team.currentRound > 0 && <span className="text-xs text-zinc-500" data-testid="round-counter">Round {team.currentRound}{team.maxRounds ? ` of ${team.maxRounds}` : ''}</span>}>
+          <span id="writers-room">Writers&apos; room</span>
+        </SectionTitle>
+        {team.rounds.length === 0 ? (
+          <p className="text-sm text-zinc-500">{running ? 'Starting…' : 'The writers’ room did not run.'}</p>
+        ) : (
+          <ol className="space-y-2.5" data-testid="rounds">
+            {team.rounds.map((round, i) => (
+              <RoundCard key={`${run.id}-${round.n}`} round={round} max={team.maxRounds} initiallyOpen={i === team.rounds.length - 1} running={running} />
+            ))}
+          </ol>
+        )}
+      </section>
+
+      <section aria-labelledby="preproduction">
+        <SectionTitle>
+          <span id="preproduction">Preproduction</span>
+        </SectionTitle>
+        <div className="grid grid-cols-1 gap-2.5 @md:grid-cols-2" data-testid="lanes">
+          {team.lanes.map((lane) => (
+            <LaneCard key={lane.agent} lane={lane} running={running} />
+          ))}
+        </div>
+      </section>
+
+      <section aria-labelledby="file-writer" data-testid="file-writer" data-status={team.fileWriter.status}>
+        <SectionTitle>
+          <span id="file-writer">Pitch document</span>
+        </SectionTitle>
+        {team.fileWriter.entries.length === 0 ? (
+          <p className="flex items-center gap-2 text-sm text-zinc-500">
+            <MessageSquare aria-hidden className="size-4" />
+            {team.fileWriter.status === 'running' ? 'The file writer is at work…' : team.fileWriter.status === 'skipped' ? 'Not written in this run.' : 'The file writer assembles the pitch once preproduction is done.'}
+          </p>
+        ) : (
+          <div className="flex gap-3">
+            <AgentAvatar agent="file_writer" active={team.fileWriter.status === 'running'} />
+            <div className="min-w-0 flex-1">
+              <AgentEntries entries={team.fileWriter.entries} running={running} />
+            </div>
+          </div>
+        )}
+      </section>
+    </div>
+  );
+}
