@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite+aiosqlite:///./{SESSIONS_DIR}/agente_films.db"
     artifacts_dir: Path = SESSIONS_DIR / "artifacts"
     redis_url: str | None = None
+    run_lock_ttl_seconds: float = Field(default=15.0, gt=0)
+    run_stream_ttl_seconds: int = 3600
 
     # Models
     llm_model: str = "offline"

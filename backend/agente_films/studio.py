@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import shutil
 import warnings
@@ -17,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from agente_films.agents.team import APP_NAME, build_root_agent
 from agente_films.cache import ResultCache, make_result_cache
 from agente_films.db.engine import make_engine, make_sessionmaker, migrate
-from agente_films.db.repositories import QuestionRepository, SessionRepository
+from agente_films.db.repositories import SessionRepository
 from agente_films.db.tables import StudioSession
 from agente_films.models import make_model_resolver
-from agente_films.runs.bus import EventBus, MemoryEventBus
+from agente_films.runs.bus import EventBus, MemoryEventBus, RedisEventBus
+from agente_films.runs.locks import RedisRunLocks
 from agente_films.runs.manager import RunManager
 from agente_films.runs.recorder import RecordingSessionService, StepPlugin
 from agente_films.settings import Settings
@@ -31,7 +33,16 @@ log = logging.getLogger(__name__)
 # Resumability is marked experimental in ADK 2.13; we rely on it knowingly for resuming runs.
 warnings.filterwarnings("ignore", message=r"\[EXPERIMENTAL\] ResumabilityConfig", category=UserWarning)
 
-INTERRUPTED = "The server stopped while this run was in progress; send the message again to retry."
+
+
+def make_redis(url: str) -> Any:
+    from redis.asyncio import Redis
+
+    # Short connect timeout: a dead Redis is reported (503, /health) instead of hanging requests.
+    # The read timeout stays above the event bus's blocking XREAD (5 s).
+    return Redis.from_url(
+        url, socket_connect_timeout=2, socket_timeout=15, health_check_interval=10, max_connections=1000
+    )
 
 
 @dataclass
@@ -46,6 +57,7 @@ class Studio:
     runs: RunManager
     cache: ResultCache
     wikipedia: WikipediaClient
+    redis: Any = None
 
     @classmethod
     async def open(cls, settings: Settings, *, run_migrations: bool = True) -> Studio:
@@ -71,7 +83,9 @@ class Studio:
             session_service=session_service,
             artifact_service=artifact_service,
         )
-        bus = MemoryEventBus()
+        redis = make_redis(settings.redis_url) if settings.redis_url else None
+        bus: EventBus = RedisEventBus(redis) if redis is not None else MemoryEventBus()
+        locks = RedisRunLocks(redis, settings.run_lock_ttl_seconds) if redis is not None else None
         studio = cls(
             settings=settings,
             engine=engine,
@@ -80,27 +94,23 @@ class Studio:
             artifact_service=artifact_service,
             runner=runner,
             bus=bus,
-            runs=RunManager(runner=runner, sessionmaker=sessionmaker, bus=bus, settings=settings),
+            runs=RunManager(
+                runner=runner, sessionmaker=sessionmaker, bus=bus, settings=settings, locks=locks, redis=redis
+            ),
             cache=cache,
             wikipedia=wikipedia,
+            redis=redis,
         )
-        await studio._recover_interrupted_runs()
+        await studio.runs.open()
         return studio
 
     async def close(self) -> None:
         await self.runs.shutdown()
         await self.wikipedia.aclose()
         await self.cache.close()
+        if self.redis is not None:
+            await self.redis.aclose()
         await self.engine.dispose()
-
-    async def _recover_interrupted_runs(self) -> None:
-        # One process owns every run in embedded mode: a run still "running" at start-up died
-        # with the previous process. Mark it, so that nobody waits for it forever.
-        async with self.sessionmaker.begin() as db:
-            count = await QuestionRepository(db).mark_running_as("interrupted", INTERRUPTED)
-            await SessionRepository(db).mark_running_as("interrupted")
-        if count:
-            log.warning("marked %d run(s) interrupted by the previous shutdown", count)
 
     async def create_session(self, user_id: str, title: str | None = None) -> StudioSession:
         session_id = str(uuid.uuid4())
@@ -126,16 +136,11 @@ class Studio:
         await self.bus.forget(row.id)
 
     async def redis_status(self) -> str:
-        from redis.asyncio import Redis
-
-        client = Redis.from_url(self.settings.redis_url, socket_timeout=1, socket_connect_timeout=1)
         try:
-            await client.ping()
+            await asyncio.wait_for(self.redis.ping(), timeout=2)
             return "ok"
         except Exception as exc:  # reported by /health, never raised
             return f"error: {type(exc).__name__}: {exc}"[:200]
-        finally:
-            await client.aclose()
 
     async def adk_state(self, row: StudioSession) -> dict[str, Any]:
         session = await self.session_service.get_session(

@@ -60,7 +60,7 @@ async def test_a_run_cut_off_by_a_crash_is_marked_interrupted_and_the_session_st
     second: ServerProcess = start_server(database_url, port=first.port)
     with httpx.Client(base_url=f"{second.url}/api/v1", timeout=60) as api:
         run = api.get(f"/sessions/{session_id}/runs/{run_id}").json()
-        assert run["status"] == "interrupted" and "server stopped" in run["error"]
+        assert run["status"] == "interrupted" and "stopped before it finished" in run["error"]
         assert api.get(f"/sessions/{session_id}").json()["status"] == "interrupted"
         # Nothing stored before the kill is lost.
         answers_before = {a["id"] for a in stored_before["items"][0]["answers"]}

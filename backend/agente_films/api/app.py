@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from agente_films import __version__
 from agente_films.api.routes import health, messages, pitches, projects, sessions, ws
-from agente_films.runs.manager import RunInProgress, RunNotResumable
+from agente_films.runs.manager import RunInProgress, RunNotResumable, ServiceUnavailable
 from agente_films.settings import Settings, get_settings
 from agente_films.studio import Studio
 
@@ -45,6 +45,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(RunInProgress)
     async def _run_in_progress(_request: Request, exc: RunInProgress) -> JSONResponse:
         return JSONResponse({"detail": str(exc), "run_id": exc.run_id}, status_code=409)
+
+    @app.exception_handler(ServiceUnavailable)
+    async def _unavailable(_request: Request, exc: ServiceUnavailable) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503)
 
     @app.exception_handler(RunNotResumable)
     async def _not_resumable(_request: Request, exc: RunNotResumable) -> JSONResponse:

@@ -65,15 +65,6 @@ class SessionRepository:
             await self.db.execute(delete(table).where(table.session_id == session_id))
         await self.db.execute(delete(StudioSession).where(StudioSession.id == session_id))
 
-    async def mark_running_as(self, status: str) -> list[str]:
-        """Used at start-up: sessions left `running` by a process that died."""
-        ids = list(await self.db.scalars(select(StudioSession.id).where(StudioSession.status == "running")))
-        if ids:
-            await self.db.execute(
-                update(StudioSession).where(StudioSession.id.in_(ids)).values(status=status)
-            )
-        return ids
-
 
 class ProjectRepository:
     def __init__(self, db: AsyncSession) -> None:
@@ -121,8 +112,12 @@ class QuestionRepository:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
 
-    async def create(self, *, session_id: str, text: str, project_id: str | None) -> Question:
+    async def create(
+        self, *, session_id: str, text: str, project_id: str | None, question_id: str | None = None
+    ) -> Question:
         row = Question(session_id=session_id, question_text=text, project_id=project_id)
+        if question_id:
+            row.id = question_id
         self.db.add(row)
         await self.db.flush()
         return row
@@ -161,13 +156,9 @@ class QuestionRepository:
     async def set_project(self, question_id: str, project_id: str) -> None:
         await self.db.execute(update(Question).where(Question.id == question_id).values(project_id=project_id))
 
-    async def mark_running_as(self, status: str, error: str) -> int:
-        result = await self.db.execute(
-            update(Question)
-            .where(Question.run_status == "running")
-            .values(run_status=status, run_error=error, finished_at=utcnow())
-        )
-        return result.rowcount or 0
+    async def running(self) -> Sequence[Question]:
+        rows = await self.db.scalars(select(Question).where(Question.run_status == "running"))
+        return rows.all()
 
 
 class AnswerRepository:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import time
 import uuid
 from collections import deque
@@ -27,6 +28,8 @@ class EventBus(Protocol):
     async def position(self, session_id: str) -> tuple[str, int]: ...
 
     async def forget(self, session_id: str) -> None: ...
+
+    async def expire(self, session_id: str, ttl_seconds: int) -> None: ...
 
 
 @dataclass
@@ -72,6 +75,9 @@ class MemoryEventBus:
         stream = self._stream(session_id)
         return stream.stream_id, stream.last_seq
 
+    async def expire(self, session_id: str, ttl_seconds: int) -> None:
+        pass  # one process: the buffer is capped per session and goes with the process
+
     async def forget(self, session_id: str) -> None:
         stream = self._streams.pop(session_id, None)
         if stream is not None:
@@ -105,3 +111,79 @@ class MemoryEventBus:
             async with stream.changed:
                 if stream.last_seq == cursor and self._streams.get(session_id) is stream:
                     await stream.changed.wait()
+
+
+# Publishing is one atomic step: next seq, the stream's id (made on first use), the entry itself
+# (its id is 0-<seq>, so XREAD from 0-<n> returns exactly the frames after seq n), and no expiry
+# while a run writes to it.
+_PUBLISH = """
+local seq = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[3], ARGV[3], 'NX')
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '0-' .. seq, 'frame', ARGV[1])
+redis.call('PERSIST', KEYS[1]) redis.call('PERSIST', KEYS[2]) redis.call('PERSIST', KEYS[3])
+return seq
+"""
+
+
+class RedisEventBus:
+    """One Redis stream per session: any instance publishes, any instance serves the socket."""
+
+    def __init__(self, redis: Any, *, max_frames_per_session: int = 20_000, block_ms: int = 5_000) -> None:
+        self.redis = redis
+        self._max = max_frames_per_session
+        self._block_ms = block_ms
+        self._publish = redis.register_script(_PUBLISH)
+
+    @staticmethod
+    def _keys(session_id: str) -> tuple[str, str, str]:
+        prefix = f"agente_films:run_stream:{session_id}"
+        return f"{prefix}:frames", f"{prefix}:seq", f"{prefix}:id"
+
+    async def publish(self, session_id: str, frame: Frame) -> Frame:
+        frame = {**frame, "timestamp": int(time.time() * 1000)}
+        seq = await self._publish(
+            keys=self._keys(session_id),
+            args=[json.dumps(frame, ensure_ascii=False, default=str), self._max, uuid.uuid4().hex[:12]],
+        )
+        return {**frame, "seq": int(seq)}
+
+    async def position(self, session_id: str) -> tuple[str, int]:
+        _, seq_key, id_key = self._keys(session_id)
+        await self.redis.set(id_key, uuid.uuid4().hex[:12], nx=True)
+        stream_id, seq = await self.redis.mget(id_key, seq_key)
+        return _text(stream_id), int(seq or 0)
+
+    async def expire(self, session_id: str, ttl_seconds: int) -> None:
+        """After a run ends its frames stay for late reconnects, then go (history has them all)."""
+        for key in self._keys(session_id):
+            await self.redis.expire(key, ttl_seconds)
+
+    async def forget(self, session_id: str) -> None:
+        await self.redis.delete(*self._keys(session_id))
+
+    async def subscribe(
+        self, session_id: str, after_seq: int, stream_id: str | None
+    ) -> AsyncIterator[Frame]:
+        frames_key, _, _ = self._keys(session_id)
+        current, last_seq = await self.position(session_id)
+        cursor = after_seq
+        if stream_id is not None and stream_id != current:
+            yield resync_frame(current, last_seq, "new stream")
+            cursor = 0
+        elif cursor > last_seq:
+            yield resync_frame(current, last_seq, "ahead of stream")
+            cursor = 0
+        while True:
+            reply = await self.redis.xread({frames_key: f"0-{cursor}"}, count=500, block=self._block_ms)
+            for _key, entries in reply or []:
+                for entry_id, fields in entries:
+                    seq = int(_text(entry_id).split("-", 1)[1])
+                    if seq > cursor + 1:
+                        current, last_seq = await self.position(session_id)
+                        yield resync_frame(current, last_seq, "frames trimmed")
+                    cursor = seq
+                    yield {**json.loads(_text(fields[b"frame"] if b"frame" in fields else fields["frame"])), "seq": seq}
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value or "")

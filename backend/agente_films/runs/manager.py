@@ -1,10 +1,19 @@
-"""Runs execute as server-side tasks, one per session at a time, independent of any socket."""
+"""Runs execute as server-side tasks, one per session at a time, independent of any socket.
+
+With Redis (several API instances) the one-run-per-session rule holds across instances through a
+lock with expiry and renewal, a cancel reaches the instance that runs the run over pub/sub, and a
+run whose instance died (its lock expired) is marked interrupted by whichever instance notices.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
+import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from google.adk.agents import RunConfig
 from google.adk.agents.run_config import StreamingMode
@@ -13,14 +22,17 @@ from google.genai import types
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from agente_films.db.repositories import ProjectRepository, QuestionRepository, SessionRepository
+from agente_films.db.tables import new_id
 from agente_films.runs.bus import EventBus
+from agente_films.runs.locks import LocalRunLocks, RunLocks
 from agente_films.runs.recorder import RunRecorder, current_run
 from agente_films.settings import Settings
 
 log = logging.getLogger(__name__)
 
-
 RESUMABLE = ("interrupted", "failed")
+INTERRUPTED = "The server running this run stopped before it finished; resume it or send the message again."
+CANCEL_CHANNEL = "agente_films:cancel"
 
 
 class RunNotResumable(Exception):
@@ -37,10 +49,15 @@ class RunInProgress(Exception):
         self.run_id = run_id
 
 
+class ServiceUnavailable(Exception):
+    """Something a run needs (Redis) is down: HTTP 503, and nothing stored is touched."""
+
+
 @dataclass
 class ActiveRun:
     session_id: str
-    run_id: str | None = None
+    run_id: str
+    owner: str
     task: asyncio.Task | None = None
     abort: asyncio.Event = field(default_factory=asyncio.Event)
     done: asyncio.Event = field(default_factory=asyncio.Event)
@@ -55,48 +72,131 @@ def describe_error(exc: BaseException) -> str:
     return f"{label}: {text}"[:1000] if text else label
 
 
+def _run_id_of(owner: str | None) -> str | None:
+    return owner.rsplit("/", 1)[-1] if owner else None
+
+
 class RunManager:
     def __init__(
-        self, *, runner: Runner, sessionmaker: async_sessionmaker, bus: EventBus, settings: Settings
+        self,
+        *,
+        runner: Runner,
+        sessionmaker: async_sessionmaker,
+        bus: EventBus,
+        settings: Settings,
+        locks: RunLocks | None = None,
+        redis: Any = None,
     ) -> None:
         self.runner = runner
         self.sessionmaker = sessionmaker
         self.bus = bus
         self.settings = settings
+        self.locks = locks or LocalRunLocks()
+        self.redis = redis
+        self.instance_id = uuid.uuid4().hex[:12]
         self._active: dict[str, ActiveRun] = {}
         self._finished: dict[str, ActiveRun] = {}
+        self._background: list[asyncio.Task] = []
 
-    def active(self, session_id: str) -> ActiveRun | None:
-        return self._active.get(session_id)
+    # -- lifecycle ---------------------------------------------------------------------------
 
-    def _claim(self, session_id: str) -> ActiveRun:
+    async def open(self) -> None:
+        await self.reap_interrupted()
+        if self.redis is not None:
+            self._background.append(asyncio.create_task(self._listen_for_cancels(), name="cancel-listener"))
+            self._background.append(asyncio.create_task(self._reap_forever(), name="run-reaper"))
+
+    async def shutdown(self) -> None:
+        for session_id in list(self._active):
+            await self.cancel(session_id)
+        for task in self._background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def reap_interrupted(self) -> int:
+        """Mark runs whose process died as interrupted, so that nobody waits for them forever.
+
+        Embedded mode: at start-up every "running" run belonged to the previous process. With
+        Redis: a running run whose lock expired lost its instance.
+        """
+        async with self.sessionmaker.begin() as db:
+            questions = QuestionRepository(db)
+            running = await questions.running()
+            dead = []
+            for question in running:
+                if question.session_id in self._active:
+                    continue
+                if self.redis is not None:
+                    try:
+                        if await self.locks.holder(question.session_id) is not None:
+                            continue
+                    except Exception:  # Redis down: decide later, never guess
+                        return 0
+                dead.append(question)
+            sessions = SessionRepository(db)
+            for question in dead:
+                await questions.finish(question.id, status="interrupted", error=INTERRUPTED)
+                await sessions.update(question.session_id, status="interrupted")
+        if dead:
+            log.warning("marked %d run(s) interrupted: %s", len(dead), [q.id for q in dead])
+        return len(dead)
+
+    async def _reap_forever(self) -> None:
+        while True:
+            await asyncio.sleep(max(self.locks.ttl_seconds, 1.0))
+            try:
+                await self.reap_interrupted()
+            except Exception:
+                log.warning("could not check for interrupted runs", exc_info=True)
+
+    # -- starting ----------------------------------------------------------------------------
+
+    async def _claim(self, session_id: str, run_id: str) -> ActiveRun:
         if session_id in self._active:
             raise RunInProgress(self._active[session_id].run_id)
         # Claimed before the first await, so two messages arriving together cannot both start.
-        run = self._active[session_id] = ActiveRun(session_id=session_id)
+        run = self._active[session_id] = ActiveRun(
+            session_id=session_id, run_id=run_id, owner=f"{self.instance_id}/{run_id}"
+        )
+        try:
+            holder = await self.locks.acquire(session_id, run.owner)
+        except Exception as exc:
+            self._active.pop(session_id, None)
+            raise ServiceUnavailable(f"Redis is unavailable, so no run can start: {describe_error(exc)}") from exc
+        if holder is not None:
+            self._active.pop(session_id, None)
+            raise RunInProgress(_run_id_of(holder))
         return run
 
+    async def _unclaim(self, run: ActiveRun) -> None:
+        self._active.pop(run.session_id, None)
+        with contextlib.suppress(Exception):
+            await self.locks.release(run.session_id, run.owner)
+
     async def start(self, *, session_id: str, user_id: str, text: str) -> ActiveRun:
-        run = self._claim(session_id)
+        run = await self._claim(session_id, new_id())
         try:
             async with self.sessionmaker.begin() as db:
                 project = await ProjectRepository(db).latest_for_session(session_id)
-                question = await QuestionRepository(db).create(
-                    session_id=session_id, text=text, project_id=project.id if project else None
+                await QuestionRepository(db).create(
+                    question_id=run.run_id,
+                    session_id=session_id,
+                    text=text,
+                    project_id=project.id if project else None,
                 )
                 await SessionRepository(db).update(session_id, status="running")
-            run.run_id = question.id
-            recorder = self._recorder(run, user_id, question.project_id)
+            recorder = self._recorder(run, user_id, project.id if project else None)
             await recorder.run_started(text)
         except BaseException:
-            self._active.pop(session_id, None)
+            await self._unclaim(run)
             raise
         self._launch(run, recorder, user_id, new_message=types.UserContent(text))
         return run
 
     async def resume(self, *, session_id: str, user_id: str, run_id: str) -> ActiveRun:
         """Continue an interrupted or failed run where ADK's checkpoints left it."""
-        run = self._claim(session_id)
+        run = await self._claim(session_id, run_id)
         try:
             async with self.sessionmaker.begin() as db:
                 question = await QuestionRepository(db).get(run_id, session_id)
@@ -110,11 +210,10 @@ class RunManager:
                     )
                 await QuestionRepository(db).reopen(run_id)
                 await SessionRepository(db).update(session_id, status="running")
-            run.run_id = run_id
             recorder = self._recorder(run, user_id, question.project_id)
             await recorder.run_started(question.question_text, resumed=True)
         except BaseException:
-            self._active.pop(session_id, None)
+            await self._unclaim(run)
             raise
         self._launch(run, recorder, user_id, invocation_id=question.invocation_id)
         return run
@@ -132,10 +231,22 @@ class RunManager:
     def _launch(self, run: ActiveRun, recorder: RunRecorder, user_id: str, **run_args: object) -> None:
         run.task = asyncio.create_task(self._execute(run, recorder, user_id, run_args), name=f"run-{run.run_id}")
 
+    # -- running -----------------------------------------------------------------------------
+
+    async def _keep_lock(self, run: ActiveRun) -> None:
+        while True:
+            await asyncio.sleep(self.locks.ttl_seconds / 3)
+            try:
+                if not await self.locks.renew(run.session_id, run.owner):
+                    log.warning("run %s lost its lock; another instance may start a run", run.run_id)
+            except Exception:
+                log.warning("could not renew the lock of run %s", run.run_id, exc_info=True)
+
     async def _execute(
         self, run: ActiveRun, recorder: RunRecorder, user_id: str, run_args: dict[str, object]
     ) -> None:
         current_run.set(recorder)
+        keeper = asyncio.create_task(self._keep_lock(run)) if self.locks.ttl_seconds else None
         status, error = "completed", None
         try:
             async for event in self.runner.run_async(
@@ -159,27 +270,52 @@ class RunManager:
         run.status = status
         try:
             await asyncio.shield(recorder.run_finished(status, error))
+            await self.bus.expire(run.session_id, self.settings.run_stream_ttl_seconds)
         except Exception:
             log.exception("could not record the end of run %s", run.run_id)
         finally:
-            self._active.pop(run.session_id, None)
-            if run.run_id:
-                self._finished[run.run_id] = run
-                while len(self._finished) > 1000:
-                    self._finished.pop(next(iter(self._finished)))
+            if keeper is not None:
+                keeper.cancel()
+            await self._unclaim(run)
+            self._finished[run.run_id] = run
+            while len(self._finished) > 1000:
+                self._finished.pop(next(iter(self._finished)))
             run.done.set()
 
-    def find(self, run_id: str) -> ActiveRun | None:
-        for run in self._active.values():
-            if run.run_id == run_id:
-                return run
-        return self._finished.get(run_id)
+    # -- looking up and cancelling --------------------------------------------------------------
 
-    async def cancel(self, session_id: str) -> ActiveRun | None:
-        """Stop the session's run promptly; what it produced so far stays stored."""
+    def active(self, session_id: str) -> ActiveRun | None:
+        return self._active.get(session_id)
+
+    async def active_run_id(self, session_id: str) -> str | None:
+        """The session's running run, on this instance or (with Redis) on any other."""
         run = self._active.get(session_id)
-        if run is None:
+        if run is not None:
+            return run.run_id
+        try:
+            return _run_id_of(await self.locks.holder(session_id))
+        except Exception:
             return None
+
+    async def cancel(self, session_id: str) -> str | None:
+        """Stop the session's run promptly, wherever it runs; what it produced so far stays stored.
+        Returns the cancelled run's id, or None when nothing was running."""
+        run = self._active.get(session_id)
+        if run is not None:
+            await self._cancel_local(run)
+            return run.run_id
+        run_id = await self.active_run_id(session_id)
+        if run_id is None or self.redis is None:
+            return None
+        await self.redis.publish(CANCEL_CHANNEL, json.dumps({"session_id": session_id}))
+        deadline = asyncio.get_running_loop().time() + self.settings.cancel_grace_seconds + 5
+        while asyncio.get_running_loop().time() < deadline:
+            if await self.locks.holder(session_id) is None:
+                break
+            await asyncio.sleep(0.1)
+        return run_id
+
+    async def _cancel_local(self, run: ActiveRun) -> None:
         run.abort.set()
         try:
             await asyncio.wait_for(run.done.wait(), timeout=self.settings.cancel_grace_seconds)
@@ -188,8 +324,27 @@ class RunManager:
             if run.task is not None:
                 run.task.cancel()
             await run.done.wait()
-        return run
 
-    async def shutdown(self) -> None:
-        for session_id in list(self._active):
-            await self.cancel(session_id)
+    async def _listen_for_cancels(self) -> None:
+        while True:
+            try:
+                pubsub = self.redis.pubsub()
+                await pubsub.subscribe(CANCEL_CHANNEL)
+                async for message in pubsub.listen():
+                    if message.get("type") != "message":
+                        continue
+                    session_id = json.loads(message["data"]).get("session_id")
+                    run = self._active.get(session_id)
+                    if run is not None:
+                        asyncio.create_task(self._cancel_local(run))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("cancel channel lost; retrying", exc_info=True)
+                await asyncio.sleep(1)
+
+    def find(self, run_id: str) -> ActiveRun | None:
+        for run in self._active.values():
+            if run.run_id == run_id:
+                return run
+        return self._finished.get(run_id)

@@ -109,7 +109,7 @@ export function SessionItem({ session, current, onSelect, onRename, onDelete }: 
         onClick={onSelect}
         aria-current={current ? 'page' : undefined}
         className={cx(
-          'block w-full rounded-lg px-2.5 py-2 pr-16 text-left transition-colors',
+          'block w-full rounded-lg px-2.5 py-2 text-left transition-colors max-lg:pr-16',
           current ? 'bg-white shadow-xs ring-1 ring-zinc-200 dark:bg-zinc-800 dark:ring-zinc-700' : 'hover:bg-zinc-100 dark:hover:bg-zinc-800/60',
         )}
       >
@@ -126,7 +126,7 @@ export function SessionItem({ session, current, onSelect, onRename, onDelete }: 
           </time>
         </span>
       </button>
-      <div className="absolute top-1.5 right-1.5 flex opacity-0 transition-opacity group-focus-within:opacity-100 group-hover:opacity-100 max-lg:opacity-100">
+      <div className="absolute top-1.5 right-1.5 flex rounded-md bg-zinc-50/95 opacity-0 transition-opacity group-focus-within:opacity-100 group-hover:opacity-100 max-lg:opacity-100 dark:bg-zinc-900/95">
         <IconButton icon={Pencil} label={`Rename ${session.title}`} className="size-7" onClick={() => { setTitle(session.title); setMode('rename'); }} />
         <IconButton icon={Trash} label={`Delete ${session.title}`} className="size-7 hover:text-rose-600" onClick={() => setMode('confirm')} />
       </div>

@@ -18,28 +18,30 @@ function VerdictBadge({ round }: { round: Round }) {
     pending: round.status === 'stopped' ? ['Stopped', 'bg-zinc-100 text-zinc-600 ring-zinc-500/20 dark:bg-zinc-800 dark:text-zinc-300'] : ['In progress', 'bg-indigo-50 text-indigo-700 ring-indigo-600/20 dark:bg-indigo-500/10 dark:text-indigo-300'],
   } as const;
   const [label, cls] = styles[round.verdict];
-  return <span className={cx('rounded-full px-2 py-0.5 text-[0.6875rem] font-medium ring-1 ring-inset', cls)}>{label}</span>;
+  return <span className={cx('rounded-full px-2 py-0.5 text-[0.6875rem] font-medium whitespace-nowrap ring-1 ring-inset', cls)}>{label}</span>;
 }
 
 function isFeedback(entry: Entry): boolean {
   return entry.kind === 'tool' && entry.name === 'append_to_state' && entry.args.includes('CRITICAL_FEEDBACK');
 }
 
-function RoundCard({ round, max, initiallyOpen, running }: { round: Round; max: number | null; initiallyOpen: boolean; running: boolean }) {
-  const [open, setOpen] = useState(initiallyOpen);
+function RoundCard({ round, max, latest, running }: { round: Round; max: number | null; latest: boolean; running: boolean }) {
+  // The latest round is open and earlier ones fold away, unless the reader chose otherwise.
+  const [choice, setChoice] = useState<boolean | null>(null);
+  const open = choice ?? latest;
   return (
     <li className="rounded-xl border border-zinc-200 bg-white shadow-xs dark:border-zinc-800 dark:bg-zinc-900" data-testid="round" data-round={round.n} data-verdict={round.verdict}>
-      <button type="button" onClick={() => setOpen((o) => !o)} aria-expanded={open} className="flex w-full items-center gap-3 px-3.5 py-2.5 text-left">
+      <button type="button" onClick={() => setChoice(!open)} aria-expanded={open} className="flex w-full items-center gap-3 px-3.5 py-2.5 text-left">
         <ChevronRight aria-hidden className={cx('size-4 shrink-0 text-zinc-400 transition-transform', open && 'rotate-90')} />
-        <span className="text-sm font-semibold" data-testid="round-label">
+        <span className="text-sm font-semibold whitespace-nowrap" data-testid="round-label">
           Round {round.n}
           {max ? ` of ${max}` : ''}
         </span>
         <span className="hidden items-center gap-2.5 text-xs text-zinc-500 @sm:flex">
           {WRITER_AGENTS.map((a) => (
-            <span key={a} className="inline-flex items-center gap-1">
+            <span key={a} className="inline-flex items-center gap-1" title={`${PHASE_LABEL[a]}: ${round.phases[a].status}`}>
               <PhaseIcon status={round.phases[a].status} className="size-3.5" />
-              {PHASE_LABEL[a]}
+              <span className="hidden @lg:inline">{PHASE_LABEL[a]}</span>
             </span>
           ))}
         </span>
@@ -108,12 +110,12 @@ function LaneCard({ lane, running }: { lane: Lane; running: boolean }) {
   );
 }
 
-function Stage({ label, status, note, last = false }: { label: string; status: PhaseStatus; note?: string | null; last?: boolean }) {
+function Stage({ label, status, last = false }: { label: string; status: PhaseStatus; last?: boolean }) {
   return (
-    <li className="flex min-w-0 flex-1 items-center gap-2">
+    <li className={cx('flex items-center gap-2', last ? 'shrink-0' : 'min-w-0 flex-1')} data-testid="stage" data-status={status}>
       <span
         className={cx(
-          'flex min-w-0 items-center gap-1.5 rounded-full px-2 py-1 text-xs font-medium ring-1 ring-inset',
+          'flex shrink-0 items-center gap-1.5 rounded-full px-2 py-1 text-xs font-medium whitespace-nowrap ring-1 ring-inset',
           status === 'running'
             ? 'bg-indigo-50 text-indigo-700 ring-indigo-600/20 dark:bg-indigo-500/10 dark:text-indigo-300'
             : status === 'done'
@@ -122,8 +124,7 @@ function Stage({ label, status, note, last = false }: { label: string; status: P
         )}
       >
         <PhaseIcon status={status} className="size-3.5 shrink-0" />
-        <span className="truncate">{label}</span>
-        {note && <span className="hidden truncate font-normal opacity-75 @md:inline">· {note}</span>}
+        {label}
       </span>
       {!last && <span aria-hidden className="h-px min-w-2 flex-1 bg-zinc-200 dark:bg-zinc-800" />}
     </li>
@@ -209,7 +210,7 @@ export function TeamPanel({ runs, maxRounds }: { runs: RunView[]; maxRounds: num
 
       <div>
         <ol className="flex items-center gap-2" aria-label="Pipeline">
-          <Stage label="Writers' room" status={team.stages.writers} note={team.currentRound ? `round ${team.currentRound}` : null} />
+          <Stage label="Writers' room" status={team.stages.writers} />
           <Stage label="Preproduction" status={team.stages.preproduction} />
           <Stage label="File writer" status={team.stages.fileWriter} last />
         </ol>
@@ -243,7 +244,7 @@ export function TeamPanel({ runs, maxRounds }: { runs: RunView[]; maxRounds: num
         ) : (
           <ol className="space-y-2.5" data-testid="rounds">
             {team.rounds.map((round, i) => (
-              <RoundCard key={`${run.id}-${round.n}`} round={round} max={team.maxRounds} initiallyOpen={i === team.rounds.length - 1} running={running} />
+              <RoundCard key={`${run.id}-${round.n}`} round={round} max={team.maxRounds} latest={i === team.rounds.length - 1} running={running} />
             ))}
           </ol>
         )}

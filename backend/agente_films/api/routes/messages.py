@@ -85,7 +85,7 @@ async def resume_run(studio: StudioDep, row: OwnedSession, run_id: uuid.UUID) ->
 
 @router.post("/cancel")
 async def cancel_run(studio: StudioDep, row: OwnedSession) -> RunOut:
-    run = await studio.runs.cancel(row.id)
-    if run is None or run.run_id is None:
+    run_id = await studio.runs.cancel(row.id)
+    if run_id is None:
         raise HTTPException(status.HTTP_409_CONFLICT, "No run is in progress in this session.")
-    return await run_out(studio, row, run.run_id)
+    return await run_out(studio, row, run_id)

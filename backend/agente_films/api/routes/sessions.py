@@ -39,9 +39,11 @@ router = APIRouter(prefix="/sessions", tags=["sessions"])
 async def session_out(studio: Studio, row: StudioSession) -> SessionOut:
     async with studio.sessionmaker() as db:
         project = await ProjectRepository(db).latest_for_session(row.id)
-    run = studio.runs.active(row.id)
     return SessionOut.model_validate(row).model_copy(
-        update={"subject": project.subject if project else None, "active_run_id": run.run_id if run else None}
+        update={
+            "subject": project.subject if project else None,
+            "active_run_id": await studio.runs.active_run_id(row.id),
+        }
     )
 
 

@@ -20,7 +20,7 @@ from starlette.websockets import WebSocketState
 from agente_films.api.deps import check_user_id, load_owned_session
 from agente_films.api.routes.messages import checked_content
 from agente_films.db.tables import StudioSession
-from agente_films.runs.manager import RunInProgress
+from agente_films.runs.manager import RunInProgress, ServiceUnavailable
 from agente_films.studio import Studio
 
 router = APIRouter(tags=["websocket"])
@@ -45,8 +45,27 @@ class Connection:
                 await self.websocket.send_text(json.dumps(frame, ensure_ascii=False, default=str))
 
     async def forward(self, after: int, stream: str | None) -> None:
-        async for frame in self.studio.bus.subscribe(self.row.id, after, stream):
-            await self.send(frame)
+        """Follow the session's stream; if the bus (Redis) goes away, say so and pick up again
+        from the last frame sent once it is back."""
+        delay = 0.5
+        while True:
+            try:
+                async for frame in self.studio.bus.subscribe(self.row.id, after, stream):
+                    await self.send(frame)
+                    if "seq" in frame:
+                        after = frame["seq"]
+                    elif frame.get("name") == "resync":
+                        stream, after = frame["value"]["stream"], 0
+                    delay = 0.5
+                return
+            except (WebSocketDisconnect, RuntimeError):
+                return
+            except Exception as exc:
+                await self.send(
+                    error_frame("stream_unavailable", f"The live stream is unavailable ({type(exc).__name__}); retrying.", 503)
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
 
     async def handle(self, raw: str) -> None:
         if len(raw) > self.studio.settings.max_message_chars * 2 + 1024:
@@ -66,8 +85,7 @@ class Connection:
         elif kind == "message":
             await self._message(frame.get("content"))
         elif kind == "cancel":
-            run = self.studio.runs.active(self.row.id)
-            if run is None:
+            if await self.studio.runs.active_run_id(self.row.id) is None:
                 await self.send(error_frame("no_run", "No run is in progress in this session.", 409))
             else:
                 # Cancelling waits for the run to stop; the reader stays free meanwhile.
@@ -93,6 +111,8 @@ class Connection:
             await self.send(error_frame(code, str(exc.detail), exc.status_code))
         except RunInProgress as exc:
             await self.send(error_frame("run_in_progress", str(exc), 409) | {"runId": exc.run_id})
+        except ServiceUnavailable as exc:
+            await self.send(error_frame("unavailable", str(exc), 503))
 
 
 @router.websocket("/ws/{session_id}")
@@ -114,8 +134,12 @@ async def session_socket(
         await websocket.close(code=CLOSE_NOT_FOUND)
         return
     connection = Connection(websocket, studio, row)
-    stream_id, last_seq = await studio.bus.position(row.id)
-    run = studio.runs.active(row.id)
+    try:
+        stream_id, last_seq = await studio.bus.position(row.id)
+    except Exception as exc:  # Redis down: the socket cannot follow the stream yet
+        stream_id, last_seq = None, 0
+        await connection.send(error_frame("stream_unavailable", f"The live stream is unavailable ({type(exc).__name__}).", 503))
+    active_run_id = await studio.runs.active_run_id(row.id)
     await connection.send(
         {
             "type": "CUSTOM",
@@ -124,7 +148,7 @@ async def session_socket(
                 "sessionId": row.id,
                 "stream": stream_id,
                 "lastSeq": last_seq,
-                "activeRunId": run.run_id if run else None,
+                "activeRunId": active_run_id,
                 "model": studio.settings.llm_model,
             },
         }

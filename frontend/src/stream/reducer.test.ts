@@ -1,0 +1,174 @@
+import { describe, expect, it } from 'vitest';
+
+import { pitchFrames, SESSION_ID } from '../test/fixtures';
+import type { Frame } from './frames';
+import { initialStreamState, streamReducer } from './reducer';
+import { chatItems, isBusy, teamView, visibleRuns } from './selectors';
+import type { MessageEntry, SessionStreamState } from './types';
+
+function feed(frames: Frame[], state: SessionStreamState = initialStreamState(SESSION_ID)): SessionStreamState {
+  return frames.reduce((s, frame) => streamReducer(s, { type: 'frame', frame }), state);
+}
+
+const withSeq = pitchFrames.filter((f) => f.seq !== undefined);
+const hello = pitchFrames[0]!;
+const pitchRunId = pitchFrames.find((f) => f.type === 'RUN_STARTED' && f.question === 'Ada Lovelace')!.runId!;
+
+function messagesOf(state: SessionStreamState, agent: string): MessageEntry[] {
+  const run = state.live[pitchRunId]!;
+  return run.entries.filter((e): e is MessageEntry => e.kind === 'message' && e.agent === agent);
+}
+
+describe('streamReducer', () => {
+  it('takes the stream id and model from the hello frame', () => {
+    const state = feed([hello]);
+    expect(state.stream).toBe('0095a30c6d6f');
+    expect(state.model).toBe('offline');
+    expect(state.lastSeq).toBe(0);
+  });
+
+  it('joins text chunks into one message per messageId and closes it on TEXT_MESSAGE_END', () => {
+    const state = feed(pitchFrames);
+    const greeter = messagesOf(state, 'greeter');
+    expect(greeter).toHaveLength(1);
+    expect(greeter[0]!.text).toMatch(/^\*\*Ada Lovelace\*\*: a fine subject/);
+    expect(greeter[0]!.done).toBe(true);
+    const chunks = pitchFrames.filter((f) => f.type === 'TEXT_MESSAGE_CONTENT' && f.messageId === greeter[0]!.id);
+    expect(chunks.length).toBeGreaterThan(3);
+    expect(greeter[0]!.text).toBe(chunks.map((f) => (f.type === 'TEXT_MESSAGE_CONTENT' ? f.delta : '')).join(''));
+  });
+
+  it('shows a message while it streams, not done until its end frame', () => {
+    const firstChunk = withSeq.findIndex((f) => f.type === 'TEXT_MESSAGE_CONTENT' && f.agent === 'screenwriter');
+    const state = feed(pitchFrames.slice(0, firstChunk + 4));
+    const [draft] = messagesOf(state, 'screenwriter');
+    expect(draft!.done).toBe(false);
+    expect(draft!.text.length).toBeGreaterThan(0);
+    expect(isBusy(state)).toBe(true);
+  });
+
+  it('ignores frames it already applied (replays and duplicate seqs)', () => {
+    const once = feed(pitchFrames);
+    const twice = feed(withSeq, once);
+    expect(twice).toBe(once);
+    // Replaying a middle slice after a reconnect changes nothing either.
+    const partial = feed(pitchFrames.slice(0, 120));
+    const resumed = feed([hello, ...withSeq.slice(100)], partial);
+    expect(resumed.live[pitchRunId]!.entries).toEqual(once.live[pitchRunId]!.entries);
+    expect(resumed.lastSeq).toBe(once.lastSeq);
+  });
+
+  it('tracks agent steps, with the agents working right now', () => {
+    const start = withSeq.findIndex((f) => f.type === 'STEP_STARTED' && f.agent === 'critic');
+    const state = feed(withSeq.slice(0, start + 1));
+    const run = state.live[pitchRunId]!;
+    expect(run.steps.critic).toMatchObject({ status: 'running', iteration: 1, maxIterations: 5 });
+    expect(run.steps.screenwriter?.status).toBe('done');
+    expect(teamView(run).active).toEqual(['critic']);
+  });
+
+  it('groups the writers room into rounds: research, draft, critique, with verdicts', () => {
+    const state = feed(pitchFrames);
+    const team = teamView(state.live[pitchRunId]!);
+    expect(team.maxRounds).toBe(5);
+    expect(team.rounds.map((r) => r.n)).toEqual([1, 2]);
+    const [one, two] = team.rounds;
+    expect(one!.verdict).toBe('revise');
+    expect(one!.feedback[0]).toMatch(/Act II needs a clear midpoint reversal/);
+    expect(two!.verdict).toBe('approved');
+    for (const round of team.rounds) {
+      expect(round.phases.researcher.entries.some((e) => e.kind === 'tool' && e.name === 'wikipedia_search')).toBe(true);
+      expect(round.phases.screenwriter.entries.some((e) => e.kind === 'message' && e.text.includes('**Title:**'))).toBe(true);
+      expect(round.phases.critic.status).toBe('done');
+    }
+    expect(team.approved).toBe(true);
+  });
+
+  it('keeps the two preproduction lanes apart while their chunks interleave', () => {
+    const state = feed(pitchFrames);
+    const team = teamView(state.live[pitchRunId]!);
+    const [boxOffice, casting] = team.lanes;
+    expect(boxOffice!.agent).toBe('box_office_researcher');
+    expect(casting!.agent).toBe('casting_agent');
+    const text = (lane: typeof boxOffice) => lane!.entries.filter((e): e is MessageEntry => e.kind === 'message').map((e) => e.text).join('');
+    expect(text(boxOffice)).toMatch(/^\*\*Box-office outlook/);
+    expect(text(casting)).toMatch(/^\*\*Casting ideas/);
+    expect(text(boxOffice)).not.toMatch(/Casting ideas/);
+    // Both ran at once: each started before the other finished.
+    const midway = withSeq.findIndex((f) => f.type === 'STEP_FINISHED' && f.agent === 'box_office_researcher');
+    const during = teamView(feed(withSeq.slice(0, midway)).live[pitchRunId]!);
+    expect(during.lanes.map((l) => l.status)).toEqual(['running', 'running']);
+  });
+
+  it('applies STATE_DELTA patches in version order and collects outline drafts', () => {
+    const state = feed(pitchFrames);
+    expect(state.state.PROMPT).toBe('Ada Lovelace');
+    expect(state.stateVersion).toBe(8);
+    expect(state.drafts.map((d) => d.version)).toEqual([3, 6]);
+    expect(String(state.state.PLOT_OUTLINE)).toContain('**Title:** Ada Lovelace and the Reckoning');
+    // A REST snapshot older than the socket's state does not roll it back.
+    const after = streamReducer(state, { type: 'state', version: 2, state: { PROMPT: 'old' } });
+    expect(after.state.PROMPT).toBe('Ada Lovelace');
+  });
+
+  it('records the saved document and finishes the run', () => {
+    const state = feed(pitchFrames);
+    const run = state.live[pitchRunId]!;
+    expect(run.status).toBe('completed');
+    expect(state.activeRunId).toBeNull();
+    const items = chatItems(run);
+    const artifact = items.find((i) => i.kind === 'artifact');
+    expect(artifact && artifact.kind === 'artifact' && artifact.entry.markdownUrl).toMatch(/format=markdown$/);
+    expect(items.filter((i) => i.kind === 'team')).toHaveLength(1);
+    expect(state.documentsToken).toBe(1);
+  });
+
+  it('keeps partial work when a run is cancelled', () => {
+    const cut = withSeq.findIndex((f) => f.type === 'TEXT_MESSAGE_CONTENT' && f.agent === 'screenwriter') + 5;
+    const partial = feed(withSeq.slice(0, cut));
+    const cancelled = feed([{ type: 'RUN_FINISHED', runId: pitchRunId, seq: 10_000, result: { status: 'cancelled', error: null } }], partial);
+    const run = cancelled.live[pitchRunId]!;
+    expect(run.status).toBe('cancelled');
+    const [draft] = messagesOf(cancelled, 'screenwriter');
+    expect(draft!.text).toBe(messagesOf(partial, 'screenwriter')[0]!.text);
+    expect(draft!.done).toBe(true);
+    expect(isBusy(cancelled)).toBe(false);
+    expect(teamView(run).rounds[0]!.status).toBe('stopped');
+  });
+
+  it('marks a failed run with its error', () => {
+    const started = feed(withSeq.slice(0, 30));
+    const failed = feed([{ type: 'RUN_ERROR', runId: pitchRunId, seq: 500, message: 'litellm.RateLimitError: slow down', code: 'run_failed' }], started);
+    expect(failed.live[pitchRunId]).toMatchObject({ status: 'failed', error: 'litellm.RateLimitError: slow down' });
+  });
+
+  it('starts over on a new stream (server restart): reload over REST, keep what was shown', () => {
+    const before = feed(pitchFrames.slice(0, 200));
+    const newHello: Frame = { type: 'CUSTOM', name: 'session', value: { sessionId: SESSION_ID, stream: 'fresh', lastSeq: 0, activeRunId: null, model: 'offline' } };
+    const after = feed([newHello, { type: 'CUSTOM', name: 'resync', value: { stream: 'fresh', lastSeq: 0, reason: 'new stream' } }], before);
+    expect(after.stream).toBe('fresh');
+    expect(after.lastSeq).toBe(0);
+    expect(after.live).toEqual({});
+    expect(after.refreshToken).toBeGreaterThan(before.refreshToken);
+    expect(after.activeRunId).toBeNull();
+    expect(visibleRuns(after).map((r) => r.id)).toEqual(visibleRuns(before).map((r) => r.id));
+    // Frames of the new stream, numbered from 1 again, apply.
+    const next = feed([{ type: 'RUN_STARTED', runId: 'r2', threadId: SESSION_ID, question: 'Hypatia', seq: 1 }], after);
+    expect(next.live.r2?.question).toBe('Hypatia');
+  });
+
+  it('ignores frames of a run whose start it never saw, and asks for a reload when it ends', () => {
+    const state = feed([hello, ...withSeq.slice(40, 60)]);
+    expect(Object.keys(state.live)).toEqual([]);
+    const ended = feed([{ type: 'RUN_FINISHED', runId: 'unknown', seq: 999, result: { status: 'completed' } }], state);
+    expect(ended.refreshToken).toBe(state.refreshToken + 1);
+  });
+
+  it('turns connection errors into notices', () => {
+    const state = feed([{ type: 'ERROR', code: 'run_in_progress', message: 'A run is already in progress for this session.', status: 409, runId: 'r1' }]);
+    expect(state.notices).toEqual([{ id: 1, code: 'run_in_progress', message: 'A run is already in progress for this session.' }]);
+    expect(state.activeRunId).toBe('r1');
+    const dismissed = streamReducer(state, { type: 'dismissNotice', id: 1 });
+    expect(dismissed.notices).toEqual([]);
+  });
+});
