@@ -3,6 +3,7 @@ stores (questions, answers, reasoning, snapshots, agent events, project) and the
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -188,3 +189,35 @@ async def test_a_new_subject_in_the_same_session_starts_a_new_pitch(studio: Stud
     assert loop_exits == 2  # the second pitch also took two rounds: feedback was reset
     state = await studio.adk_state(row)
     assert state["PROMPT"] == "Nikola Tesla" and len(state["research"]) == 2
+
+
+@pytest.mark.parametrize("cut_after", ["wikipedia_search", "append_to_state"])
+async def test_resume_finishes_a_run_cut_off_right_after_a_tool_result(
+    studio: Studio, monkeypatch: pytest.MonkeyPatch, cut_after: str
+) -> None:
+    """A process that dies just after ADK stored a tool result is the hard case for ADK's resume."""
+    from agente_films.runs.recorder import RunRecorder
+
+    original = RunRecorder.on_appended
+
+    async def die_after_tool_result(self, session, event):  # noqa: ANN001, ANN202
+        await original(self, session, event)
+        if event.author == "researcher" and [r.name for r in event.get_function_responses()] == [cut_after]:
+            raise asyncio.CancelledError  # what a SIGKILL looks like from here: nothing more runs
+
+    row = await studio.create_session("local")
+    monkeypatch.setattr(RunRecorder, "on_appended", die_after_tool_result)
+    run = await studio.runs.start(session_id=row.id, user_id="local", text="Ada Lovelace")
+    await run.done.wait()
+    monkeypatch.setattr(RunRecorder, "on_appended", original)
+    async with studio.sessionmaker.begin() as db:
+        await QuestionRepository(db).finish(run.run_id, status="interrupted", error="killed")
+
+    resumed = await studio.runs.resume(session_id=row.id, user_id="local", run_id=run.run_id)
+    await resumed.done.wait()
+    async with studio.sessionmaker() as db:
+        question = await QuestionRepository(db).get(run.run_id, row.id)
+        answers = await AnswerRepository(db).for_question(run.run_id)
+    assert question.run_status == "completed"
+    assert answers[-1].agent_name == "file_writer"
+    assert len(await studio.artifact_service.list_artifact_keys(app_name=APP_NAME, user_id="local", session_id=row.id)) == 1

@@ -32,6 +32,7 @@ warnings.filterwarnings(
 
 APP_NAME = "agente_films"
 LOOP_AGENT = "writers_room"
+TEAM_AGENT = "film_concept_team"
 AGENT_NAMES = (
     "greeter",
     "researcher",
@@ -69,7 +70,7 @@ def build_root_agent(
         ],
     )
     film_concept_team = SequentialAgent(
-        name="film_concept_team",
+        name=TEAM_AGENT,
         description="Develops the film pitch: writers' room, preproduction, pitch document.",
         sub_agents=[
             writers_room,

@@ -206,6 +206,17 @@ class ReasoningRepository:
             .values(answer_id=answer_id)
         )
 
+    async def has_type(self, question_id: str, reasoning_type: str) -> bool:
+        found = await self.db.scalar(
+            select(InferentialReasoning.id)
+            .where(
+                InferentialReasoning.question_id == question_id,
+                InferentialReasoning.reasoning_type == reasoning_type,
+            )
+            .limit(1)
+        )
+        return found is not None
+
     async def for_session(self, session_id: str) -> Sequence[InferentialReasoning]:
         rows = await self.db.scalars(
             select(InferentialReasoning)

@@ -21,7 +21,13 @@ from google.adk.runners import Runner
 from google.genai import types
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from agente_films.db.repositories import ProjectRepository, QuestionRepository, SessionRepository
+from agente_films.agents.team import TEAM_AGENT
+from agente_films.db.repositories import (
+    ProjectRepository,
+    QuestionRepository,
+    ReasoningRepository,
+    SessionRepository,
+)
 from agente_films.db.tables import new_id
 from agente_films.runs.bus import EventBus
 from agente_films.runs.locks import LocalRunLocks, RunLocks
@@ -249,15 +255,26 @@ class RunManager:
         keeper = asyncio.create_task(self._keep_lock(run)) if self.locks.ttl_seconds else None
         status, error = "completed", None
         try:
-            async for event in self.runner.run_async(
-                user_id=user_id,
-                session_id=run.session_id,
-                run_config=RunConfig(streaming_mode=StreamingMode.SSE),
-                abort_signal=run.abort,
-                **run_args,
-            ):
-                if event.partial:
-                    await recorder.on_partial(event)
+            attempts = 0
+            while True:
+                attempts += 1
+                recorder.stored_events = 0
+                async for event in self.runner.run_async(
+                    user_id=user_id,
+                    session_id=run.session_id,
+                    run_config=RunConfig(streaming_mode=StreamingMode.SSE),
+                    abort_signal=run.abort,
+                    **run_args,
+                ):
+                    if event.partial:
+                        await recorder.on_partial(event)
+                # ADK 2.13 resumes an agent cut off right after a tool result, but then stops
+                # without going back up to the workflow; resuming once more continues the team.
+                resumed = "invocation_id" in run_args
+                if not (resumed and attempts < 4 and recorder.stored_events and not run.abort.is_set()):
+                    break
+                if TEAM_AGENT in recorder.finished_steps or not await self._transferred(run.run_id):
+                    break
             if run.abort.is_set():
                 status = "cancelled"
             elif recorder.error:
@@ -281,6 +298,10 @@ class RunManager:
             while len(self._finished) > 1000:
                 self._finished.pop(next(iter(self._finished)))
             run.done.set()
+
+    async def _transferred(self, run_id: str) -> bool:
+        async with self.sessionmaker() as db:
+            return await ReasoningRepository(db).has_type(run_id, "transfer")
 
     # -- looking up and cancelling --------------------------------------------------------------
 

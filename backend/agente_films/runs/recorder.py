@@ -116,6 +116,8 @@ class RunRecorder:
         self._open_steps: dict[str, int] = {}
         self._agents: dict[str, BaseAgent] = {}
         self._invocation_recorded = False
+        self.finished_steps: set[str] = set()
+        self.stored_events = 0
         # Parallel branches call in concurrently: one writer at a time keeps rows and seq in order.
         self._lock = asyncio.Lock()
 
@@ -206,6 +208,7 @@ class RunRecorder:
         if self._open_steps.get(agent.name, 0) <= 0:
             return
         self._open_steps[agent.name] -= 1
+        self.finished_steps.add(agent.name)
         fields = self._step_fields(agent) | extra
         await self._step_row("agent_end", fields)
         await self.emit(StepFinishedEvent(step_name=agent.name, **fields))
@@ -244,6 +247,7 @@ class RunRecorder:
             await self._emit_stored(event)
 
     async def _store(self, session: Session, event: Event) -> None:
+        self.stored_events += 1
         agent = event.author or "unknown"
         actions = event.actions
         text = _visible_text(event)
