@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     offline_chunk_delay_ms: int = 12
     offline_chunk_words: int = 3
 
+    # Cost control: a run stops before a model call once spending reaches a budget (off when empty)
+    budget_per_session_usd: float | None = Field(default=None, ge=0)
+    budget_per_user_day_usd: float | None = Field(default=None, ge=0)
+
     # Agent team
     writers_room_max_iterations: int = Field(default=5, ge=1, le=20)
 
@@ -73,6 +77,11 @@ class Settings(BaseSettings):
                     'AGENT_MODELS must be a JSON object, e.g. {"critic": "openai/gpt-4o-mini"}'
                 ) from exc
         return value
+
+    @field_validator("budget_per_session_usd", "budget_per_user_day_usd", "redis_url", "litellm_base_url", "litellm_api_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -76,7 +76,7 @@ class Studio:
             app=App(
                 name=APP_NAME,
                 root_agent=root_agent,
-                plugins=[StepPlugin()],
+                plugins=[StepPlugin(settings.budget_per_session_usd, settings.budget_per_user_day_usd)],
                 # ADK checkpoints each agent's progress, so an interrupted run can be resumed.
                 resumability_config=ResumabilityConfig(is_resumable=True),
             ),

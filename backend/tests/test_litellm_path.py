@@ -6,6 +6,7 @@ after a failure the session stays usable.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from pathlib import Path
@@ -164,3 +165,38 @@ def test_per_agent_models_let_cheap_agents_use_cheap_models(tmp_path: Path) -> N
     critic = model_for("critic")
     assert critic.model == "anthropic/claude-haiku"
     assert model_for("greeter") is model_for("screenwriter")  # one object per model name
+
+
+async def test_usage_and_cost_are_recorded_per_agent_and_the_budget_stops_the_next_call(studio: Studio) -> None:
+    from agente_films.db.repositories import UsageRepository
+
+    row = await studio.create_session("local")
+    usage_chunk = {"prompt_tokens": 1000, "completion_tokens": 500, "total_tokens": 1500}
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        response = text_stream("Hello ", "there.")
+        chunks = response.text.replace("data: [DONE]\n\n", "")
+        usage = {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini", "choices": [], "usage": usage_chunk}
+        return httpx.Response(200, text=chunks + f"data: {json.dumps(usage)}\n\ndata: [DONE]\n\n",
+                              headers={"content-type": "text/event-stream"})
+
+    with respx.mock(assert_all_mocked=True) as router:
+        route = router.post(COMPLETIONS).mock(side_effect=reply)
+        first_id, _ = await send(studio, row.id, "hello")
+        for _ in range(50):  # LiteLLM reports success in a background task
+            async with studio.sessionmaker() as db:
+                lines = await UsageRepository(db).totals(row.id)
+            if lines:
+                break
+            await asyncio.sleep(0.05)
+        assert [(l["agent_name"], l["prompt_tokens"], l["completion_tokens"]) for l in lines] == [("greeter", 1000, 500)]
+        # gpt-4o-mini from LiteLLM's price list: $0.15 / 1M input, $0.60 / 1M output tokens.
+        assert lines[0]["cost_usd"] == pytest.approx(1000 * 0.15e-6 + 500 * 0.6e-6)
+
+        studio.runner.app.plugins[0].budget_per_session_usd = 0.0001
+        second_id, frames = await send(studio, row.id, "hello again")
+    assert route.call_count == 1  # the budget stopped the second run before its model call
+    assert frames[-1]["type"] == "RUN_ERROR" and "budget of $0.0001 is used up" in frames[-1]["message"]
+    async with studio.sessionmaker() as db:
+        failed = await QuestionRepository(db).get(second_id, row.id)
+    assert failed.run_status == "failed" and "BudgetExceeded" in failed.run_error

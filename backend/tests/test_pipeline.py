@@ -18,6 +18,7 @@ from agente_films.db.repositories import (
     QuestionRepository,
     ReasoningRepository,
     StateRepository,
+    UsageRepository,
 )
 from agente_films.db.tables import AgentEvent, InferentialReasoning
 from agente_films.studio import Studio
@@ -138,6 +139,13 @@ async def test_offline_team_writes_a_grounded_pitch_and_stores_everything(studio
     # The project follows the pitch: subject, the screenwriter's title, and its document.
     assert project is not None and project.subject == "Ada Lovelace" and project.status == "pitched"
     assert project.document and project.document.endswith(".md")
+
+    # Usage: every model call is counted per agent; the offline model costs nothing.
+    async with studio.sessionmaker() as db:
+        usage = await UsageRepository(db).totals(row.id, question_id=run_id)
+    calls = {line["agent_name"]: line["calls"] for line in usage}
+    assert calls["critic"] == 3 and calls["researcher"] == 6 and calls["file_writer"] == 2
+    assert all(line["prompt_tokens"] > 0 and line["cost_usd"] == 0.0 for line in usage)
 
     # The document: a versioned artifact with every section and the sources found.
     part = await studio.artifact_service.load_artifact(

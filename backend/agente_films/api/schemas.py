@@ -75,6 +75,48 @@ class QuestionOut(Orm):
     finished_at: UtcDatetime | None
 
 
+class UsageTotals(BaseModel):
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+class UsageLine(UsageTotals):
+    run_id: str | None
+    agent_name: str
+    model: str
+
+
+class UsageOut(BaseModel):
+    """Token usage and cost: the whole session, per agent, per run, and each (run, agent, model)."""
+
+    session_id: str
+    total: UsageTotals
+    by_agent: dict[str, UsageTotals]
+    by_run: dict[str, UsageTotals]
+    lines: list[UsageLine]
+
+    @classmethod
+    def from_lines(cls, session_id: str, lines: list[dict[str, Any]]) -> UsageOut:
+        def add(into: UsageTotals, line: dict[str, Any]) -> None:
+            for key in ("calls", "prompt_tokens", "completion_tokens", "cost_usd"):
+                setattr(into, key, getattr(into, key) + line[key])
+
+        total, by_agent, by_run = UsageTotals(), {}, {}
+        for line in lines:
+            add(total, line)
+            add(by_agent.setdefault(line["agent_name"], UsageTotals()), line)
+            add(by_run.setdefault(line["run_id"] or "", UsageTotals()), line)
+        return cls(
+            session_id=session_id,
+            total=total,
+            by_agent=by_agent,
+            by_run=by_run,
+            lines=[UsageLine(**line) for line in lines],
+        )
+
+
 class RunOut(BaseModel):
     run_id: str
     session_id: str
@@ -84,6 +126,7 @@ class RunOut(BaseModel):
     created_at: UtcDatetime
     finished_at: UtcDatetime | None = None
     answers: list[AnswerOut] = []
+    usage: UsageOut | None = None
 
 
 class HistoryItem(BaseModel):

@@ -271,6 +271,66 @@ class AgentEventRepository:
         return rows.all()
 
 
+class UsageRepository:
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    async def create(self, **values: Any) -> LlmUsage:
+        row = LlmUsage(**values)
+        self.db.add(row)
+        return row
+
+    async def cost(
+        self,
+        *,
+        session_id: str | None = None,
+        question_id: str | None = None,
+        user_id: str | None = None,
+        since: datetime | None = None,
+    ) -> float:
+        query = select(func.coalesce(func.sum(LlmUsage.cost_usd), 0.0))
+        if session_id:
+            query = query.where(LlmUsage.session_id == session_id)
+        if question_id:
+            query = query.where(LlmUsage.question_id == question_id)
+        if user_id:
+            query = query.where(LlmUsage.user_id == user_id)
+        if since:
+            query = query.where(LlmUsage.created_at >= since)
+        return float(await self.db.scalar(query) or 0.0)
+
+    async def totals(self, session_id: str, *, question_id: str | None = None) -> list[dict[str, Any]]:
+        """Per agent and model: calls, tokens and cost."""
+        query = (
+            select(
+                LlmUsage.question_id,
+                LlmUsage.agent_name,
+                LlmUsage.model,
+                func.count(),
+                func.sum(LlmUsage.prompt_tokens),
+                func.sum(LlmUsage.completion_tokens),
+                func.sum(LlmUsage.cost_usd),
+            )
+            .where(LlmUsage.session_id == session_id)
+            .group_by(LlmUsage.question_id, LlmUsage.agent_name, LlmUsage.model)
+        )
+        if question_id:
+            query = query.where(LlmUsage.question_id == question_id)
+        rows = await self.db.execute(query)
+        return [
+            {
+                "run_id": run_id,
+                "agent_name": agent,
+                "model": model,
+                "calls": int(calls),
+                "prompt_tokens": int(prompt or 0),
+                "completion_tokens": int(completion or 0),
+                "cost_usd": float(cost or 0.0),
+            }
+            for run_id, agent, model, calls, prompt, completion, cost in rows.all()
+        ]
+
+
 def as_utc(value: datetime | None) -> datetime | None:
     """SQLite hands timestamps back without a zone; they were written in UTC."""
     if value is None or value.tzinfo is not None:

@@ -29,6 +29,9 @@ def make_model(settings: Settings, model_name: str) -> BaseLlm:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     from google.adk.models.lite_llm import LiteLlm  # litellm is slow to import: only when used
 
+    from agente_films.models.litellm_usage import register_usage_callback
+
+    register_usage_callback()
     kwargs: dict[str, object] = {
         "timeout": settings.llm_timeout_seconds,
         "max_retries": settings.llm_max_retries,

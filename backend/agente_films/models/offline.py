@@ -22,6 +22,8 @@ from google.adk.models.llm_request import LlmRequest
 from google.adk.models.llm_response import LlmResponse
 from google.genai import types
 
+from agente_films.runs.recorder import report_usage
+
 OFFLINE_LABEL = "offline demo model"
 _AGENT_NAME = re.compile(r'Your internal name is "([^"]+)"')
 _BLOCK = re.compile(r"<([A-Za-z_]+)>\n?(.*?)\n?</\1>", re.DOTALL)
@@ -409,6 +411,10 @@ class OfflineLlm(BaseLlm):
         )
         completion_tokens = _count_tokens(reply.text) + sum(
             _count_tokens(json.dumps(args)) for _, args in reply.calls
+        )
+        # Token counts are estimates; the offline model costs nothing.
+        await report_usage(
+            model=self.model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, cost_usd=0.0
         )
         yield LlmResponse(
             content=types.Content(role="model", parts=parts),

@@ -72,6 +72,8 @@ class ActiveRun:
 
 def describe_error(exc: BaseException) -> str:
     """One line a person can read: the error type, the HTTP status of a failed LLM call, the message."""
+    while exc.__cause__ is not None:  # ADK wraps plugin and node errors; the cause says what happened
+        exc = exc.__cause__
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     status = getattr(exc, "status_code", None)
     label = f"{type(exc).__name__} (HTTP {status})" if isinstance(status, int) else type(exc).__name__

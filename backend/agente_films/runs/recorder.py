@@ -13,6 +13,7 @@ import asyncio
 import json
 import time
 from contextvars import ContextVar
+from datetime import timedelta
 from typing import Any
 
 from ag_ui.core import (
@@ -48,11 +49,31 @@ from agente_films.db.repositories import (
     ReasoningRepository,
     SessionRepository,
     StateRepository,
+    UsageRepository,
 )
-from agente_films.models.offline import outline_title
+from agente_films.db.tables import utcnow
 from agente_films.runs.bus import EventBus
 
 current_run: ContextVar[RunRecorder | None] = ContextVar("current_run", default=None)
+# Set before each model call; parallel branches run in their own tasks, so each sees its own agent.
+current_agent: ContextVar[str | None] = ContextVar("current_agent", default=None)
+
+
+class BudgetExceeded(Exception):
+    """A run stops before a model call that would go over the configured budget."""
+
+
+async def report_usage(*, model: str, prompt_tokens: int, completion_tokens: int, cost_usd: float) -> None:
+    """Called by the models (the offline model, LiteLLM's success callback) after each call."""
+    recorder = current_run.get()
+    if recorder is not None:
+        await recorder.record_usage(
+            agent=current_agent.get() or "unknown",
+            model=model,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cost_usd=cost_usd,
+        )
 
 _TOOL_TEXT_LIMIT = 4000
 _INTERNAL_TOOLS = {"transfer_to_agent": "transfer", "exit_loop": "loop_exit"}
@@ -225,6 +246,59 @@ class RunRecorder:
                 elapsed_ms=self._elapsed_ms(),
             )
 
+    # -- usage and budget ------------------------------------------------------------------------
+
+    async def record_usage(
+        self, *, agent: str, model: str, prompt_tokens: int, completion_tokens: int, cost_usd: float
+    ) -> None:
+        async with self._lock:
+            async with self.sessionmaker.begin() as db:
+                usage = UsageRepository(db)
+                await usage.create(
+                    session_id=self.session_id,
+                    question_id=self.run_id,
+                    user_id=self.user_id,
+                    agent_name=agent,
+                    model=model,
+                    prompt_tokens=prompt_tokens,
+                    completion_tokens=completion_tokens,
+                    cost_usd=cost_usd,
+                )
+                run_total = await usage.cost(question_id=self.run_id)
+            await self.emit(
+                CustomEvent(
+                    name="usage",
+                    value={
+                        "agent": agent,
+                        "model": model,
+                        "promptTokens": prompt_tokens,
+                        "completionTokens": completion_tokens,
+                        "costUsd": cost_usd,
+                        "runCostUsd": run_total,
+                    },
+                )
+            )
+
+    async def check_budget(self, per_session: float | None, per_user_day: float | None) -> None:
+        if per_session is None and per_user_day is None:
+            return
+        async with self.sessionmaker() as db:
+            usage = UsageRepository(db)
+            if per_session is not None:
+                spent = await usage.cost(session_id=self.session_id)
+                if spent >= per_session:
+                    raise BudgetExceeded(
+                        f"This session's LLM budget of ${per_session:g} is used up (${spent:.4f} spent); "
+                        "no further model calls were made."
+                    )
+            if per_user_day is not None:
+                spent = await usage.cost(user_id=self.user_id, since=utcnow() - timedelta(days=1))
+                if spent >= per_user_day:
+                    raise BudgetExceeded(
+                        f"The daily LLM budget of ${per_user_day:g} is used up (${spent:.4f} spent in the "
+                        "last 24 hours); no further model calls were made."
+                    )
+
     # -- streaming chunks ----------------------------------------------------------------------
 
     async def on_partial(self, event: Event) -> None:
@@ -390,8 +464,9 @@ class RunRecorder:
             await sessions.update(self.session_id, title=str(subject)[:200])
         outline = delta.get(keys.PLOT_OUTLINE)
         if outline and self.project_id:
-            title = _title_from_outline(str(outline)) or outline_title(str(session.state.get(keys.PROMPT, "")))
-            await projects.update(self.project_id, title=title)
+            title = _title_from_outline(str(outline))
+            if title:
+                await projects.update(self.project_id, title=title)
 
     async def _emit_stored(self, event: Event) -> None:
         agent = event.author
@@ -472,10 +547,20 @@ class RecordingSessionService(DatabaseSessionService):
 
 
 class StepPlugin(BasePlugin):
-    """Tells the current run's recorder when each agent (LLM or workflow) starts and finishes."""
+    """Tells the current run's recorder when each agent (LLM or workflow) starts and finishes, and
+    holds each model call to the budget."""
 
-    def __init__(self) -> None:
+    def __init__(self, budget_per_session_usd: float | None = None, budget_per_user_day_usd: float | None = None) -> None:
         super().__init__(name="agente_films_steps")
+        self.budget_per_session_usd = budget_per_session_usd
+        self.budget_per_user_day_usd = budget_per_user_day_usd
+
+    async def before_model_callback(self, *, callback_context: CallbackContext, llm_request: Any) -> None:
+        current_agent.set(callback_context.agent_name)
+        recorder = current_run.get()
+        if recorder is not None:
+            await recorder.check_budget(self.budget_per_session_usd, self.budget_per_user_day_usd)
+        return None
 
     async def before_agent_callback(self, *, agent: BaseAgent, callback_context: CallbackContext) -> None:
         recorder = current_run.get()

@@ -8,8 +8,8 @@ import uuid
 from fastapi import APIRouter, HTTPException, status
 
 from agente_films.api.deps import OwnedSession, StudioDep
-from agente_films.api.schemas import AnswerOut, MessageIn, RunOut
-from agente_films.db.repositories import AnswerRepository, QuestionRepository
+from agente_films.api.schemas import AnswerOut, MessageIn, RunOut, UsageOut
+from agente_films.db.repositories import AnswerRepository, QuestionRepository, UsageRepository
 from agente_films.db.tables import StudioSession
 from agente_films.runs.manager import ActiveRun
 from agente_films.studio import Studio
@@ -36,6 +36,7 @@ async def run_out(studio: Studio, row: StudioSession, run_id: str) -> RunOut:
         if question is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"Run {run_id} not found in this session.")
         answers = await AnswerRepository(db).for_question(run_id)
+        usage = await UsageRepository(db).totals(row.id, question_id=run_id)
     return RunOut(
         run_id=question.id,
         session_id=row.id,
@@ -45,6 +46,7 @@ async def run_out(studio: Studio, row: StudioSession, run_id: str) -> RunOut:
         created_at=question.created_at,
         finished_at=question.finished_at,
         answers=[AnswerOut.model_validate(a) for a in answers],
+        usage=UsageOut.from_lines(row.id, usage),
     )
 
 

@@ -20,6 +20,7 @@ from agente_films.api.schemas import (
     StateOut,
     StateSnapshotOut,
     StateVersionOut,
+    UsageOut,
 )
 from agente_films.db.repositories import (
     AnswerRepository,
@@ -28,6 +29,7 @@ from agente_films.db.repositories import (
     ReasoningRepository,
     SessionRepository,
     StateRepository,
+    UsageRepository,
 )
 from agente_films.db.tables import StudioSession
 from agente_films.runs.recorder import public_state
@@ -105,6 +107,14 @@ async def get_state_version(studio: StudioDep, row: OwnedSession, version: int) 
     if snapshot is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"State version {version} not found in this session.")
     return StateSnapshotOut.model_validate(snapshot)
+
+
+@router.get("/{session_id}/usage")
+async def get_usage(studio: StudioDep, row: OwnedSession) -> UsageOut:
+    """LLM tokens and cost of the session: in total, per agent, per run."""
+    async with studio.sessionmaker() as db:
+        lines = await UsageRepository(db).totals(row.id)
+    return UsageOut.from_lines(row.id, lines)
 
 
 @router.get("/{session_id}/history")
