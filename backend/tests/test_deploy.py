@@ -1,0 +1,106 @@
+"""docker-compose.yml, the images and the nginx config, checked without a Docker engine (none runs
+on these machines): every service is healthy-checked, secrets come from .env, the api runs the CLI,
+and nginx passes WebSocket upgrades through."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+from agente_films import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+SECRET = re.compile(r"PASSWORD|SECRET|_KEY$|MASTER_KEY|API_KEY")
+
+
+def env_example_names() -> set[str]:
+    return {
+        line.split("=", 1)[0]
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    }
+
+
+def compose_variables() -> set[str]:
+    text = (ROOT / "docker-compose.yml").read_text()
+    return set(re.findall(r"(?<!\$)\$\{([A-Z0-9_]+)", text))
+
+
+def test_the_stack_has_the_services_of_the_design_each_with_a_health_check() -> None:
+    assert set(SERVICES) == {"postgres", "redis", "litellm", "api", "frontend"}
+    assert SERVICES["postgres"]["image"].startswith("postgres:16")
+    assert SERVICES["redis"]["image"].startswith("redis:7")
+    assert "./database:/docker-entrypoint-initdb.d:ro" in SERVICES["postgres"]["volumes"]
+    for name, service in SERVICES.items():
+        assert service.get("healthcheck", {}).get("test"), f"{name} has no health check"
+    # The api waits for what it needs to be healthy, and runs more than one instance.
+    assert set(SERVICES["api"]["depends_on"]) == {"postgres", "redis", "litellm"}
+    assert all(dep["condition"] == "service_healthy" for dep in SERVICES["api"]["depends_on"].values())
+    assert SERVICES["api"]["deploy"]["replicas"] >= 2
+
+
+def test_secrets_come_only_from_env_and_env_example_covers_every_variable() -> None:
+    assert compose_variables() <= env_example_names(), compose_variables() - env_example_names()
+    for name, service in SERVICES.items():
+        for key, value in (service.get("environment") or {}).items():
+            if SECRET.search(key):
+                assert "${" in str(value) or value in ("", None), f"{name}.{key} is not from .env"
+
+
+def test_the_api_service_runs_the_cli_like_the_image() -> None:
+    command = SERVICES["api"]["command"]
+    assert command[:2] == ["agente-films", "serve"]
+    with pytest.raises(SystemExit) as help_exit:
+        cli.main([*command[1:], "--help"])  # the CLI accepts exactly these arguments
+    assert help_exit.value.code == 0
+    dockerfile = (ROOT / "backend" / "Dockerfile").read_text()
+    cmd = re.search(r"^CMD (\[.*\])$", dockerfile, re.MULTILINE)
+    assert cmd and yaml.safe_load(cmd.group(1)) == command
+    env = SERVICES["api"]["environment"]
+    assert env["DATABASE_URL"].startswith("postgresql+asyncpg://")
+    assert env["REDIS_URL"].startswith("redis://redis:")
+    assert env["LITELLM_BASE_URL"] == "http://litellm:4000"
+
+
+def test_the_api_image_is_multi_stage_locked_and_not_root() -> None:
+    dockerfile = (ROOT / "backend" / "Dockerfile").read_text()
+    assert len(re.findall(r"^FROM ", dockerfile, re.MULTILINE)) >= 2
+    assert "uv sync --frozen --no-dev" in dockerfile
+    user = re.findall(r"^USER (\S+)", dockerfile, re.MULTILINE)
+    assert user and user[-1] not in ("root", "0")
+    assert "HEALTHCHECK" in dockerfile and "/health" in dockerfile
+    for source in re.findall(r"^COPY (?!--from)(.+) \S+$", dockerfile, re.MULTILINE):
+        for path in shlex.split(source):
+            assert (ROOT / path).exists(), f"COPY {path}: not in the repository"
+
+
+def test_the_ui_image_serves_the_build_and_proxies_the_api_and_websocket() -> None:
+    dockerfile = (ROOT / "frontend" / "Dockerfile").read_text()
+    assert "npm ci" in dockerfile and "npm run build" in dockerfile and "nginx" in dockerfile
+    nginx = (ROOT / "frontend" / "nginx.conf").read_text()
+    api_block = re.search(r"location /api/ \{(.*?)\}", nginx, re.DOTALL).group(1)
+    assert "proxy_pass http://api;" in api_block
+    assert "proxy_http_version 1.1;" in api_block
+    assert "proxy_set_header Upgrade $http_upgrade;" in api_block
+    assert "proxy_set_header Connection $connection_upgrade;" in api_block
+    assert re.search(r"map \$http_upgrade \$connection_upgrade", nginx)
+    assert "server api:8000" in nginx
+    assert "try_files $uri /index.html" in nginx
+    assert nginx.count("{") == nginx.count("}")
+
+
+def test_the_litellm_service_uses_the_repository_config() -> None:
+    litellm = SERVICES["litellm"]
+    assert "./config/litellm_config.yaml:/app/config.yaml:ro" in litellm["volumes"]
+    assert litellm["environment"]["LITELLM_LOCAL_MODEL_COST_MAP"] == "True"
+    config = yaml.safe_load((ROOT / "config" / "litellm_config.yaml").read_text())
+    providers = {m["litellm_params"]["model"].split("/")[0] for m in config["model_list"]}
+    assert providers == {"gemini", "openai", "anthropic"}
+    assert config["router_settings"]["fallbacks"] and config["router_settings"]["num_retries"] >= 1
+    assert config["litellm_settings"]["cache_params"]["type"] == "redis"
