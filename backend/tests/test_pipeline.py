@@ -109,6 +109,8 @@ async def test_offline_team_writes_a_grounded_pitch_and_stores_everything(studio
     kinds = [(r.agent_name, r.reasoning_type) for r in reasoning]
     assert ("greeter", "transfer") in kinds
     assert ("critic", "loop_exit") in kinds
+    exit_row = next(r for r in reasoning if r.reasoning_type == "loop_exit")
+    assert exit_row.reasoning_text == "critic ends writers_room after round 2"
     searches = [r for r in reasoning if r.reasoning_type == "tool_call" and r.tool_calls["name"] == "wikipedia_search"]
     assert [s.tool_calls["args"]["query"] for s in searches] == [
         "Ada Lovelace",

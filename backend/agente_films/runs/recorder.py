@@ -346,7 +346,8 @@ class RunRecorder:
                 if kind == "transfer":
                     summary = f"{agent} hands over to {args.get('agent_name')}"
                 elif kind == "loop_exit":
-                    summary = f"{agent} ends the loop" + self._iteration_note(event)
+                    loop, iteration = self._loop_of(agent)
+                    summary = f"{agent} ends {loop or 'the loop'} after round {iteration}"
                 else:
                     summary = f"{call.name}({_json(args)[:_TOOL_TEXT_LIMIT]})"
                 await reasoning.create(
@@ -409,10 +410,13 @@ class RunRecorder:
                 elapsed_ms=self._elapsed_ms(),
             )
 
-    def _iteration_note(self, event: Event) -> str:
-        for loop, iteration in self._loop_iterations.items():
-            return f" {loop} after round {iteration}"
-        return ""
+    def _loop_of(self, agent_name: str) -> tuple[str | None, int | None]:
+        """The loop an agent works in, and the round it is in."""
+        agent = self._agents.get(agent_name)
+        parent = agent.parent_agent if agent is not None else None
+        if parent is None or parent.name not in self._loop_iterations:
+            return None, None
+        return parent.name, self._loop_iterations[parent.name]
 
     @staticmethod
     def _event_type(event: Event, text: str, calls: list, responses: list, delta: dict) -> str:
@@ -525,7 +529,7 @@ class RunRecorder:
             if source is not None:
                 await self._finish_step(source, handedOffTo=actions.transfer_to_agent)
         if actions.escalate:
-            loop, iteration = next(iter(self._loop_iterations.items()), (None, None))
+            loop, iteration = self._loop_of(agent)
             await self.emit(
                 CustomEvent(name="loop_exit", value={"agent": agent, "loop": loop, "iteration": iteration})
             )
