@@ -12,6 +12,8 @@ export default defineConfig({
     proxy: {
       '/api': { target: backend, ws: true, changeOrigin: true },
       '/health': { target: backend, changeOrigin: true },
+      '/docs': { target: backend, changeOrigin: true },
+      '/openapi.json': { target: backend, changeOrigin: true },
     },
   },
   build: {

@@ -150,6 +150,10 @@ async def test_cancel_stops_the_run_keeps_its_work_and_the_session_goes_on(serve
     assert "researcher" in [a["agent_name"] for a in run["answers"]]  # work done before the stop stays
     assert "file_writer" not in [a["agent_name"] for a in run["answers"]]
     assert (await api.get(f"/sessions/{session_id}")).json()["status"] == "cancelled"
+    history = (await api.get(f"/sessions/{session_id}/history")).json()["items"][0]
+    assert history["question"]["run_status"] == "cancelled" and history["question"]["run_error"] is None
+    assert "error" not in [r["reasoning_type"] for r in history["reasoning"]]  # a stop is not a failure
+    assert not any(f.get("name") == "agent_error" for f in frames)
 
     # The session is usable: the next message runs normally.
     await socket.send({"type": "message", "content": "hello"})
@@ -211,6 +215,14 @@ async def test_sync_message_documents_state_and_delete(server: ServerProcess, ap
     snapshot = (await api.get(f"/sessions/{session_id}/states/{first_draft['version']}")).json()
     assert snapshot["state_value"]["PLOT_OUTLINE"] != state["state"]["PLOT_OUTLINE"]  # the earlier draft
     assert (await api.get(f"/sessions/{session_id}/states/9999")).status_code == 404
+
+    events = (await api.get(f"/sessions/{session_id}/events", params={"run_id": body["run_id"]})).json()
+    rounds = [e["event_data"]["iteration"] for e in events if e["agent_name"] == "critic" and e["event_type"] == "agent_start"]
+    assert rounds == [1, 2]
+    history = (await api.get(f"/sessions/{session_id}/history")).json()["items"][0]
+    assert history["question"]["resumable"] is False and "invocation_id" not in history["question"]
+    call = next(r for r in history["reasoning"] if r["reasoning_type"] == "tool_call")
+    assert call["event_id"] and any(e["event_id"] == call["event_id"] for e in events)
 
     listed = (await api.get("/sessions", params={"limit": 100})).json()
     assert listed["items"][0]["id"] == session_id and listed["items"][0]["subject"] == "Ada Lovelace"

@@ -62,6 +62,7 @@ async def test_a_run_cut_off_by_a_crash_is_marked_interrupted_and_the_session_st
         run = api.get(f"/sessions/{session_id}/runs/{run_id}").json()
         assert run["status"] == "interrupted" and "stopped before it finished" in run["error"]
         assert api.get(f"/sessions/{session_id}").json()["status"] == "interrupted"
+        assert api.get(f"/sessions/{session_id}/history").json()["items"][0]["question"]["resumable"] is True
         # Nothing stored before the kill is lost.
         answers_before = {a["id"] for a in stored_before["items"][0]["answers"]}
         answers_after = {a["id"] for a in api.get(f"/sessions/{session_id}/history").json()["items"][0]["answers"]}

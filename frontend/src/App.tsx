@@ -1,4 +1,4 @@
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { ServerCrash } from 'lucide-react';
 
 import { api } from './api/client';
@@ -20,6 +20,14 @@ export function App() {
   const theme = useTheme();
   const [drawer, setDrawer] = useState(false);
   const [startError, setStartError] = useState<string | null>(null);
+
+  // Escape closes the session drawer on phones.
+  useEffect(() => {
+    if (!drawer) return;
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && setDrawer(false);
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [drawer]);
 
   const open = useCallback(
     (id: string | null) => {
@@ -63,7 +71,6 @@ export function App() {
         sessions={sessions}
         currentId={sessionId}
         open={drawer}
-        creating={false}
         onClose={() => setDrawer(false)}
         onSelect={(id) => open(id)}
         onNew={() => open(null)}
@@ -102,7 +109,7 @@ export function App() {
               onStart={start}
               onMenu={() => setDrawer(true)}
               headerRight={headerRight(null)}
-              serverError={null}
+              serverError={serverDown ? 'The server is not answering; you can start a pitch as soon as it is back.' : null}
             />
           )}
         </ErrorBoundary>

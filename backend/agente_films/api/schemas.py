@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field
 
 from agente_films.db.repositories import as_utc
 
@@ -52,6 +52,7 @@ class AnswerOut(Orm):
     id: str
     agent_name: str
     answer_text: str
+    event_id: str
     created_at: UtcDatetime
 
 
@@ -62,6 +63,8 @@ class ReasoningOut(Orm):
     reasoning_text: str
     tool_calls: dict[str, Any] | None
     answer_id: str | None
+    # The ADK event it came from: rows of one event share it (a reply's text and its tool calls).
+    event_id: str
     created_at: UtcDatetime
 
 
@@ -73,6 +76,25 @@ class QuestionOut(Orm):
     project_id: str | None
     created_at: UtcDatetime
     finished_at: UtcDatetime | None
+    invocation_id: str | None = Field(default=None, exclude=True)
+
+    @computed_field
+    @property
+    def resumable(self) -> bool:
+        """Interrupted or failed after the agents had started: POST .../runs/{id}/resume continues it."""
+        return self.run_status in ("interrupted", "failed") and self.invocation_id is not None
+
+
+class AgentEventOut(Orm):
+    id: str
+    question_id: str | None
+    event_id: str
+    agent_name: str
+    branch: str | None
+    event_type: str
+    event_data: dict[str, Any]
+    elapsed_ms: int | None
+    created_at: UtcDatetime
 
 
 class UsageTotals(BaseModel):

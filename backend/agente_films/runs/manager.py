@@ -146,6 +146,18 @@ class RunManager:
             for question in dead:
                 await questions.finish(question.id, status="interrupted", error=INTERRUPTED)
                 await sessions.update(question.session_id, status="interrupted")
+        for question in dead:
+            # Sockets following the session learn it now, not at their next reconnect.
+            with contextlib.suppress(Exception):
+                await self.bus.publish(
+                    question.session_id,
+                    {
+                        "type": "RUN_FINISHED",
+                        "threadId": question.session_id,
+                        "runId": question.id,
+                        "result": {"status": "interrupted", "error": INTERRUPTED},
+                    },
+                )
         if dead:
             log.warning("marked %d run(s) interrupted: %s", len(dead), [q.id for q in dead])
         return len(dead)

@@ -77,6 +77,12 @@ async def report_usage(*, model: str, prompt_tokens: int, completion_tokens: int
 
 _TOOL_TEXT_LIMIT = 4000
 _INTERNAL_TOOLS = {"transfer_to_agent": "transfer", "exit_loop": "loop_exit"}
+# ADK seals a cancelled invocation with events carrying this code: a stop, not a failure.
+_ABORTED = "INVOCATION_ABORTED"
+
+
+def _is_failure(event: Event) -> bool:
+    return bool(event.error_code or event.error_message) and event.error_code != _ABORTED
 
 
 def _visible_text(event: Event) -> str:
@@ -366,7 +372,7 @@ class RunRecorder:
                     reasoning_text=f"{response.name} -> {_json(body)[:_TOOL_TEXT_LIMIT]}",
                     tool_calls={"id": response.id, "name": response.name, "response": body},
                 )
-            if event.error_code or event.error_message:
+            if _is_failure(event):
                 self.error = f"{event.error_code or 'error'}: {event.error_message or ''}".strip()
                 await reasoning.create(
                     **common, agent_name=agent, reasoning_type="error", reasoning_text=self.error
@@ -421,7 +427,9 @@ class RunRecorder:
     @staticmethod
     def _event_type(event: Event, text: str, calls: list, responses: list, delta: dict) -> str:
         actions = event.actions
-        if event.error_code or event.error_message:
+        if event.error_code == _ABORTED:
+            return "cancelled"
+        if _is_failure(event):
             return "error"
         if event.author == "user":
             return "user_message"
@@ -533,7 +541,7 @@ class RunRecorder:
             await self.emit(
                 CustomEvent(name="loop_exit", value={"agent": agent, "loop": loop, "iteration": iteration})
             )
-        if event.error_message:
+        if _is_failure(event):
             await self.emit(
                 CustomEvent(name="agent_error", value={"agent": agent, "message": self.error})
             )

@@ -21,6 +21,7 @@ export type PitchOut = Schemas['PitchOut'];
 export type PitchVersionOut = Schemas['PitchVersionOut'];
 export type RunOut = Schemas['RunOut'];
 export type InfoOut = Schemas['InfoOut'];
+export type UsageOut = Schemas['UsageOut'];
 
 export class ApiError extends Error {
   readonly status: number;
@@ -106,9 +107,14 @@ export const api = {
         params: { path: { session_id: id, version } },
       }),
     ),
+  usage: (id: string) => call(() => client.GET('/api/v1/sessions/{session_id}/usage', session(id))),
   pitches: (id: string) => call(() => client.GET('/api/v1/sessions/{session_id}/pitches', session(id))),
   sendMessage: (id: string, content: string) =>
     call(() => client.POST('/api/v1/sessions/{session_id}/messages/async', { ...session(id), body: { content } })),
+  resume: (id: string, runId: string) =>
+    call(() =>
+      client.POST('/api/v1/sessions/{session_id}/runs/{run_id}/resume', { params: { path: { session_id: id, run_id: runId } } }),
+    ),
   cancel: (id: string) => call(() => client.POST('/api/v1/sessions/{session_id}/cancel', session(id))),
   /** The Markdown text of a pitch document (its URL comes from the pitches list or the socket). */
   async documentText(url: string): Promise<string> {

@@ -112,6 +112,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sessions/{session_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Agent Events
+         * @description Every stored ADK event and every agent start/end (with its loop round), in order.
+         */
+        get: operations["list_agent_events_api_v1_sessions__session_id__events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sessions/{session_id}/history": {
         parameters: {
             query?: never;
@@ -292,6 +312,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sessions/{session_id}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Usage
+         * @description LLM tokens and cost of the session: in total, per agent, per run.
+         */
+        get: operations["get_usage_api_v1_sessions__session_id__usage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -313,6 +353,32 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AgentEventOut */
+        AgentEventOut: {
+            /** Agent Name */
+            agent_name: string;
+            /** Branch */
+            branch: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Elapsed Ms */
+            elapsed_ms: number | null;
+            /** Event Data */
+            event_data: {
+                [key: string]: unknown;
+            };
+            /** Event Id */
+            event_id: string;
+            /** Event Type */
+            event_type: string;
+            /** Id */
+            id: string;
+            /** Question Id */
+            question_id: string | null;
+        };
         /** AnswerOut */
         AnswerOut: {
             /** Agent Name */
@@ -324,6 +390,8 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** Event Id */
+            event_id: string;
             /** Id */
             id: string;
         };
@@ -462,6 +530,11 @@ export interface components {
             project_id: string | null;
             /** Question Text */
             question_text: string;
+            /**
+             * Resumable
+             * @description Interrupted or failed after the agents had started: POST .../runs/{id}/resume continues it.
+             */
+            readonly resumable: boolean;
             /** Run Error */
             run_error: string | null;
             /** Run Status */
@@ -478,6 +551,8 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** Event Id */
+            event_id: string;
             /** Id */
             id: string;
             /** Reasoning Text */
@@ -513,6 +588,7 @@ export interface components {
             session_id: string;
             /** Status */
             status: string;
+            usage?: components["schemas"]["UsageOut"] | null;
         };
         /** SessionCreate */
         SessionCreate: {
@@ -606,6 +682,77 @@ export interface components {
             question_id: string | null;
             /** Version */
             version: number;
+        };
+        /** UsageLine */
+        UsageLine: {
+            /** Agent Name */
+            agent_name: string;
+            /**
+             * Calls
+             * @default 0
+             */
+            calls: number;
+            /**
+             * Completion Tokens
+             * @default 0
+             */
+            completion_tokens: number;
+            /**
+             * Cost Usd
+             * @default 0
+             */
+            cost_usd: number;
+            /** Model */
+            model: string;
+            /**
+             * Prompt Tokens
+             * @default 0
+             */
+            prompt_tokens: number;
+            /** Run Id */
+            run_id: string | null;
+        };
+        /**
+         * UsageOut
+         * @description Token usage and cost: the whole session, per agent, per run, and each (run, agent, model).
+         */
+        UsageOut: {
+            /** By Agent */
+            by_agent: {
+                [key: string]: components["schemas"]["UsageTotals"];
+            };
+            /** By Run */
+            by_run: {
+                [key: string]: components["schemas"]["UsageTotals"];
+            };
+            /** Lines */
+            lines: components["schemas"]["UsageLine"][];
+            /** Session Id */
+            session_id: string;
+            total: components["schemas"]["UsageTotals"];
+        };
+        /** UsageTotals */
+        UsageTotals: {
+            /**
+             * Calls
+             * @default 0
+             */
+            calls: number;
+            /**
+             * Completion Tokens
+             * @default 0
+             */
+            completion_tokens: number;
+            /**
+             * Cost Usd
+             * @default 0
+             */
+            cost_usd: number;
+            /**
+             * Prompt Tokens
+             * @default 0
+             */
+            prompt_tokens: number;
         };
         /** ValidationError */
         ValidationError: {
@@ -1034,6 +1181,42 @@ export interface operations {
             };
         };
     };
+    list_agent_events_api_v1_sessions__session_id__events_get: {
+        parameters: {
+            query?: {
+                run_id?: string | null;
+            };
+            header?: {
+                /** @description Owner of the sessions; defaults to the local user. */
+                "x-user-id"?: string | null;
+            };
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentEventOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     get_history_api_v1_sessions__session_id__history_get: {
         parameters: {
             query?: never;
@@ -1377,6 +1560,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StateSnapshotOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_usage_api_v1_sessions__session_id__usage_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Owner of the sessions; defaults to the local user. */
+                "x-user-id"?: string | null;
+            };
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageOut"];
                 };
             };
             /** @description Validation Error */

@@ -1,4 +1,4 @@
-import { ArrowDown, CircleStop, Sparkles, TriangleExclamationPoint, X } from 'lucide-react';
+import { ArrowDown, CircleStop, RotateCcw, Sparkles, TriangleExclamationPoint, X } from 'lucide-react';
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 
 import { agentMeta } from '../stream/agents';
@@ -27,6 +27,8 @@ interface ChatPanelProps {
   composerDisabledReason?: string;
   onSend: (text: string) => Promise<boolean>;
   onStop: () => void;
+  /** Continue an interrupted or failed run from its checkpoint. */
+  onResume?: (runId: string) => void;
   onOpenTeam: () => void;
   onDismissNotice: (id: number) => void;
   onRetryLoad: () => void;
@@ -34,10 +36,13 @@ interface ChatPanelProps {
 
 function UserBubble({ text, at }: { text: string; at?: string | number | null }) {
   return (
-    <div className="flex justify-end" data-testid="user-message">
-      <div className="max-w-[85%] rounded-2xl rounded-br-md bg-zinc-900 px-4 py-2.5 text-[0.9375rem] leading-relaxed whitespace-pre-wrap text-white shadow-sm dark:bg-zinc-100 dark:text-zinc-900">
+    <div className="flex justify-end">
+      <div
+        data-testid="user-message"
+        title={at ? `Sent ${clockTime(at)}` : undefined}
+        className="max-w-[85%] rounded-2xl rounded-br-md bg-zinc-900 px-4 py-2.5 text-[0.9375rem] leading-relaxed whitespace-pre-wrap text-white shadow-sm dark:bg-zinc-100 dark:text-zinc-900"
+      >
         {text}
-        {at ? <span className="sr-only"> sent at {clockTime(at)}</span> : null}
       </div>
     </div>
   );
@@ -55,7 +60,7 @@ function AgentMessage({ agent, text, streaming }: { agent: string; text: string;
   );
 }
 
-function RunFooter({ run }: { run: RunView }) {
+function RunFooter({ run, onResume }: { run: RunView; onResume?: (runId: string) => void }) {
   if (run.status === 'cancelled') {
     return (
       <p className="flex items-center gap-2 text-sm text-zinc-500 dark:text-zinc-400" data-testid="run-status" data-status="cancelled">
@@ -65,6 +70,8 @@ function RunFooter({ run }: { run: RunView }) {
   }
   if (run.status === 'failed' || run.status === 'interrupted') {
     const interrupted = run.status === 'interrupted';
+    // Only a run that got as far as the team has a checkpoint worth resuming from.
+    const canResume = Boolean(onResume) && run.teamStarted;
     return (
       <div
         role="alert"
@@ -81,7 +88,21 @@ function RunFooter({ run }: { run: RunView }) {
         <div>
           <div className="font-medium">{interrupted ? 'This run was interrupted' : 'This run failed'}</div>
           <div className="mt-0.5 opacity-90">{run.error ?? (interrupted ? 'The server stopped during the run.' : 'An agent failed.')}</div>
-          {!interrupted && <div className="mt-1 text-xs opacity-75">Send the message again to retry. The work done so far is kept.</div>}
+          {!interrupted && (
+            <div className="mt-1 text-xs opacity-75">
+              {canResume ? 'The work done so far is kept. Resume the run, or send the message again.' : 'Send the message again to retry.'}
+            </div>
+          )}
+          {canResume && (
+            <button
+              type="button"
+              onClick={() => onResume?.(run.id)}
+              data-testid="resume-button"
+              className="mt-2 inline-flex items-center gap-1.5 rounded-lg bg-white/70 px-2.5 py-1 text-xs font-medium ring-1 ring-current/20 hover:bg-white dark:bg-white/10 dark:hover:bg-white/15"
+            >
+              <RotateCcw aria-hidden className="size-3.5" /> Resume where it stopped
+            </button>
+          )}
         </div>
       </div>
     );
@@ -89,7 +110,7 @@ function RunFooter({ run }: { run: RunView }) {
   return null;
 }
 
-function RunBlock({ run, maxRounds, onOpenTeam }: { run: RunView; maxRounds: number | null; onOpenTeam: () => void }) {
+function RunBlock({ run, maxRounds, onOpenTeam, onResume }: { run: RunView; maxRounds: number | null; onOpenTeam: () => void; onResume?: (runId: string) => void }) {
   const items = chatItems(run);
   const waiting = run.status === 'running' && items.length === 0;
   return (
@@ -133,7 +154,7 @@ function RunBlock({ run, maxRounds, onOpenTeam }: { run: RunView; maxRounds: num
           </span>
         </div>
       )}
-      <RunFooter run={run} />
+      <RunFooter run={run} onResume={onResume} />
     </section>
   );
 }
@@ -222,8 +243,14 @@ export function ChatPanel(props: ChatPanelProps) {
           <ChatEmpty onPick={(s) => void props.onSend(s)} disabled={busy} />
         ) : (
           <div className="mx-auto w-full max-w-3xl space-y-8 px-4 py-6 sm:px-6">
-            {runs.map((run) => (
-              <RunBlock key={run.id} run={run} maxRounds={props.maxRounds} onOpenTeam={props.onOpenTeam} />
+            {runs.map((run, i) => (
+              <RunBlock
+                key={run.id}
+                run={run}
+                maxRounds={props.maxRounds}
+                onOpenTeam={props.onOpenTeam}
+                onResume={i === runs.length - 1 && !busy ? props.onResume : undefined}
+              />
             ))}
             {pendingShown && (
               <section className="space-y-4 opacity-80">

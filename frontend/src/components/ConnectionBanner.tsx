@@ -4,14 +4,23 @@ import { useEffect, useState } from 'react';
 import type { ConnectionInfo } from '../stream/useSessionSocket';
 import { Button } from './ui';
 
+const SHOW_RECONNECTED_MS = 4000;
+
 /** Says when the live connection dropped, counts down to the next try, and confirms the catch-up. */
 export function ConnectionBanner({ connection, onRetry }: { connection: ConnectionInfo; onRetry: () => void }) {
   const [now, setNow] = useState(() => Date.now());
   const reconnecting = connection.status === 'reconnecting';
   useEffect(() => {
-    if (!reconnecting && connection.reconnectedAt === null) return;
-    const timer = setInterval(() => setNow(Date.now()), 250);
-    return () => clearInterval(timer);
+    if (reconnecting) {
+      // Count down to the next attempt.
+      const timer = setInterval(() => setNow(Date.now()), 250);
+      return () => clearInterval(timer);
+    }
+    if (connection.reconnectedAt === null) return;
+    // Show "reconnected" for a few seconds, then hide it.
+    setNow(Date.now());
+    const timer = setTimeout(() => setNow(Date.now()), Math.max(0, connection.reconnectedAt + SHOW_RECONNECTED_MS - Date.now()) + 50);
+    return () => clearTimeout(timer);
   }, [reconnecting, connection.reconnectedAt]);
 
   if (reconnecting) {
@@ -36,7 +45,7 @@ export function ConnectionBanner({ connection, onRetry }: { connection: Connecti
       </div>
     );
   }
-  if (connection.status === 'open' && connection.reconnectedAt !== null && now - connection.reconnectedAt < 4000) {
+  if (connection.status === 'open' && connection.reconnectedAt !== null && now - connection.reconnectedAt < SHOW_RECONNECTED_MS) {
     return (
       <div
         role="status"

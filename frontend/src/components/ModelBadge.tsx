@@ -37,7 +37,8 @@ export function ModelBadge({ info, fallbackModel, className }: { info: InfoOut |
           className="inline-flex items-center gap-1.5 rounded-full bg-amber-50 px-2.5 py-1 text-xs font-medium text-amber-800 ring-1 ring-amber-600/25 ring-inset hover:bg-amber-100 dark:bg-amber-500/10 dark:text-amber-300 dark:ring-amber-400/30 dark:hover:bg-amber-500/20"
         >
           <span className="size-1.5 rounded-full bg-amber-500" />
-          Offline demo model
+          <span className="max-sm:hidden">Offline demo model</span>
+          <span className="sm:hidden">Offline</span>
           <ExternalLink aria-hidden className="size-3 opacity-70" />
         </a>
       </Tooltip>

@@ -56,7 +56,7 @@ export function SessionItem({ session, current, onSelect, onRename, onDelete }: 
 
   if (mode === 'rename') {
     return (
-      <li className="rounded-lg bg-white p-2 shadow-xs ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800">
+      <li className="rounded-lg bg-white p-2 shadow-xs ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800" data-testid="session-item" data-session-id={session.id} data-mode="rename">
         <form onSubmit={submit} className="flex items-center gap-1">
           <label className="sr-only" htmlFor={`rename-${session.id}`}>
             Session title
@@ -86,7 +86,7 @@ export function SessionItem({ session, current, onSelect, onRename, onDelete }: 
 
   if (mode === 'confirm') {
     return (
-      <li className="rounded-lg bg-rose-50 p-2.5 ring-1 ring-rose-200 dark:bg-rose-500/10 dark:ring-rose-500/30" role="alertdialog" aria-label="Delete session">
+      <li className="rounded-lg bg-rose-50 p-2.5 ring-1 ring-rose-200 dark:bg-rose-500/10 dark:ring-rose-500/30" role="alertdialog" aria-label="Delete session" data-testid="session-item" data-session-id={session.id} data-mode="confirm">
         <p className="text-sm text-rose-900 dark:text-rose-200">
           Delete <strong className="font-semibold">{session.title}</strong>? Its conversation and documents go too.
         </p>

@@ -1,5 +1,5 @@
 import { BookOpen, FileText, MessageSquare, Users } from 'lucide-react';
-import { useMemo, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
 
 import type { InfoOut, SessionOut } from '../api/client';
 import { usePitches } from '../hooks/usePitches';
@@ -26,7 +26,7 @@ interface Props {
   headerRight: (model: string | null) => ReactNode;
 }
 
-function Tab({ active, onClick, icon: Icon, label, badge, testId }: { active: boolean; onClick: () => void; icon: typeof Users; label: string; badge?: ReactNode; testId: string }) {
+function Tab({ active, onClick, icon: Icon, label, short, badge, testId }: { active: boolean; onClick: () => void; icon: typeof Users; label: string; short?: string; badge?: ReactNode; testId: string }) {
   return (
     <button
       type="button"
@@ -35,12 +35,19 @@ function Tab({ active, onClick, icon: Icon, label, badge, testId }: { active: bo
       onClick={onClick}
       data-testid={testId}
       className={cx(
-        'inline-flex items-center gap-1.5 rounded-md px-2.5 py-1.5 text-sm font-medium transition-colors',
+        'inline-flex items-center justify-center gap-1.5 rounded-md px-2.5 py-1.5 text-sm font-medium whitespace-nowrap transition-colors max-lg:flex-1 max-lg:px-1.5',
         active ? 'bg-white text-zinc-900 shadow-xs ring-1 ring-zinc-200 dark:bg-zinc-800 dark:text-zinc-100 dark:ring-zinc-700' : 'text-zinc-500 hover:text-zinc-900 dark:hover:text-zinc-100',
       )}
     >
-      <Icon aria-hidden className="size-4" />
-      {label}
+      <Icon aria-hidden className="size-4 shrink-0" />
+      {short ? (
+        <>
+          <span className="max-sm:hidden">{label}</span>
+          <span className="sm:hidden">{short}</span>
+        </>
+      ) : (
+        label
+      )}
       {badge}
     </button>
   );
@@ -58,20 +65,27 @@ export function SessionView({ sessionId, session, info, onSessionChange, onMenu,
   const teamRun = lastTeamRun(runs);
 
   const subject = typeof s.state.state.PROMPT === 'string' ? s.state.state.PROMPT : session?.subject ?? null;
-  const title = session?.title ?? subject ?? 'New pitch';
-  const status = busy ? 'running' : (runs[runs.length - 1]?.status ?? session?.status ?? 'idle');
   const notFound = s.connection.status === 'not_found' || (s.load.status === 'error' && s.load.notFound);
+  const title = notFound ? 'Session not found' : (session?.title ?? subject ?? 'New pitch');
+  const status = busy ? 'running' : (runs[runs.length - 1]?.status ?? session?.status ?? 'idle');
+
+  useEffect(() => {
+    document.title = `${title} · Agente Films`;
+    return () => {
+      document.title = 'Agente Films';
+    };
+  }, [title]);
 
   const show = (p: Panel) => {
     setPanel(p);
     setMobile('panel');
   };
 
-  const tabs = (
+  const tabs = (inBar: boolean) => (
     <>
-      <Tab testId="tab-team" active={panel === 'team'} onClick={() => show('team')} icon={Users} label="Team" badge={teamRun?.status === 'running' ? <span className="size-1.5 animate-pulse rounded-full bg-indigo-500" /> : null} />
-      <Tab testId="tab-story" active={panel === 'story'} onClick={() => show('story')} icon={BookOpen} label="Story" badge={s.state.drafts.length > 0 ? <span className="text-xs text-zinc-400">{s.state.drafts.length}</span> : null} />
-      <Tab testId="tab-docs" active={panel === 'docs'} onClick={() => show('docs')} icon={FileText} label="Documents" badge={docs.pitches.length > 0 ? <span className="text-xs text-zinc-400">{docs.pitches.length}</span> : null} />
+      <Tab testId="tab-team" active={panel === 'team' && (!inBar || mobile === 'panel')} onClick={() => show('team')} icon={Users} label="Team" badge={teamRun?.status === 'running' ? <span className="size-1.5 animate-pulse rounded-full bg-indigo-500" /> : null} />
+      <Tab testId="tab-story" active={panel === 'story' && (!inBar || mobile === 'panel')} onClick={() => show('story')} icon={BookOpen} label="Story" badge={s.state.drafts.length > 0 ? <span className="text-xs text-zinc-400">{s.state.drafts.length}</span> : null} />
+      <Tab testId="tab-docs" active={panel === 'docs' && (!inBar || mobile === 'panel')} onClick={() => show('docs')} icon={FileText} label="Documents" short="Docs" badge={docs.pitches.length > 0 ? <span className="text-xs text-zinc-400">{docs.pitches.length}</span> : null} />
     </>
   );
 
@@ -82,14 +96,14 @@ export function SessionView({ sessionId, session, info, onSessionChange, onMenu,
           <h1 className="truncate text-[0.9375rem] font-semibold tracking-tight" data-testid="session-heading">
             {title}
           </h1>
-          <StatusPill status={status} className="shrink-0" />
+          {!notFound && <StatusPill status={status} className="shrink-0" />}
         </div>
         {subject && subject !== title && <p className="truncate text-xs text-zinc-500">{subject}</p>}
       </TopBar>
       <ConnectionBanner connection={s.connection} onRetry={s.retryNow} />
-      <div className="flex shrink-0 gap-1 overflow-x-auto border-b border-zinc-200 bg-zinc-50 px-2 py-1.5 lg:hidden dark:border-zinc-800 dark:bg-zinc-900/50" role="tablist" aria-label="View">
+      <div className="flex shrink-0 gap-1 border-b border-zinc-200 bg-zinc-50 px-2 py-1.5 lg:hidden dark:border-zinc-800 dark:bg-zinc-900/50" role="tablist" aria-label="View">
         <Tab testId="tab-chat" active={mobile === 'chat'} onClick={() => setMobile('chat')} icon={MessageSquare} label="Chat" />
-        {tabs}
+        {tabs(true)}
       </div>
       <div className="flex min-h-0 flex-1">
         <div className={cx('min-h-0 min-w-0 flex-1 flex-col', mobile === 'chat' ? 'flex' : 'hidden lg:flex')}>
@@ -106,6 +120,7 @@ export function SessionView({ sessionId, session, info, onSessionChange, onMenu,
               composerDisabledReason={notFound ? 'This session was deleted; start a new pitch from the sidebar.' : undefined}
               onSend={s.sendMessage}
               onStop={() => void s.cancel()}
+              onResume={(runId) => void s.resume(runId)}
               onOpenTeam={() => show('team')}
               onDismissNotice={s.dismissNotice}
               onRetryLoad={() => void s.reload()}
@@ -120,7 +135,7 @@ export function SessionView({ sessionId, session, info, onSessionChange, onMenu,
           )}
         >
           <div className="hidden h-12 shrink-0 items-center gap-1 border-b border-zinc-200 px-3 lg:flex dark:border-zinc-800" role="tablist" aria-label="Panels">
-            {tabs}
+            {tabs(false)}
           </div>
           <div className="scrollbar-thin min-h-0 flex-1 overflow-y-auto" data-testid={`panel-${panel}`}>
             <ErrorBoundary label={panel} key={panel}>

@@ -9,16 +9,14 @@ interface SidebarProps {
   sessions: SessionsHandle;
   currentId: string | null;
   open: boolean;
-  creating: boolean;
   onClose: () => void;
   onSelect: (id: string) => void;
   onNew: () => void;
   onDeleted: (id: string) => void;
-  footer?: React.ReactNode;
 }
 
 /** Past sessions, newest first; a drawer on phones, a column on desktops. */
-export function Sidebar({ sessions, currentId, open, creating, onClose, onSelect, onNew, onDeleted, footer }: SidebarProps) {
+export function Sidebar({ sessions, currentId, open, onClose, onSelect, onNew, onDeleted }: SidebarProps) {
   return (
     <>
       <div
@@ -30,7 +28,7 @@ export function Sidebar({ sessions, currentId, open, creating, onClose, onSelect
         aria-label="Sessions"
         data-testid="sidebar"
         className={cx(
-          'fixed inset-y-0 left-0 z-40 flex w-72 flex-col border-r border-zinc-200 bg-zinc-50 transition-transform duration-200 lg:static lg:translate-x-0 dark:border-zinc-800 dark:bg-zinc-900/60',
+          'fixed inset-y-0 left-0 z-40 flex w-72 max-w-[85vw] flex-col border-r border-zinc-200 bg-zinc-50 transition-transform duration-200 lg:static lg:translate-x-0 dark:border-zinc-800 dark:bg-zinc-900',
           open ? 'translate-x-0 shadow-2xl lg:shadow-none' : '-translate-x-full',
         )}
       >
@@ -42,8 +40,7 @@ export function Sidebar({ sessions, currentId, open, creating, onClose, onSelect
           <IconButton icon={X} label="Close the session list" onClick={onClose} className="ml-auto lg:hidden" />
         </div>
         <div className="px-3 pb-3">
-          <Button variant="primary" icon={creating ? undefined : Plus} className="w-full" onClick={onNew} disabled={creating} data-testid="new-session">
-            {creating && <Spinner />}
+          <Button variant="primary" icon={Plus} className="w-full" onClick={onNew} data-testid="new-session">
             New pitch
           </Button>
         </div>
@@ -83,7 +80,12 @@ export function Sidebar({ sessions, currentId, open, creating, onClose, onSelect
             </li>
           )}
         </ul>
-        {footer && <div className="border-t border-zinc-200 px-3 py-2.5 dark:border-zinc-800">{footer}</div>}
+        <div className="border-t border-zinc-200 px-4 py-2.5 text-xs text-zinc-500 dark:border-zinc-800">
+          Sessions are kept on the server.{' '}
+          <a href="/docs" target="_blank" rel="noopener noreferrer" className="font-medium text-zinc-700 hover:underline dark:text-zinc-300">
+            API docs
+          </a>
+        </div>
       </nav>
     </>
   );

@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { agentMeta, LANE_AGENTS, WRITER_AGENTS } from '../stream/agents';
 import { teamView, type Lane, type PhaseStatus, type Round } from '../stream/selectors';
 import type { Entry, RunView } from '../stream/types';
-import { cx, fullTime, plural } from '../lib/format';
+import { compactNumber, cx, formatUsd, fullTime, plural } from '../lib/format';
 import { AgentEntries } from './AgentEntries';
 import { Markdown } from './Markdown';
 import { AgentAvatar, PhaseIcon, SectionTitle, StatusPill } from './ui';
@@ -118,7 +118,7 @@ function Stage({ label, status, last = false }: { label: string; status: PhaseSt
           'flex shrink-0 items-center gap-1.5 rounded-full px-2 py-1 text-xs font-medium whitespace-nowrap ring-1 ring-inset',
           status === 'running'
             ? 'bg-indigo-50 text-indigo-700 ring-indigo-600/20 dark:bg-indigo-500/10 dark:text-indigo-300'
-            : status === 'done'
+            : status === 'done' || status === 'stopped'
               ? 'bg-white text-zinc-700 ring-zinc-200 dark:bg-zinc-900 dark:text-zinc-300 dark:ring-zinc-700'
               : 'bg-transparent text-zinc-400 ring-zinc-200 dark:ring-zinc-800',
         )}
@@ -188,7 +188,19 @@ export function TeamPanel({ runs, maxRounds }: { runs: RunView[]; maxRounds: num
             <h2 className="truncate text-sm font-semibold">{run.question}</h2>
             <StatusPill status={run.status} />
           </div>
-          {run.startedAt && <p className="text-xs text-zinc-500">{fullTime(run.startedAt)}</p>}
+          <p className="text-xs text-zinc-500">
+            {run.startedAt ? fullTime(run.startedAt) : null}
+            {run.usage && (
+              <span
+                data-testid="run-usage"
+                title={`${run.usage.promptTokens.toLocaleString()} prompt + ${run.usage.completionTokens.toLocaleString()} completion tokens`}
+              >
+                {run.startedAt ? ' · ' : ''}
+                {compactNumber(run.usage.promptTokens + run.usage.completionTokens)} tokens in {plural(run.usage.calls, 'model call')}
+                {run.usage.costUsd > 0 ? ` · ${formatUsd(run.usage.costUsd)}` : ''}
+              </span>
+            )}
+          </p>
         </div>
         {teamRuns.length > 1 && (
           <label className="flex items-center gap-1.5 text-xs text-zinc-500">

@@ -11,7 +11,7 @@ export function TeamProgressCard({ run, maxRounds, onOpen }: { run: RunView; max
   const working = team.active.filter((a) => a !== 'greeter');
   const roundLabel = team.currentRound > 0 ? `round ${team.currentRound}${team.maxRounds ? ` of ${team.maxRounds}` : ''}` : null;
   const stages = [
-    { key: 'writers', label: "Writers' room", status: team.stages.writers, note: team.approved ? 'approved' : roundLabel },
+    { key: 'writers', label: "Writers' room", status: team.stages.writers, note: team.approved ? 'approved' : team.stages.writers === 'stopped' ? `stopped in ${roundLabel}` : roundLabel },
     { key: 'pre', label: 'Preproduction', status: team.stages.preproduction, note: null },
     { key: 'file', label: 'Pitch document', status: team.stages.fileWriter, note: null },
   ] as const;
@@ -24,13 +24,13 @@ export function TeamProgressCard({ run, maxRounds, onOpen }: { run: RunView; max
           Watch the team <ArrowRight aria-hidden className="size-3.5" />
         </button>
       </div>
-      <ol className="mt-3 grid grid-cols-3 gap-2">
+      <ol className="mt-3 flex flex-wrap gap-x-6 gap-y-2">
         {stages.map((s) => (
-          <li key={s.key} className="flex min-w-0 items-start gap-1.5 text-xs">
+          <li key={s.key} className="flex items-start gap-1.5 text-xs" data-stage={s.key} data-status={s.status}>
             <PhaseIcon status={s.status} className="mt-px shrink-0" />
             <span className="min-w-0">
-              <span className="block truncate font-medium text-zinc-800 dark:text-zinc-200">{s.label}</span>
-              {s.note && <span className="block truncate text-zinc-500">{s.note}</span>}
+              <span className="block font-medium whitespace-nowrap text-zinc-800 dark:text-zinc-200">{s.label}</span>
+              {s.note && <span className="block whitespace-nowrap text-zinc-500">{s.note}</span>}
             </span>
           </li>
         ))}

@@ -1,5 +1,5 @@
 /** Small shared pieces: buttons, pills, avatars, spinners, tooltips, empty states. */
-import { CircleCheck, CircleDashed, CircleX, LoaderCircle, type LucideIcon } from 'lucide-react';
+import { CircleCheck, CircleDashed, CircleStop, CircleX, LoaderCircle, type LucideIcon } from 'lucide-react';
 import { useId, type ButtonHTMLAttributes, type ReactNode } from 'react';
 
 import { agentMeta } from '../stream/agents';
@@ -111,10 +111,11 @@ export function AgentAvatar({ agent, active = false, size = 'md' }: { agent: str
   );
 }
 
-export function PhaseIcon({ status, className }: { status: 'waiting' | 'running' | 'done' | 'skipped' | 'failed'; className?: string }) {
+export function PhaseIcon({ status, className }: { status: 'waiting' | 'running' | 'done' | 'skipped' | 'stopped' | 'failed'; className?: string }) {
   if (status === 'running') return <Spinner className={cx('text-indigo-500', className)} />;
   if (status === 'done') return <CircleCheck aria-hidden className={cx('size-4 text-emerald-500', className)} />;
   if (status === 'failed') return <CircleX aria-hidden className={cx('size-4 text-rose-500', className)} />;
+  if (status === 'stopped') return <CircleStop aria-hidden className={cx('size-4 text-amber-500', className)} />;
   return <CircleDashed aria-hidden className={cx('size-4 text-zinc-300 dark:text-zinc-600', className)} />;
 }
 

@@ -25,7 +25,13 @@ export function useTheme() {
     const apply = () => {
       const isDark = choice === 'system' ? systemDark() : choice === 'dark';
       setDark(isDark);
+      // Switch in one frame: no element fades between the two themes.
+      const freeze = document.createElement('style');
+      freeze.textContent = '*,*::before,*::after{transition:none!important}';
+      document.head.appendChild(freeze);
       document.documentElement.classList.toggle('dark', isDark);
+      void window.getComputedStyle(document.body).opacity;
+      (window.requestAnimationFrame ?? setTimeout)(() => freeze.remove());
     };
     apply();
     try {

@@ -38,7 +38,3 @@ export function agentMeta(name: string | undefined | null): AgentMeta {
 export function isWriter(agent: string | undefined): agent is WriterAgent {
   return agent !== undefined && (WRITER_AGENTS as readonly string[]).includes(agent);
 }
-
-export function isLaneAgent(agent: string | undefined): agent is LaneAgent {
-  return agent !== undefined && (LANE_AGENTS as readonly string[]).includes(agent);
-}

@@ -15,6 +15,8 @@ export interface RunStartedFrame extends Base {
   type: 'RUN_STARTED';
   threadId: string;
   question: string;
+  /** Set when an interrupted or failed run continues from its checkpoint. */
+  resumed?: boolean;
 }
 
 export interface RunFinishedFrame extends Base {

@@ -37,6 +37,25 @@ describe('runs rebuilt from the REST history', () => {
     );
   });
 
+  it('shows the text of a model turn before the tool calls of the same turn, as live', () => {
+    const greeter = pitch.entries.filter((e) => e.agent === 'greeter').map((e) => (e.kind === 'tool' ? e.name : e.kind));
+    expect(greeter.slice(0, 2)).toEqual(['message', 'append_to_state']);
+    const kinds = (agent: string, round: number) =>
+      pitch.entries.filter((e) => e.agent === agent && e.round === round && e.kind !== 'state').map((e) => (e.kind === 'tool' ? e.name : e.kind));
+    // Calls of earlier turns stay before the text.
+    expect(kinds('researcher', 1)).toEqual(['wikipedia_search', 'append_to_state', 'message']);
+    expect(kinds('critic', 1)).toEqual(['append_to_state', 'message']);
+    expect(kinds('critic', 2)).toEqual(['message', 'exit_loop']);
+  });
+
+  it('takes the token usage of each run from the usage report', () => {
+    const [, withUsage] = runsFromHistory(SESSION_ID, pitchHistory.items, pitchStates, {
+      [pitch.id]: { calls: 17, prompt_tokens: 43478, completion_tokens: 1882, cost_usd: 0 },
+    });
+    expect(withUsage!.usage).toEqual({ calls: 17, promptTokens: 43478, completionTokens: 1882, costUsd: 0 });
+    expect(pitch.usage).toBeNull();
+  });
+
   it('adds the state snapshots of each run', () => {
     const versions = pitch.entries.flatMap((e) => (e.kind === 'state' ? [e.version] : []));
     expect(versions).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);

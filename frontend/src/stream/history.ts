@@ -4,7 +4,7 @@
  * rounds are inferred from the order of the agents: each time the researcher starts again after
  * the critic, a new round begins.
  */
-import type { HistoryItem, StateVersionOut } from '../api/client';
+import type { HistoryItem, StateVersionOut, UsageOut } from '../api/client';
 import { isWriter } from './agents';
 import { newRun, toRunStatus } from './reducer';
 import type { Entry, RunView, ToolEntry } from './types';
@@ -27,13 +27,16 @@ function json(value: unknown): string {
   return JSON.stringify(value ?? {});
 }
 
-export function runFromHistory(sessionId: string, item: HistoryItem, states: StateVersionOut[] = []): RunView {
+export function runFromHistory(sessionId: string, item: HistoryItem, states: StateVersionOut[] = [], usage?: UsageOut['by_run'][string]): RunView {
   const q = item.question;
   const run = newRun(q.id, q.question_text, 'history');
   run.status = toRunStatus(q.run_status, 'completed');
   run.error = q.run_error ?? null;
   run.startedAt = q.created_at;
   run.finishedAt = q.finished_at ?? null;
+  if (usage && usage.calls) {
+    run.usage = { calls: usage.calls, promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, costUsd: usage.cost_usd };
+  }
 
   const timed: Timed[] = [];
   let order = 0;
@@ -43,6 +46,21 @@ export function runFromHistory(sessionId: string, item: HistoryItem, states: Sta
   for (const answer of item.answers) {
     push(answer.created_at, { kind: 'message', id: answer.id, agent: answer.agent_name, text: answer.answer_text, done: true, at: answer.created_at });
   }
+  // A model turn with text and tool calls is stored calls first, then the text; the model wrote
+  // the text first (and the live stream shows it first). Such calls are the ones right before
+  // the agent's answer, with no other row of that agent in between: show them after the text.
+  const sameTurn = new Map<string, string>();
+  for (const answer of item.answers) {
+    const before = item.reasoning
+      .filter((r) => r.agent_name === answer.agent_name && r.created_at <= answer.created_at)
+      .sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
+    for (let i = before.length - 1; i >= 0; i--) {
+      const r = before[i]!;
+      if (!['tool_call', 'transfer', 'loop_exit'].includes(r.reasoning_type) || r.answer_id !== answer.id) break;
+      sameTurn.set(r.id, answer.created_at);
+    }
+  }
+  const at = (r: (typeof item.reasoning)[number]): string => sameTurn.get(r.id) ?? r.created_at;
   for (const r of item.reasoning) {
     const calls = (r.tool_calls ?? {}) as { id?: string; name?: string; args?: unknown; response?: unknown };
     const callId = calls.id ?? r.id;
@@ -53,18 +71,18 @@ export function runFromHistory(sessionId: string, item: HistoryItem, states: Sta
         const name = calls.name ?? (r.reasoning_type === 'transfer' ? 'transfer_to_agent' : r.reasoning_type === 'loop_exit' ? 'exit_loop' : 'tool');
         const entry: ToolEntry = { kind: 'tool', id: callId, agent: r.agent_name, name, args: json(calls.args), done: true, at: r.created_at };
         tools.set(callId, entry);
-        push(r.created_at, entry);
+        push(at(r), entry);
         break;
       }
       case 'tool_result': {
         const existing = tools.get(callId);
         const result = json(calls.response);
         if (existing) existing.result = result;
-        else push(r.created_at, { kind: 'tool', id: callId, agent: r.agent_name, name: calls.name ?? 'tool', args: '{}', result, done: true, at: r.created_at });
+        else push(at(r), { kind: 'tool', id: callId, agent: r.agent_name, name: calls.name ?? 'tool', args: '{}', result, done: true, at: r.created_at });
         const response = calls.response as { status?: string; filename?: string; version?: number } | undefined;
         if (calls.name === 'save_pitch_document' && response?.status === 'saved' && response.filename) {
           const version = response.version ?? 0;
-          push(r.created_at, {
+          push(at(r), {
             kind: 'artifact',
             id: `artifact-${response.filename}-${version}`,
             agent: r.agent_name,
@@ -77,13 +95,13 @@ export function runFromHistory(sessionId: string, item: HistoryItem, states: Sta
         break;
       }
       case 'thought':
-        push(r.created_at, { kind: 'thought', id: r.id, agent: r.agent_name, text: r.reasoning_text, at: r.created_at });
+        push(at(r), { kind: 'thought', id: r.id, agent: r.agent_name, text: r.reasoning_text, at: r.created_at });
         break;
       case 'error':
-        push(r.created_at, { kind: 'error', id: r.id, agent: r.agent_name, message: r.reasoning_text, at: r.created_at });
+        push(at(r), { kind: 'error', id: r.id, agent: r.agent_name, message: r.reasoning_text, at: r.created_at });
         break;
       default:
-        push(r.created_at, { kind: 'thought', id: r.id, agent: r.agent_name, text: r.reasoning_text, at: r.created_at });
+        push(at(r), { kind: 'thought', id: r.id, agent: r.agent_name, text: r.reasoning_text, at: r.created_at });
     }
   }
   for (const s of states) {
@@ -117,6 +135,6 @@ export function runFromHistory(sessionId: string, item: HistoryItem, states: Sta
   return run;
 }
 
-export function runsFromHistory(sessionId: string, items: HistoryItem[], states: StateVersionOut[] = []): RunView[] {
-  return items.map((item) => runFromHistory(sessionId, item, states));
+export function runsFromHistory(sessionId: string, items: HistoryItem[], states: StateVersionOut[] = [], usage: UsageOut['by_run'] = {}): RunView[] {
+  return items.map((item) => runFromHistory(sessionId, item, states, usage[item.question.id]));
 }

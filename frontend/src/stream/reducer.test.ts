@@ -136,6 +136,31 @@ describe('streamReducer', () => {
     expect(teamView(run).rounds[0]!.status).toBe('stopped');
   });
 
+  it('continues a resumed run from what it had done, live or from the history', () => {
+    const partial = feed(withSeq.slice(0, 120));
+    const failed = feed([{ type: 'RUN_ERROR', runId: pitchRunId, seq: 5000, message: 'boom' }], partial);
+    const resumed = feed([{ type: 'RUN_STARTED', runId: pitchRunId, threadId: SESSION_ID, question: 'Ada Lovelace', resumed: true, seq: 5001 }], failed);
+    const run = resumed.live[pitchRunId]!;
+    expect(run).toMatchObject({ status: 'running', error: null });
+    expect(run.entries).toEqual(failed.live[pitchRunId]!.entries);
+    expect(resumed.activeRunId).toBe(pitchRunId);
+
+    const fromHistory = streamReducer(initialStreamState(SESSION_ID), { type: 'history', runs: [{ ...failed.live[pitchRunId]!, source: 'history', status: 'interrupted' }] });
+    const again = feed([hello, { type: 'RUN_STARTED', runId: pitchRunId, threadId: SESSION_ID, question: 'Ada Lovelace', resumed: true, seq: 1 }], fromHistory);
+    expect(again.live[pitchRunId]!.entries.length).toBe(failed.live[pitchRunId]!.entries.length);
+    expect(visibleRuns(again)).toHaveLength(1);
+  });
+
+  it('adds up the token usage of a run', () => {
+    const started = feed(withSeq.slice(0, 30));
+    const usage = (seq: number, promptTokens: number, completionTokens: number, runCostUsd: number): Frame => ({
+      type: 'CUSTOM', name: 'usage', runId: pitchRunId, seq,
+      value: { agent: 'greeter', model: 'openai/gpt-4o-mini', promptTokens, completionTokens, costUsd: 0.001, runCostUsd },
+    });
+    const state = feed([usage(1000, 300, 50, 0.001), usage(1001, 400, 20, 0.0025)], started);
+    expect(state.live[pitchRunId]!.usage).toEqual({ calls: 2, promptTokens: 700, completionTokens: 70, costUsd: 0.0025 });
+  });
+
   it('marks a failed run with its error', () => {
     const started = feed(withSeq.slice(0, 30));
     const failed = feed([{ type: 'RUN_ERROR', runId: pitchRunId, seq: 500, message: 'litellm.RateLimitError: slow down', code: 'run_failed' }], started);
@@ -155,6 +180,16 @@ describe('streamReducer', () => {
     // Frames of the new stream, numbered from 1 again, apply.
     const next = feed([{ type: 'RUN_STARTED', runId: 'r2', threadId: SESSION_ID, question: 'Hypatia', seq: 1 }], after);
     expect(next.live.r2?.question).toBe('Hypatia');
+  });
+
+  it('takes the stored outcome of a run whose end never came over the stream', () => {
+    const running = feed(pitchFrames.slice(0, 61));
+    const again = feed([{ ...hello, value: { ...(hello as { value: object }).value, lastSeq: 60, activeRunId: null } } as Frame], running);
+    expect(again.refreshToken).toBe(running.refreshToken + 1);
+    const stored = { ...running.live[pitchRunId]!, source: 'history' as const, status: 'interrupted' as const, error: 'The server stopped.' };
+    const withHistory = streamReducer(again, { type: 'history', runs: [stored] });
+    const shown = visibleRuns(withHistory).find((r) => r.id === pitchRunId)!;
+    expect(shown).toMatchObject({ status: 'interrupted', error: 'The server stopped.', source: 'live' });
   });
 
   it('ignores frames of a run whose start it never saw, and asks for a reload when it ends', () => {

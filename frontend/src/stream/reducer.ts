@@ -62,6 +62,7 @@ export function newRun(id: string, question: string, source: RunView['source']):
     maxRounds: null,
     loopExit: null,
     teamStarted: false,
+    usage: null,
   };
 }
 
@@ -135,6 +136,10 @@ function applyConnectionFrame(state: SessionStreamState, frame: Frame): SessionS
     let next: SessionStreamState = { ...state, model: hello.model, activeRunId: hello.activeRunId };
     if (state.stream === null) next.stream = hello.stream;
     else if (state.stream !== hello.stream) next = resetStream(next, hello.stream);
+    else if (hello.activeRunId === null && Object.values(state.live).some((r) => r.status === 'running')) {
+      // A run we saw running is no longer active and we missed its end: ask the history.
+      next = { ...next, refreshToken: next.refreshToken + 1 };
+    }
     return next;
   }
   if (isResync(frame)) {
@@ -146,6 +151,7 @@ function applyConnectionFrame(state: SessionStreamState, frame: Frame): SessionS
     return resetStream(state, stream);
   }
   if (frame.type === 'ERROR') {
+    if (frame.code === 'session_not_found') return state; // the view says so in place
     let next = addNotice(state, frame.code, frame.message);
     if (frame.code === 'run_in_progress' && frame.runId) next = { ...next, activeRunId: frame.runId };
     return next;
@@ -160,7 +166,11 @@ function applyStreamFrame(state: SessionStreamState, frame: Frame): SessionStrea
 
   if (frame.type === 'RUN_STARTED') {
     const id = frame.runId ?? `run-${frame.seq}`;
-    const run = { ...newRun(id, frame.question, 'live'), startedAt: frame.timestamp ?? null };
+    // A resumed run goes on from what it had done; a new one starts empty.
+    const earlier = frame.resumed ? (state.live[id] ?? state.history[id]) : undefined;
+    const run: RunView = earlier
+      ? { ...earlier, source: 'live', status: 'running', error: null, finishedAt: null }
+      : { ...newRun(id, frame.question, 'live'), startedAt: frame.timestamp ?? null };
     return {
       ...state,
       live: { ...state.live, [id]: run },
@@ -354,6 +364,19 @@ function applyCustom(run: RunView, name: string, value: unknown, seq: number | u
   }
   if (name === 'agent_transfer') {
     return v.to === FILM_TEAM ? { ...run, teamStarted: true } : run;
+  }
+  if (name === 'usage') {
+    const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : 0);
+    const previous = run.usage ?? { calls: 0, promptTokens: 0, completionTokens: 0, costUsd: 0 };
+    return {
+      ...run,
+      usage: {
+        calls: previous.calls + 1,
+        promptTokens: previous.promptTokens + num(v.promptTokens),
+        completionTokens: previous.completionTokens + num(v.completionTokens),
+        costUsd: typeof v.runCostUsd === 'number' ? v.runCostUsd : previous.costUsd + num(v.costUsd),
+      },
+    };
   }
   if (name === 'agent_error') {
     const agent = typeof v.agent === 'string' ? v.agent : 'agent';

@@ -1,5 +1,5 @@
 /** Derived views: which runs to show, what goes in the chat, and the team panel's rounds and lanes. */
-import { isLaneAgent, isWriter, LANE_AGENTS, WRITER_AGENTS, type LaneAgent, type WriterAgent } from './agents';
+import { isWriter, LANE_AGENTS, WRITER_AGENTS, type LaneAgent, type WriterAgent } from './agents';
 import type { ArtifactEntry, Entry, RunView, SessionStreamState, ToolEntry } from './types';
 
 /** History order first (it knows runs from before a restart), then runs only seen live. */
@@ -8,8 +8,14 @@ export function visibleRuns(state: SessionStreamState): RunView[] {
   for (const id of state.liveOrder) if (!ids.includes(id)) ids.push(id);
   const runs: RunView[] = [];
   for (const id of ids) {
-    const run = state.live[id] ?? state.history[id];
-    if (run) runs.push(run);
+    const live = state.live[id];
+    const stored = state.history[id];
+    if (live && live.status === 'running' && stored && stored.status !== 'running' && state.activeRunId !== id) {
+      // The stream never said how it ended (its server died): the stored outcome says.
+      runs.push({ ...live, status: stored.status, error: stored.error, finishedAt: stored.finishedAt });
+    } else if (live ?? stored) {
+      runs.push((live ?? stored)!);
+    }
   }
   return runs;
 }
@@ -24,6 +30,13 @@ export type ChatItem =
   | { kind: 'team'; run: RunView }
   | { kind: 'artifact'; entry: ArtifactEntry }
   | { kind: 'error'; id: string; agent: string; message: string };
+
+/** An agent's error in the chat, unless the run's own status line already tells the story. */
+function showAgentError(run: RunView, message: string): boolean {
+  if (run.status === 'cancelled') return !/abort/i.test(message);
+  if (run.status === 'failed' || run.status === 'interrupted') return !run.error;
+  return true;
+}
 
 /** The chat shows the greeter's side of the conversation, a team progress card, the file
  * writer's closing words and the document card; the team's detailed work is in the team panel. */
@@ -41,7 +54,7 @@ export function chatItems(run: RunView): ChatItem[] {
       items.push({ kind: 'tool', entry });
     } else if (entry.kind === 'artifact') {
       items.push({ kind: 'artifact', entry });
-    } else if (entry.kind === 'error' && entry.message !== run.error) {
+    } else if (entry.kind === 'error' && showAgentError(run, entry.message)) {
       items.push({ kind: 'error', id: entry.id, agent: entry.agent, message: entry.message });
     }
   }
@@ -52,7 +65,7 @@ export function chatItems(run: RunView): ChatItem[] {
   return items;
 }
 
-export type PhaseStatus = 'waiting' | 'running' | 'done' | 'skipped';
+export type PhaseStatus = 'waiting' | 'running' | 'done' | 'skipped' | 'stopped';
 
 export interface Phase {
   agent: WriterAgent;
@@ -87,7 +100,8 @@ export interface TeamView {
   stages: { writers: PhaseStatus; preproduction: PhaseStatus; fileWriter: PhaseStatus };
 }
 
-function toolArgs(entry: ToolEntry): Record<string, unknown> {
+/** A tool call's arguments as an object ({} while they are incomplete or not JSON). */
+export function toolArgs(entry: ToolEntry): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(entry.args || '{}');
     return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
@@ -104,8 +118,6 @@ export function parseJson(text: string | undefined): unknown {
     return undefined;
   }
 }
-
-export { toolArgs };
 
 function agentStatus(run: RunView, agent: string, entries: Entry[], iteration?: number): PhaseStatus {
   const step = run.steps[agent];
@@ -151,7 +163,16 @@ export function teamView(run: RunView, maxRoundsFallback: number | null = null):
 
   const approved = rounds.some((r) => r.verdict === 'approved') || run.loopExit !== null;
   const writersRunning = run.status === 'running' && (run.steps.writers_room?.status === 'running' || rounds.some((r) => r.status === 'running'));
-  const writers: PhaseStatus = writersRunning ? 'running' : rounds.length ? 'done' : run.status === 'running' ? 'waiting' : 'skipped';
+  const lastRound = rounds[rounds.length - 1];
+  const writers: PhaseStatus = writersRunning
+    ? 'running'
+    : lastRound?.status === 'stopped'
+      ? 'stopped'
+      : rounds.length
+        ? 'done'
+        : run.status === 'running'
+          ? 'waiting'
+          : 'skipped';
   const laneStatuses = lanes.map((l) => l.status);
   const preproduction: PhaseStatus = laneStatuses.includes('running')
     ? 'running'
@@ -182,8 +203,4 @@ export function lastTeamRun(runs: RunView[]): RunView | null {
     if (run?.teamStarted) return run;
   }
   return null;
-}
-
-export function laneOf(agent: string): LaneAgent | null {
-  return isLaneAgent(agent) ? agent : null;
 }

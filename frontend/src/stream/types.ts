@@ -63,6 +63,13 @@ export interface StepInfo {
   handedOffTo?: string;
 }
 
+export interface Usage {
+  calls: number;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number;
+}
+
 export interface RunView {
   id: string;
   question: string;
@@ -80,6 +87,8 @@ export interface RunView {
   loopExit: { agent: string; iteration: number | null } | null;
   /** Set once the greeter handed over to the film concept team. */
   teamStarted: boolean;
+  /** Tokens and cost of the run's model calls, when the server reports them. */
+  usage: Usage | null;
 }
 
 export interface Draft {

@@ -43,12 +43,14 @@ export function useSession(sessionId: string, { client = api, socket, onSessionC
   // REST: history, current state and outline drafts; again on every refresh request.
   const reload = useCallback(async () => {
     try {
-      const [history, versions, current] = await Promise.all([
+      const [history, versions, current, usage] = await Promise.all([
         client.history(sessionId),
         client.stateVersions(sessionId),
         client.state(sessionId),
+        // Usage is extra: a server without it (or an error) leaves the runs without numbers.
+        client.usage(sessionId).catch(() => null),
       ]);
-      dispatch({ type: 'history', runs: runsFromHistory(sessionId, history.items, versions) });
+      dispatch({ type: 'history', runs: runsFromHistory(sessionId, history.items, versions, usage?.by_run ?? {}) });
       dispatch({ type: 'state', version: current.version, state: current.state });
       setLoad({ status: 'ready' });
       const missing = versions.filter((v) => v.changed_keys.includes(PLOT_OUTLINE) && !loadedDrafts.current.has(v.version));
@@ -117,9 +119,21 @@ export function useSession(sessionId: string, { client = api, socket, onSessionC
     }
   }, [client, sendFrame, sessionId]);
 
+  const resume = useCallback(
+    async (runId: string) => {
+      try {
+        await client.resume(sessionId, runId);
+        changeRef.current?.();
+      } catch (err) {
+        dispatch({ type: 'notice', code: 'resume_failed', message: err instanceof Error ? err.message : String(err) });
+      }
+    },
+    [client, sessionId],
+  );
+
   const dismissNotice = useCallback((id: number) => dispatch({ type: 'dismissNotice', id }), []);
 
-  return { state, load, connection, pending, cancelling, sendMessage, cancel, retryNow, reload, dismissNotice };
+  return { state, load, connection, pending, cancelling, sendMessage, cancel, resume, retryNow, reload, dismissNotice };
 }
 
 export type SessionHandle = ReturnType<typeof useSession>;

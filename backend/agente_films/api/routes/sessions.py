@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 
 from agente_films.api.deps import OwnedSession, StudioDep, UserId
 from agente_films.api.schemas import (
+    AgentEventOut,
     AnswerOut,
     HistoryItem,
     HistoryOut,
@@ -23,6 +25,7 @@ from agente_films.api.schemas import (
     UsageOut,
 )
 from agente_films.db.repositories import (
+    AgentEventRepository,
     AnswerRepository,
     ProjectRepository,
     QuestionRepository,
@@ -107,6 +110,16 @@ async def get_state_version(studio: StudioDep, row: OwnedSession, version: int) 
     if snapshot is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"State version {version} not found in this session.")
     return StateSnapshotOut.model_validate(snapshot)
+
+
+@router.get("/{session_id}/events")
+async def list_agent_events(
+    studio: StudioDep, row: OwnedSession, run_id: uuid.UUID | None = None
+) -> list[AgentEventOut]:
+    """Every stored ADK event and every agent start/end (with its loop round), in order."""
+    async with studio.sessionmaker() as db:
+        rows = await AgentEventRepository(db).for_session(row.id, question_id=str(run_id) if run_id else None)
+    return [AgentEventOut.model_validate(r) for r in rows]
 
 
 @router.get("/{session_id}/usage")
