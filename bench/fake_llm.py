@@ -558,7 +558,8 @@ def start_fake_llm(port: int | None = None, ttft_ms: float = 100.0, tps: float =
         import uvicorn
 
         app = FakeLLM(ttft_ms, tps, tokens_per_chunk)
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+                                timeout_keep_alive=600)
         server = uvicorn.Server(config)
         server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         thread = threading.Thread(target=server.run, name="fake-llm", daemon=True)
@@ -566,7 +567,7 @@ def start_fake_llm(port: int | None = None, ttft_ms: float = 100.0, tps: float =
         handle = FakeLLMHandle(port, server=server, thread=thread, app=app)
         _wait_ready(handle.url, None)
         return handle
-    env = {**os.environ, "PYTHONPATH": _pythonpath()}
+    env = child_env({"PYTHONPATH": _pythonpath()})
     out = log_path.open("ab") if log_path else subprocess.DEVNULL
     process = subprocess.Popen(
         [sys.executable, "-m", "bench.fake_llm", "--port", str(port), "--ttft-ms", str(ttft_ms),
@@ -582,6 +583,22 @@ def start_fake_llm(port: int | None = None, ttft_ms: float = 100.0, tps: float =
     return handle
 
 
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for the processes the harness starts.
+
+    Where PYTHONDONTWRITEBYTECODE is set (as in some sandboxes), every process would compile ADK and
+    LiteLLM from source at start-up (seconds each). The children write their bytecode cache to a
+    folder under the system temp dir instead (PYTHONPYCACHEPREFIX), never into the repo or the venv.
+    This changes start-up time only, not what is measured.
+    """
+    env = {**os.environ, **(extra or {})}
+    if env.pop("PYTHONDONTWRITEBYTECODE", None):
+        import tempfile
+
+        env.setdefault("PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / "agente-bench-pycache"))
+    return env
+
+
 def _pythonpath() -> str:
     root = str(Path(__file__).resolve().parent.parent)
     existing = os.environ.get("PYTHONPATH")
@@ -594,14 +611,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=9100)
     parser.add_argument("--ttft-ms", type=float, default=100.0, help="time to first token (ms)")
     parser.add_argument("--tps", type=float, default=500.0, help="tokens per second after the first")
-    parser.add_argument("--tokens-per-chunk", type=int, default=4)
+    parser.add_argument("--tokens-per-chunk", type=int, default=8)
     args = parser.parse_args(argv)
     import uvicorn
 
     app = FakeLLM(args.ttft_ms, args.tps, args.tokens_per_chunk)
     with contextlib.suppress(KeyboardInterrupt):
+        # A long keep-alive: uvicorn's default (5 s) closes pooled connections that LiteLLM's aiohttp
+        # client may be reusing at that very moment ("Can not write request body"), which under load
+        # fails runs for reasons that have nothing to do with the contenders. Real providers keep
+        # connections open far longer.
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning", lifespan="on",
-                    access_log=False, backlog=4096)
+                    access_log=False, backlog=4096, timeout_keep_alive=600)
     return 0
 
 

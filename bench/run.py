@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 
 from bench.drivers import OursPostDriver, OursWSDriver, StockDriver
-from bench.fake_llm import FakeLLMHandle, free_port, start_fake_llm
+from bench.fake_llm import FakeLLMHandle, child_env, free_port, start_fake_llm
 from bench.metrics import loadavg
 from bench.stock_server import APP_NAME as STOCK_APP
 from bench.workload import Contender
@@ -60,7 +60,7 @@ QUICK_PLAN: dict[str, Any] = {
     "warmup": 1,
     "turn_timeout": 120,
 }
-MODEL = {"ttft_ms": 100.0, "tps": 500.0, "tokens_per_chunk": 4}
+MODEL = {"ttft_ms": 100.0, "tps": 500.0, "tokens_per_chunk": 8}
 QUICK_MODEL = {"ttft_ms": 10.0, "tps": 4000.0, "tokens_per_chunk": 4}
 KINDS = ("floor", "stock", "ours-ws", "ours-post")
 
@@ -194,8 +194,7 @@ class ServerProcess:
 
 def base_env(fake: FakeLLMHandle, workdir: Path) -> dict[str, str]:
     pythonpath = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    return {
-        **os.environ,
+    return child_env({
         "PYTHONPATH": pythonpath,
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
         "LLM_MODEL": "openai/fake-model",
@@ -207,7 +206,7 @@ def base_env(fake: FakeLLMHandle, workdir: Path) -> dict[str, str]:
         "REDIS_URL": "",
         "LOG_LEVEL": "warning",
         "FRONTEND_DIST": str(workdir / "no-frontend"),
-    }
+    })
 
 
 # --- contenders -------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import math
+import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -189,12 +190,14 @@ class Contender:
                 results.append(result)
 
         cpu0 = cpu_seconds(self.pid)
+        client_cpu0 = cpu_seconds(os.getpid())
         fake_cpu0 = cpu_seconds(self.fake_pid) if self.fake_pid else None
         load0 = loadavg()
         start = time.monotonic()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.monotonic() - start
         cpu1 = cpu_seconds(self.pid)
+        client_cpu1 = cpu_seconds(os.getpid())
         fake_cpu1 = cpu_seconds(self.fake_pid) if self.fake_pid else None
         stats = await fake_stats(self.fake_url, [r.tag for r in results])
         turns = [analyze(r, stats.get(r.tag, {}), self.driver.streams) for r in results]
@@ -206,6 +209,8 @@ class Contender:
             elapsed_s=elapsed,
             throughput_per_min=ok / elapsed * 60 if elapsed else None,
             cpu_ms_per_pipeline=((cpu1 - cpu0) * 1000 / len(turns)) if cpu0 is not None and cpu1 is not None else None,
+            client_cpu_ms_per_pipeline=((client_cpu1 - client_cpu0) * 1000 / len(turns))
+            if self.pid != os.getpid() and client_cpu0 is not None and client_cpu1 is not None else None,
             fake_cpu_ms_per_pipeline=((fake_cpu1 - fake_cpu0) * 1000 / len(turns))
             if fake_cpu0 is not None and fake_cpu1 is not None else None,
             rss_after=rss_bytes(self.pid),

@@ -30,6 +30,11 @@ from agente_films.tools.wikipedia import WikipediaClient, make_wikipedia_client,
 
 log = logging.getLogger(__name__)
 
+# ADK suggests context caching whenever agents transfer; that is a Gemini feature, moot for the
+# offline model and LiteLLM, so that one warning is dropped.
+logging.getLogger("google_adk.google.adk.runners").addFilter(
+    lambda record: "context_cache_config" not in record.getMessage()
+)
 # Resumability is marked experimental in ADK 2.13; we rely on it knowingly for resuming runs.
 warnings.filterwarnings("ignore", message=r"\[EXPERIMENTAL\] ResumabilityConfig", category=UserWarning)
 
