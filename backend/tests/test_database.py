@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from agente_films.db.engine import alembic_config, make_engine, make_sessionmaker, migrate
+from agente_films.db.engine import make_engine, make_sessionmaker, migrate
 from agente_films.db.repositories import (
     AgentEventRepository,
     AnswerRepository,
@@ -62,13 +61,7 @@ async def test_migrations_create_the_schema_the_models_describe(database_url: st
             assert {"idx_session_states_jsonb", "idx_events_jsonb", "idx_projects_title_trgm"} <= indexes
         assert meaningful(diff, engine.dialect.name) == []
 
-        def downgrade(connection) -> None:  # noqa: ANN001
-            config = alembic_config()
-            config.attributes["connection"] = connection
-            command.downgrade(config, "base")
-
-        async with engine.begin() as connection:
-            await connection.run_sync(downgrade)
+        await migrate(engine, "base", downgrade=True)
         async with engine.connect() as connection:
             left = set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
         assert not (OUR_TABLES & left)

@@ -46,13 +46,13 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-async def migrate(engine: AsyncEngine) -> None:
-    """Bring the schema to the newest revision (`alembic upgrade head`) on this engine."""
+async def migrate(engine: AsyncEngine, revision: str = "head", *, downgrade: bool = False) -> None:
+    """`alembic upgrade head` (or up/down to another revision) on this engine."""
 
-    def _upgrade(connection) -> None:  # noqa: ANN001
+    def _run(connection) -> None:  # noqa: ANN001
         config = alembic_config()
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        (command.downgrade if downgrade else command.upgrade)(config, revision)
 
     async with engine.begin() as connection:
-        await connection.run_sync(_upgrade)
+        await connection.run_sync(_run)
