@@ -49,7 +49,7 @@ async def _pitch(settings: Settings, subject: str) -> int:
         documents: list[dict] = []
 
         def table() -> Table:
-            view = Table(title=f"Agente Films: pitching {subject!r} {round_label}".strip(), expand=False)
+            view = Table(title=f"Agente Films: pitching {subject!r} {round_label}".strip(), min_width=72)
             view.add_column("agent")
             view.add_column("status")
             for name, state in status.items():

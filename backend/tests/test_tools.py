@@ -1,0 +1,108 @@
+"""The state tool's allow-list and the document tool's naming and size cap (what the codelab got
+wrong), and the `agente-films pitch` command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agente_films.agents import state_keys as keys
+from agente_films.tools.pitch_document import make_pitch_document_tool, pitch_filename
+from agente_films.tools.state import make_state_tool
+from tests.conftest import DEAD_WIKIPEDIA
+
+
+class FakeToolContext:
+    def __init__(self) -> None:
+        self.state: dict[str, Any] = {}
+        self.saved: list[tuple[str, Any, dict]] = []
+
+    async def save_artifact(self, filename: str, artifact: Any, custom_metadata: dict | None = None) -> int:
+        self.saved.append((filename, artifact, custom_metadata or {}))
+        return len([s for s in self.saved if s[0] == filename]) - 1
+
+
+@pytest.mark.parametrize("key", ["app:theme", "user:name", "temp:scratch", "PLOT_OUTLINE", "research"])
+def test_the_state_tool_writes_only_its_agents_keys(key: str) -> None:
+    tool = make_state_tool({keys.CRITICAL_FEEDBACK}, max_chars=100)
+    context = FakeToolContext()
+    result = tool(key=key, value="x", tool_context=context)
+    assert result["status"] == "error" and "not writable" in result["message"] and "CRITICAL_FEEDBACK" in result["message"]
+    assert context.state == {}
+
+
+def test_the_state_tool_appends_caps_and_resets_a_pitch_on_a_new_subject() -> None:
+    context = FakeToolContext()
+    research = make_state_tool({keys.RESEARCH}, max_chars=50)
+    assert research(key="research", value="fact one", tool_context=context)["entries"] == 1
+    assert research(key="research", value="fact two", tool_context=context)["entries"] == 2
+    assert research(key="research", value="  ", tool_context=context)["status"] == "error"
+    too_long = research(key="research", value="x" * 51, tool_context=context)
+    assert too_long["status"] == "error" and "limit is 50" in too_long["message"]
+    assert context.state["research"] == ["fact one", "fact two"]
+    context.state["PLOT_OUTLINE"] = "old draft"
+
+    prompt = make_state_tool({keys.PROMPT}, max_chars=50)
+    assert prompt(key="PROMPT", value="Nikola Tesla", tool_context=context)["status"] == "ok"
+    assert context.state == {
+        "PROMPT": "Nikola Tesla", "research": [], "PLOT_OUTLINE": "", "CRITICAL_FEEDBACK": [],
+        "box_office_report": "", "casting_report": "",
+    }
+    with pytest.raises(ValueError):
+        make_state_tool({"app:anything"}, max_chars=10)
+
+
+@pytest.mark.parametrize(
+    ("title", "filename"),
+    [
+        ("Ada Lovelace: The Engine!", "ada-lovelace-the-engine.md"),
+        ("../../etc/passwd", "etc-passwd.md"),
+        ("/absolute/path.md", "absolute-path-md.md"),
+        ("Gödel, Escher & Bach", "godel-escher-bach.md"),
+        ("   ", "film-pitch.md"),
+        ("x" * 300, "x" * 80 + ".md"),
+    ],
+)
+def test_the_server_names_the_document_never_the_model(title: str, filename: str) -> None:
+    assert pitch_filename(title) == filename
+
+
+async def test_the_document_tool_saves_versions_and_refuses_oversized_documents() -> None:
+    tool = make_pitch_document_tool(max_bytes=1000)
+    context = FakeToolContext()
+    first = await tool(title="The Engine", markdown="# The Engine\n", tool_context=context)
+    second = await tool(title="The Engine", markdown="# The Engine v2\n", tool_context=context)
+    assert (first["filename"], first["version"], second["version"]) == ("the-engine.md", 0, 1)
+    assert context.saved[0][1].inline_data.mime_type == "text/markdown"
+    too_big = await tool(title="Big", markdown="x" * 1001, tool_context=context)
+    assert too_big["status"] == "error" and "limit is 1000" in too_big["message"]
+    assert (await tool(title="Empty", markdown=" \n", tool_context=context))["status"] == "error"
+    assert len(context.saved) == 2
+
+
+def test_pitch_command_runs_the_team_in_the_terminal(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db",
+        "ARTIFACTS_DIR": str(tmp_path / "artifacts"),
+        "OFFLINE_CHUNK_DELAY_MS": "0",
+        "WIKIPEDIA_BASE_URL": DEAD_WIKIPEDIA,
+        "LLM_MODEL": "offline",
+        "REDIS_URL": "",
+        "COLUMNS": "200",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "agente_films.cli", "pitch", "Ada Lovelace"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "writers' room round 2 of 5" in " ".join(done.stdout.split())
+    assert "Pitch document:" in done.stdout
+    stored = list((tmp_path / "artifacts").rglob("*.md"))
+    assert len(stored) == 1 and stored[0].read_text().startswith("# ")
+    assert str(stored[0].parent) in done.stdout.replace("\n", "")
