@@ -103,6 +103,6 @@ def test_pitch_command_runs_the_team_in_the_terminal(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert "writers' room round 2 of 5" in " ".join(done.stdout.split())
     assert "Pitch document:" in done.stdout
-    stored = list((tmp_path / "artifacts").rglob("*.md"))
+    stored = [p for p in (tmp_path / "artifacts").rglob("*.md") if p.is_file()]
     assert len(stored) == 1 and stored[0].read_text().startswith("# ")
     assert str(stored[0].parent) in done.stdout.replace("\n", "")
