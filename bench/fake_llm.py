@@ -572,7 +572,7 @@ def start_fake_llm(port: int | None = None, ttft_ms: float = 100.0, tps: float =
     process = subprocess.Popen(
         [sys.executable, "-m", "bench.fake_llm", "--port", str(port), "--ttft-ms", str(ttft_ms),
          "--tps", str(tps), "--tokens-per-chunk", str(tokens_per_chunk)],
-        env=env, stdout=out, stderr=subprocess.STDOUT,
+        env=env, stdout=out, stderr=subprocess.STDOUT, preexec_fn=die_with_parent,
     )
     handle = FakeLLMHandle(port, process=process)
     try:
@@ -581,6 +581,16 @@ def start_fake_llm(port: int | None = None, ttft_ms: float = 100.0, tps: float =
         handle.close()
         raise
     return handle
+
+
+def die_with_parent() -> None:
+    """preexec_fn for the harness's children: SIGTERM when the harness dies (Linux), no orphans."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        with contextlib.suppress(Exception):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -49,6 +49,7 @@ def plot(report: dict[str, Any], out: str) -> None:
         ax.set_xscale("log")
         ax.set_xticks(report["plan"]["levels"])
         ax.get_xaxis().set_major_formatter(matplotlib.ticker.ScalarFormatter())
+        ax.get_xaxis().set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xlabel("concurrent sessions")
         ax.set_ylabel(ylabel)
         ax.set_title(title, fontsize=10)

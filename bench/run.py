@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 
 from bench.drivers import OursPostDriver, OursWSDriver, StockDriver
-from bench.fake_llm import FakeLLMHandle, child_env, free_port, start_fake_llm
+from bench.fake_llm import FakeLLMHandle, child_env, die_with_parent, free_port, start_fake_llm
 from bench.metrics import loadavg
 from bench.stock_server import APP_NAME as STOCK_APP
 from bench.workload import Contender
@@ -168,7 +168,7 @@ class ServerProcess:
 
     def start(self, cwd: Path, timeout: float = 120) -> ServerProcess:
         self.process = subprocess.Popen(self.argv, env=self.env, cwd=cwd, stdout=self.log_path.open("ab"),
-                                        stderr=subprocess.STDOUT)
+                                        stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -216,7 +216,7 @@ async def run_floor(fake: FakeLLMHandle, plan: dict[str, Any], env: dict[str, st
     out = workdir / "floor.json"
     argv = [sys.executable, "-m", "bench.floor", "--plan", json.dumps(plan), "--fake-url", fake.url,
             "--fake-pid", str(fake.pid), "--out", str(out)]
-    process = await asyncio.create_subprocess_exec(*argv, env=env, cwd=workdir)
+    process = await asyncio.create_subprocess_exec(*argv, env=env, cwd=workdir, preexec_fn=die_with_parent)
     code = await process.wait()
     if code != 0:
         raise RuntimeError(f"the floor process exited with {code}")
@@ -240,7 +240,7 @@ async def run_server_contender(kind: str, db_kind: str, fake: FakeLLMHandle, pla
         server_env = {**env, "DATABASE_URL": url, "ARTIFACTS_DIR": str(workdir / name / "artifacts")}
     server = ServerProcess(name, argv, server_env, port, logs / f"{name}.log")
     try:
-        await asyncio.to_thread(server.start, workdir)
+        server.start(workdir)  # from the main thread: PR_SET_PDEATHSIG follows the forking thread
         if kind == "stock":
             driver = StockDriver(server.url, STOCK_APP)
         elif kind == "ours-ws":
