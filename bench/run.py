@@ -47,7 +47,7 @@ PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0
 FULL_PLAN: dict[str, Any] = {
     "levels": [1, 10, 50, 200],
     "runs": 20,
-    "conversation_turns": 8,
+    "conversation_turns": 12,
     "idle_sessions": 500,
     "warmup": 1,
     "turn_timeout": 900,

@@ -79,6 +79,7 @@ def analyze(result: TurnResult, stats: dict[str, Any], streams: bool) -> dict[st
         "wall_ms": result.wall_ms,
         "model_busy_ms": busy,
         "model_requests": stats.get("requests", 0),
+        "prompt_tokens": stats.get("prompt_tokens", 0),
         "overhead_ms": result.wall_ms - busy,
         "ttft_ms": result.ttft_ms,
         "ttft_overhead_ms": (result.ttft_ms - model_ttft) if result.ttft_ms is not None and model_ttft else None,
@@ -105,18 +106,18 @@ class Contender:
         self.timeout = float(plan.get("turn_timeout", 900))
         self._subject = 0
 
-    def _message(self, tag: str) -> str:
+    def _message(self, tag: str, subject: int | None) -> str:
         self._subject += 1
-        return subject_message(tag, self._subject)
+        return subject_message(tag, self._subject if subject is None else subject)
 
-    async def _pipeline(self, session: Session | None = None) -> tuple[TurnResult, Session | None]:
+    async def _pipeline(self, session: Session | None = None, subject: int | None = None) -> tuple[TurnResult, Session | None]:
         tag = new_tag()
         own = session is None
         try:
             async with asyncio.timeout(self.timeout):
                 if session is None:
                     session = await self.driver.new_session()
-                result = await self.driver.turn(session, self._message(tag), tag)
+                result = await self.driver.turn(session, self._message(tag, subject), tag)
         except Exception as exc:
             result = TurnResult(tag, error=f"{type(exc).__name__}: {exc}"[:500])
         if own and session is not None:
@@ -230,7 +231,8 @@ class Contender:
         results: list[TurnResult] = []
         try:
             for _ in range(turns):
-                result, session = await self._pipeline(session)
+                # The same subject every turn: only the length of the conversation changes.
+                result, session = await self._pipeline(session, subject=0)
                 results.append(result)
         finally:
             await self.driver.close_session(session)
@@ -245,6 +247,7 @@ class Contender:
             "overhead_ms": [t["overhead_ms"] for t in analyzed],
             "wall_ms": [t["wall_ms"] for t in analyzed],
             "model_busy_ms": [t["model_busy_ms"] for t in analyzed],
+            "prompt_tokens": [t["prompt_tokens"] for t in analyzed],
             "errors": sum(1 for t in analyzed if not t["ok"]),
             "incomplete": sum(1 for t in analyzed if not t["complete"]),
         }
