@@ -23,6 +23,7 @@ Bookkeeping for the harness (not part of the OpenAI API):
                                   intervals), tool calls, text replies, pitch saved, chunk emit times
     GET  /_bench/summary          totals since the last reset
     POST /_bench/reset            forget everything
+    POST /_bench/pace?ttft_ms=&tps=&tokens_per_chunk=   change the model's speed
 A tag is a `bench-xxxxxxxx` token that the harness puts in each pitch subject: the greeter finds it
 in the user's message, every other agent in the <PROMPT> block of its system prompt.
 
@@ -221,14 +222,19 @@ class FakeLLM:
     """Raw ASGI (no framework in the hot path: the fake must cost the machine as little as possible)."""
 
     def __init__(self, ttft_ms: float = 100.0, tps: float = 500.0, tokens_per_chunk: int = 4) -> None:
-        self.ttft = max(0.0, ttft_ms) / 1000
-        self.tokens_per_chunk = max(1, int(tokens_per_chunk))
-        self.interval = self.tokens_per_chunk / tps if tps > 0 else 0.0
+        self.pace(ttft_ms, tps, tokens_per_chunk)
         self.records: list[RequestRecord] = []
         self.by_tag: dict[str, list[RequestRecord]] = defaultdict(list)
         self.active = 0
         self.max_active = 0
         self.wiki_requests = 0
+
+    def pace(self, ttft_ms: float, tps: float, tokens_per_chunk: int) -> dict[str, float]:
+        """The model's speed; the harness changes it between phases (POST /_bench/pace)."""
+        self.ttft = max(0.0, ttft_ms) / 1000
+        self.tokens_per_chunk = max(1, int(tokens_per_chunk))
+        self.interval = self.tokens_per_chunk / tps if tps > 0 else 0.0
+        return {"ttft_ms": self.ttft * 1000, "tps": tps, "tokens_per_chunk": self.tokens_per_chunk}
 
     def reset(self) -> None:
         self.records.clear()
@@ -261,6 +267,9 @@ class FakeLLM:
             data.update(active=self.active, max_active=self.max_active, wiki_requests=self.wiki_requests,
                         tags=len(self.by_tag))
             await _json(send, data)
+        elif path == "/_bench/pace" and method == "POST":
+            await _json(send, self.pace(float(query["ttft_ms"][0]), float(query["tps"][0]),
+                                        int(query["tokens_per_chunk"][0])))
         elif path == "/_bench/reset" and method == "POST":
             self.reset()
             await _json(send, {"ok": True})

@@ -51,6 +51,9 @@ FULL_PLAN: dict[str, Any] = {
     "idle_sessions": 500,
     "warmup": 1,
     "turn_timeout": 900,
+    # c=10 again with a slower model (12.5 chunks/s per session instead of 62): chunk latency
+    # without the run queue of a saturated machine.
+    "paced": {"concurrency": 10, "runs": 10, "ttft_ms": 100.0, "tps": 50.0, "tokens_per_chunk": 4},
 }
 QUICK_PLAN: dict[str, Any] = {
     "levels": [1, 3],
@@ -59,6 +62,7 @@ QUICK_PLAN: dict[str, Any] = {
     "idle_sessions": 20,
     "warmup": 1,
     "turn_timeout": 120,
+    "paced": {"concurrency": 2, "runs": 2, "ttft_ms": 5.0, "tps": 2000.0, "tokens_per_chunk": 4},
 }
 MODEL = {"ttft_ms": 100.0, "tps": 500.0, "tokens_per_chunk": 8}
 QUICK_MODEL = {"ttft_ms": 10.0, "tps": 4000.0, "tokens_per_chunk": 4}
@@ -323,6 +327,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         value = getattr(args, key)
         if value is not None:
             model[key] = value
+    if args.no_paced:
+        plan.pop("paced", None)
+    plan["model"] = model  # what the paced phase restores
     databases = [d.strip() for d in args.databases.split(",") if d.strip()]
     kinds = [k.strip() for k in args.contenders.split(",") if k.strip()]
     for kind in kinds:
@@ -387,6 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conversation-turns", type=int, help="turns in the one long conversation")
     parser.add_argument("--idle-sessions", type=int, help="sessions created to measure memory per idle session")
     parser.add_argument("--warmup", type=int, help="warm-up pipelines per contender (not measured)")
+    parser.add_argument("--no-paced", action="store_true", help="skip the phase with the slower model")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--contenders", default=",".join(KINDS))
     parser.add_argument("--ttft-ms", type=float)

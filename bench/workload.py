@@ -154,6 +154,8 @@ class Contender:
                 out["conversation"] = await self._conversation(int(self.plan["conversation_turns"]))
             for concurrency in rest:
                 out["levels"].append(await self._level(concurrency))
+            if self.plan.get("paced"):
+                out["paced"] = await self._paced(self.plan["paced"])
             out["peak_rss"] = peak_rss_bytes(self.pid)
             out["rss_end"] = rss_bytes(self.pid)
         finally:
@@ -180,8 +182,8 @@ class Contender:
         self.log(f"  {self.driver.name}: {count} idle sessions, {per / 1024:.1f} KiB each")
         return {"sessions": count, "rss_before": before, "rss_after": after, "bytes_per_session": per}
 
-    async def _level(self, concurrency: int) -> dict[str, Any]:
-        runs = int(self.plan.get("runs", 10))
+    async def _level(self, concurrency: int, runs: int | None = None, label: str = "") -> dict[str, Any]:
+        runs = int(self.plan.get("runs", 10)) if runs is None else runs
         rounds = max(1, math.ceil(runs / concurrency))
         results: list[TurnResult] = []
 
@@ -219,11 +221,30 @@ class Contender:
             loadavg_after=loadavg(),
         )
         self.log(
-            f"  {self.driver.name} c={concurrency}: {len(turns)} pipelines in {elapsed:.1f}s, "
+            f"  {self.driver.name} c={concurrency}{' ' + label if label else ''}: {len(turns)} pipelines in {elapsed:.1f}s, "
             f"{level['throughput_per_min']:.1f}/min, overhead median {_f(level['overhead_ms']['median'])} ms, "
             f"chunk p99 {_f(level['chunk_ms']['p99'])} ms, errors {level['errors']}, lost {level['lost_events']}, "
             f"incomplete {level['incomplete']}"
         )
+        return level
+
+    async def _paced(self, paced: dict[str, Any]) -> dict[str, Any]:
+        """One level again with the model at another speed: the chunk path without CPU queueing.
+
+        At the main speed the machine is saturated from 10 sessions up (client, model and server
+        share its cores), so chunk latency there measures the run queue; at a speed that leaves
+        headroom it measures what each contender adds per chunk."""
+        pace = {k: paced[k] for k in ("ttft_ms", "tps", "tokens_per_chunk")}
+        async with httpx.AsyncClient(base_url=self.fake_url, timeout=30) as http:
+            default = (await http.post("/_bench/pace", params=pace)).json()
+            try:
+                level = await self._level(int(paced["concurrency"]), runs=int(paced.get("runs", paced["concurrency"])),
+                                          label=f"paced {pace['tps']:g} tok/s")
+            finally:
+                restore = self.plan.get("model") or {}
+                if restore:
+                    await http.post("/_bench/pace", params={k: restore[k] for k in pace})
+        level["model"] = default
         return level
 
     async def _conversation(self, turns: int) -> dict[str, Any]:

@@ -231,3 +231,53 @@ async def test_resume_finishes_a_run_cut_off_right_after_a_tool_result(
     assert question.run_status == "completed"
     assert answers[-1].agent_name == "file_writer"
     assert len(await studio.artifact_service.list_artifact_keys(app_name=APP_NAME, user_id="local", session_id=row.id)) == 1
+
+
+async def test_resume_rebuilds_the_rows_a_killed_process_never_wrote(
+    studio: Studio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Our rows are written just behind ADK's events; a kill in between loses the last ones, and
+    the resume rebuilds them from ADK's stored events (with the state as it was at each event)."""
+    from agente_films.runs.recorder import RunRecorder
+
+    original = RunRecorder.on_appended
+    cut: dict[str, str] = {}
+
+    async def die_before_rows_are_written(self, session, event):  # noqa: ANN001, ANN202
+        await original(self, session, event)
+        if event.author == "researcher" and [r.name for r in event.get_function_responses()] == ["append_to_state"]:
+            cut["event_id"] = event.id
+            self._queue.clear()  # the rows of this event were queued, never committed
+            raise asyncio.CancelledError
+
+    row = await studio.create_session("local")
+    monkeypatch.setattr(RunRecorder, "on_appended", die_before_rows_are_written)
+    run = await studio.runs.start(session_id=row.id, user_id="local", text="Ada Lovelace")
+    await run.done.wait()
+    monkeypatch.setattr(RunRecorder, "on_appended", original)
+    async with studio.sessionmaker() as db:
+        assert cut["event_id"] not in await AgentEventRepository(db).event_ids(run.run_id)
+        versions_before = [s.version for s in await StateRepository(db).versions(row.id)]
+        question = await QuestionRepository(db).get(run.run_id, row.id)
+    async with studio.sessionmaker.begin() as db:
+        await QuestionRepository(db).finish(run.run_id, status="interrupted", error="killed")
+
+    resumed = await studio.runs.resume(session_id=row.id, user_id="local", run_id=run.run_id)
+    await resumed.done.wait()
+
+    session = await studio.session_service.get_session(app_name=APP_NAME, user_id="local", session_id=row.id)
+    stored = [e.id for e in session.events if e.invocation_id == question.invocation_id]
+    async with studio.sessionmaker() as db:
+        recorded = await AgentEventRepository(db).event_ids(run.run_id)
+        reasoning = await ReasoningRepository(db).for_session(row.id)
+        snapshots = await StateRepository(db).versions(row.id)
+        final = await QuestionRepository(db).get(run.run_id, row.id)
+    assert final.run_status == "completed"
+    assert set(stored) <= recorded, "every event ADK stored has its row"
+    rebuilt = [r for r in reasoning if r.event_id == cut["event_id"]]
+    assert [r.reasoning_type for r in rebuilt] == ["tool_result"] and "append_to_state" in rebuilt[0].reasoning_text
+    # The rebuilt snapshot holds the research the researcher had just appended, as of that event.
+    snapshot = next(s for s in snapshots if s.event_id == cut["event_id"])
+    assert snapshot.version > max(versions_before) and "research" in snapshot.changed_keys
+    assert len(snapshot.state_value["research"]) == 1 and not snapshot.state_value.get("PLOT_OUTLINE")
+    assert len({s.version for s in snapshots}) == len(snapshots)

@@ -21,6 +21,7 @@ from agente_films.db.tables import (
     Question,
     SessionState,
     StudioSession,
+    new_id,
     utcnow,
 )
 
@@ -70,8 +71,10 @@ class ProjectRepository:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
 
-    async def create(self, *, session_id: str, user_id: str, title: str, subject: str) -> FilmProject:
-        row = FilmProject(session_id=session_id, user_id=user_id, title=title, subject=subject)
+    async def create(
+        self, *, session_id: str, user_id: str, title: str, subject: str, project_id: str | None = None
+    ) -> FilmProject:
+        row = FilmProject(id=project_id or new_id(), session_id=session_id, user_id=user_id, title=title, subject=subject)
         self.db.add(row)
         await self.db.flush()
         return row
@@ -262,6 +265,10 @@ class AgentEventRepository:
         row = AgentEvent(**values)
         self.db.add(row)
         return row
+
+    async def event_ids(self, question_id: str) -> set[str]:
+        rows = await self.db.scalars(select(AgentEvent.event_id).where(AgentEvent.question_id == question_id))
+        return set(rows.all())
 
     async def for_session(self, session_id: str, *, question_id: str | None = None) -> Sequence[AgentEvent]:
         query = select(AgentEvent).where(AgentEvent.session_id == session_id)

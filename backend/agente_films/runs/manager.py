@@ -232,6 +232,11 @@ class RunManager:
                 await SessionRepository(db).update(session_id, status="running")
             recorder = self._recorder(run, user_id, question.project_id)
             await recorder.run_started(question.question_text, resumed=True)
+            session = await self.runner.session_service.get_session(
+                app_name=self.runner.app_name, user_id=user_id, session_id=session_id
+            )
+            if session is not None:
+                await recorder.catch_up(session.events, question.invocation_id)
         except BaseException:
             await self._unclaim(run)
             raise
@@ -287,6 +292,7 @@ class RunManager:
                 resumed = "invocation_id" in run_args
                 if not (resumed and attempts < 4 and recorder.stored_events and not run.abort.is_set()):
                     break
+                await recorder.flush()
                 if TEAM_AGENT in recorder.finished_steps or not await self._transferred(run.run_id):
                     break
             if run.abort.is_set():

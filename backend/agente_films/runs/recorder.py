@@ -5,13 +5,23 @@ A RunRecorder lives for one run (one user message). Three hooks feed it, in the 
 - the run loop, for partial (streaming) events ADK never stores: text-chunk frames only;
 - `StepPlugin`, when an agent starts or finishes: step rows + frames (with the loop iteration).
 Frames use the AG-UI event vocabulary (ag-ui-protocol) plus a per-session `seq`.
+
+Frames go out at once; our rows are written behind them by one writer task per run, which puts
+whatever has queued up into one transaction. ADK has already stored the event itself (its own
+transaction, before the hook), so nothing waits on our rows between two model calls, and a busy
+run costs a few transactions per second instead of one per row. `flush()` waits for the writer:
+the run's end, the budget check and the resume logic read the rows after it. A process killed
+in between loses at most the rows of its last few milliseconds, and `catch_up` rebuilds them
+from ADK's stored events when the run is resumed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
@@ -38,7 +48,7 @@ from google.adk.agents.callback_context import CallbackContext
 from google.adk.events import Event
 from google.adk.plugins.base_plugin import BasePlugin
 from google.adk.sessions import DatabaseSessionService, Session
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from agente_films.agents import state_keys as keys
 from agente_films.db.repositories import (
@@ -51,8 +61,11 @@ from agente_films.db.repositories import (
     StateRepository,
     UsageRepository,
 )
-from agente_films.db.tables import utcnow
+from agente_films.db.tables import new_id, utcnow
 from agente_films.runs.bus import EventBus
+
+log = logging.getLogger(__name__)
+Write = Callable[[AsyncSession], Awaitable[None]]
 
 current_run: ContextVar[RunRecorder | None] = ContextVar("current_run", default=None)
 # Set before each model call; parallel branches run in their own tasks, so each sees its own agent.
@@ -83,6 +96,10 @@ _ABORTED = "INVOCATION_ABORTED"
 
 def _is_failure(event: Event) -> bool:
     return bool(event.error_code or event.error_message) and event.error_code != _ABORTED
+
+
+def _failure_text(event: Event) -> str:
+    return f"{event.error_code or 'error'}: {event.error_message or ''}".strip()
 
 
 def _visible_text(event: Event) -> str:
@@ -137,7 +154,8 @@ class RunRecorder:
         self.project_id = project_id
         self.started = time.monotonic()
         self.error: str | None = None
-        self._state_version: int | None = None
+        self._state_version = 0
+        self._run_cost = 0.0
         self._open_messages: set[str] = set()
         self._loop_iterations: dict[str, int] = {}
         self._open_steps: dict[str, int] = {}
@@ -145,8 +163,11 @@ class RunRecorder:
         self._invocation_recorded = False
         self.finished_steps: set[str] = set()
         self.stored_events = 0
-        # Parallel branches call in concurrently: one writer at a time keeps rows and seq in order.
+        # Parallel branches call in concurrently: one caller at a time keeps rows and seq in order.
         self._lock = asyncio.Lock()
+        self._queue: list[Write] = []
+        self._writer: asyncio.Task | None = None
+        self._write_error: BaseException | None = None
 
     # -- frames ------------------------------------------------------------------------------
 
@@ -158,9 +179,48 @@ class RunRecorder:
     def _elapsed_ms(self) -> int:
         return int((time.monotonic() - self.started) * 1000)
 
+    # -- rows: queued in order, written in batches by one task ----------------------------------
+
+    def _write(self, work: Write) -> None:
+        if self._write_error is not None:
+            # The database failed under this run: stop it here, with the reason, rather than
+            # go on producing work nobody can store.
+            raise RuntimeError(f"could not store the run's rows: {self._write_error}") from self._write_error
+        self._queue.append(work)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain(), name=f"rows-{self.run_id}")
+
+    async def _drain(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            for attempt in (1, 2, 3):
+                try:
+                    async with self.sessionmaker.begin() as db:
+                        for work in batch:
+                            await work(db)
+                    break
+                except Exception as exc:  # a dropped connection or a locked database: retry, then give up
+                    if attempt == 3:
+                        log.error("run %s: could not store %d row batch(es)", self.run_id, len(batch), exc_info=True)
+                        self._write_error = exc
+                        self._queue.clear()
+                        return
+                    await asyncio.sleep(0.2 * attempt)
+
+    async def flush(self) -> None:
+        """Wait until every queued row is committed; raises if the database refused them."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
+        if self._write_error is not None:
+            raise RuntimeError(f"could not store the run's rows: {self._write_error}") from self._write_error
+
     # -- run ---------------------------------------------------------------------------------
 
     async def run_started(self, question_text: str, resumed: bool = False) -> None:
+        async with self.sessionmaker() as db:
+            self._state_version = await StateRepository(db).latest_version(self.session_id)
+            if resumed:
+                self._run_cost = await UsageRepository(db).cost(question_id=self.run_id)
         async with self._lock:
             await self.emit(
                 RunStartedEvent(
@@ -173,6 +233,11 @@ class RunRecorder:
 
     async def run_finished(self, status: str, error: str | None) -> None:
         async with self._lock:
+            try:
+                await self.flush()
+            except RuntimeError as exc:
+                status, error = "failed", str(exc)
+            elapsed_ms = self._elapsed_ms()
             async with self.sessionmaker.begin() as db:
                 await QuestionRepository(db).finish(self.run_id, status=status, error=error)
                 await SessionRepository(db).update(self.session_id, status=status)
@@ -184,7 +249,7 @@ class RunRecorder:
                         agent_name="runner",
                         event_type="error",
                         event_data={"status": status, "error": error},
-                        elapsed_ms=self._elapsed_ms(),
+                        elapsed_ms=elapsed_ms,
                     )
             for message_id in sorted(self._open_messages):
                 await self.emit(TextMessageEndEvent(message_id=message_id))
@@ -223,7 +288,7 @@ class RunRecorder:
             self._open_steps[agent.name] = self._open_steps.get(agent.name, 0) + 1
             self._agents[agent.name] = agent
             fields = self._step_fields(agent)
-            await self._step_row("agent_start", fields)
+            self._step_row("agent_start", fields)
             await self.emit(StepStartedEvent(step_name=agent.name, **fields))
 
     async def agent_finished(self, agent: BaseAgent) -> None:
@@ -237,20 +302,25 @@ class RunRecorder:
         self._open_steps[agent.name] -= 1
         self.finished_steps.add(agent.name)
         fields = self._step_fields(agent) | extra
-        await self._step_row("agent_end", fields)
+        self._step_row("agent_end", fields)
         await self.emit(StepFinishedEvent(step_name=agent.name, **fields))
 
-    async def _step_row(self, event_type: str, fields: dict[str, Any]) -> None:
-        async with self.sessionmaker.begin() as db:
-            await AgentEventRepository(db).create(
-                session_id=self.session_id,
-                question_id=self.run_id,
-                event_id=f"step-{self.run_id}-{self._elapsed_ms()}",
-                agent_name=fields["agent"],
-                event_type=event_type,
-                event_data=fields,
-                elapsed_ms=self._elapsed_ms(),
-            )
+    def _step_row(self, event_type: str, fields: dict[str, Any]) -> None:
+        elapsed_ms = self._elapsed_ms()
+        row = {
+            "session_id": self.session_id,
+            "question_id": self.run_id,
+            "event_id": f"step-{self.run_id}-{elapsed_ms}",
+            "agent_name": fields["agent"],
+            "event_type": event_type,
+            "event_data": fields,
+            "elapsed_ms": elapsed_ms,
+        }
+
+        async def write(db: AsyncSession) -> None:
+            await AgentEventRepository(db).create(**row)
+
+        self._write(write)
 
     # -- usage and budget ------------------------------------------------------------------------
 
@@ -258,19 +328,22 @@ class RunRecorder:
         self, *, agent: str, model: str, prompt_tokens: int, completion_tokens: int, cost_usd: float
     ) -> None:
         async with self._lock:
-            async with self.sessionmaker.begin() as db:
-                usage = UsageRepository(db)
-                await usage.create(
-                    session_id=self.session_id,
-                    question_id=self.run_id,
-                    user_id=self.user_id,
-                    agent_name=agent,
-                    model=model,
-                    prompt_tokens=prompt_tokens,
-                    completion_tokens=completion_tokens,
-                    cost_usd=cost_usd,
-                )
-                run_total = await usage.cost(question_id=self.run_id)
+            row = {
+                "session_id": self.session_id,
+                "question_id": self.run_id,
+                "user_id": self.user_id,
+                "agent_name": agent,
+                "model": model,
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "cost_usd": cost_usd,
+            }
+
+            async def write(db: AsyncSession) -> None:
+                await UsageRepository(db).create(**row)
+
+            self._write(write)
+            self._run_cost += cost_usd
             await self.emit(
                 CustomEvent(
                     name="usage",
@@ -280,7 +353,7 @@ class RunRecorder:
                         "promptTokens": prompt_tokens,
                         "completionTokens": completion_tokens,
                         "costUsd": cost_usd,
-                        "runCostUsd": run_total,
+                        "runCostUsd": self._run_cost,
                     },
                 )
             )
@@ -288,6 +361,7 @@ class RunRecorder:
     async def check_budget(self, per_session: float | None, per_user_day: float | None) -> None:
         if per_session is None and per_user_day is None:
             return
+        await self.flush()  # the calls of this run so far count too
         async with self.sessionmaker() as db:
             usage = UsageRepository(db)
             if per_session is not None:
@@ -323,98 +397,154 @@ class RunRecorder:
 
     async def on_appended(self, session: Session, event: Event) -> None:
         async with self._lock:
-            await self._store(session, event)
+            self.stored_events += 1
+            if _is_failure(event):
+                self.error = _failure_text(event)
+            self._store(event, public_state(dict(session.state)))
             await self._emit_stored(event)
 
-    async def _store(self, session: Session, event: Event) -> None:
-        self.stored_events += 1
+    async def catch_up(self, events: list[Event], invocation_id: str) -> int:
+        """Rebuild the rows of this run's stored events that a killed process never wrote.
+
+        `events` is the whole ADK session; its state deltas are replayed so that each snapshot
+        holds the state as it was right after its event. Returns how many events were rebuilt.
+        """
+        async with self.sessionmaker() as db:
+            recorded = await AgentEventRepository(db).event_ids(self.run_id)
+        self._invocation_recorded = True
+        state: dict[str, Any] = {}
+        rebuilt = 0
+        async with self._lock:
+            for event in events:
+                delta = event.actions.state_delta if event.actions else None
+                state.update({k: v for k, v in (delta or {}).items() if ":" not in k})
+                if event.partial or event.id in recorded or event.invocation_id != invocation_id:
+                    continue
+                self._store(event, dict(state))
+                rebuilt += 1
+        await self.flush()
+        if rebuilt:
+            log.warning("run %s: rebuilt the rows of %d stored event(s) after an interruption", self.run_id, rebuilt)
+        return rebuilt
+
+    def _store(self, event: Event, state: dict[str, Any]) -> None:
+        """Queues the rows for one stored event. `state` is the session state right after it."""
         agent = event.author or "unknown"
         actions = event.actions
         text = _visible_text(event)
         calls = event.get_function_calls()
         responses = event.get_function_responses()
         delta = dict(actions.state_delta or {})
-        async with self.sessionmaker.begin() as db:
-            if not self._invocation_recorded and event.invocation_id:
+        elapsed_ms = self._elapsed_ms()
+        common = {"session_id": self.session_id, "question_id": self.run_id, "event_id": event.id}
+        set_invocation = not self._invocation_recorded and bool(event.invocation_id)
+        self._invocation_recorded = self._invocation_recorded or set_invocation
+
+        reasoning: list[dict[str, Any]] = []
+        for part in event.content.parts if event.content and event.content.parts else []:
+            if part.thought and part.text:
+                reasoning.append({"reasoning_type": "thought", "reasoning_text": part.text})
+        for call in calls:
+            args = dict(call.args or {})
+            kind = _INTERNAL_TOOLS.get(call.name or "", "tool_call")
+            if kind == "transfer":
+                summary = f"{agent} hands over to {args.get('agent_name')}"
+            elif kind == "loop_exit":
+                loop, iteration = self._loop_of(agent)
+                summary = f"{agent} ends {loop or 'the loop'} after round {iteration}"
+            else:
+                summary = f"{call.name}({_json(args)[:_TOOL_TEXT_LIMIT]})"
+            reasoning.append({
+                "reasoning_type": kind,
+                "reasoning_text": summary,
+                "tool_calls": {"id": call.id, "name": call.name, "args": args},
+            })
+        for response in responses:
+            body = response.response or {}
+            reasoning.append({
+                "reasoning_type": "tool_result",
+                "reasoning_text": f"{response.name} -> {_json(body)[:_TOOL_TEXT_LIMIT]}",
+                "tool_calls": {"id": response.id, "name": response.name, "response": body},
+            })
+        if _is_failure(event):
+            reasoning.append({"reasoning_type": "error", "reasoning_text": _failure_text(event)})
+
+        snapshot: dict[str, Any] | None = None
+        new_project: dict[str, Any] | None = None
+        title: str | None = None
+        if delta:
+            self._state_version += 1
+            snapshot = {
+                "version": self._state_version,
+                "changed_keys": sorted(delta),
+                "state_value": public_state(state),
+                "agent_name": event.author,
+            }
+            subject = delta.get(keys.PROMPT)
+            if subject:
+                self.project_id = new_id()
+                new_project = {"id": self.project_id, "subject": str(subject)}
+            outline = delta.get(keys.PLOT_OUTLINE)
+            if outline and self.project_id:
+                title = _title_from_outline(str(outline))
+        project_id = self.project_id
+        document = next(iter(actions.artifact_delta)) if actions.artifact_delta else None
+        event_row = {
+            "invocation_id": event.invocation_id,
+            "agent_name": agent,
+            "branch": event.branch,
+            "event_type": self._event_type(event, text, calls, responses, delta),
+            "event_data": {
+                "text": text[:500],
+                "function_calls": [c.name for c in calls],
+                "function_responses": [r.name for r in responses],
+                "state_delta_keys": sorted(delta),
+                "artifact_delta": dict(actions.artifact_delta or {}),
+                "transfer_to_agent": actions.transfer_to_agent,
+                "escalate": bool(actions.escalate),
+                "usage": event.usage_metadata.model_dump(exclude_none=True) if event.usage_metadata else None,
+                "error": event.error_message,
+            },
+            "elapsed_ms": elapsed_ms,
+        }
+
+        async def write(db: AsyncSession) -> None:
+            if set_invocation:
                 await QuestionRepository(db).set_invocation(self.run_id, event.invocation_id)
-                self._invocation_recorded = True
-            reasoning = ReasoningRepository(db)
-            common = {"session_id": self.session_id, "question_id": self.run_id, "event_id": event.id}
-
-            for part in event.content.parts if event.content and event.content.parts else []:
-                if part.thought and part.text:
-                    await reasoning.create(
-                        **common, agent_name=agent, reasoning_type="thought", reasoning_text=part.text
-                    )
-            for call in calls:
-                args = dict(call.args or {})
-                kind = _INTERNAL_TOOLS.get(call.name or "", "tool_call")
-                if kind == "transfer":
-                    summary = f"{agent} hands over to {args.get('agent_name')}"
-                elif kind == "loop_exit":
-                    loop, iteration = self._loop_of(agent)
-                    summary = f"{agent} ends {loop or 'the loop'} after round {iteration}"
-                else:
-                    summary = f"{call.name}({_json(args)[:_TOOL_TEXT_LIMIT]})"
-                await reasoning.create(
-                    **common,
-                    agent_name=agent,
-                    reasoning_type=kind,
-                    reasoning_text=summary,
-                    tool_calls={"id": call.id, "name": call.name, "args": args},
-                )
-            for response in responses:
-                body = response.response or {}
-                await reasoning.create(
-                    **common,
-                    agent_name=agent,
-                    reasoning_type="tool_result",
-                    reasoning_text=f"{response.name} -> {_json(body)[:_TOOL_TEXT_LIMIT]}",
-                    tool_calls={"id": response.id, "name": response.name, "response": body},
-                )
-            if _is_failure(event):
-                self.error = f"{event.error_code or 'error'}: {event.error_message or ''}".strip()
-                await reasoning.create(
-                    **common, agent_name=agent, reasoning_type="error", reasoning_text=self.error
-                )
-
+            repository = ReasoningRepository(db)
+            for values in reasoning:
+                await repository.create(**common, agent_name=agent, **values)
             if text and agent != "user":
                 answer = await AnswerRepository(db).create(
                     **common,
-                    project_id=self.project_id,
+                    project_id=project_id,
                     agent_name=agent,
                     answer_text=text,
                     metadata_={"branch": event.branch, "invocation_id": event.invocation_id},
                 )
-                await reasoning.link_to_answer(question_id=self.run_id, agent_name=agent, answer_id=answer.id)
+                await repository.link_to_answer(question_id=self.run_id, agent_name=agent, answer_id=answer.id)
+            if snapshot is not None:
+                await StateRepository(db).create(
+                    session_id=self.session_id, question_id=self.run_id, event_id=event.id, **snapshot
+                )
+            projects = ProjectRepository(db)
+            if new_project is not None:
+                await projects.create(
+                    project_id=new_project["id"],
+                    session_id=self.session_id,
+                    user_id=self.user_id,
+                    title=new_project["subject"][:300],
+                    subject=new_project["subject"],
+                )
+                await QuestionRepository(db).set_project(self.run_id, new_project["id"])
+                await SessionRepository(db).update(self.session_id, title=new_project["subject"][:200])
+            if title and project_id:
+                await projects.update(project_id, title=title)
+            if document and project_id:
+                await projects.update(project_id, status="pitched", document=document)
+            await AgentEventRepository(db).create(**common, **event_row)
 
-            if delta:
-                await self._snapshot(db, session, event, delta)
-            if actions.artifact_delta and self.project_id:
-                filename = next(iter(actions.artifact_delta))
-                await ProjectRepository(db).update(self.project_id, status="pitched", document=filename)
-
-            await AgentEventRepository(db).create(
-                **common,
-                invocation_id=event.invocation_id,
-                agent_name=agent,
-                branch=event.branch,
-                event_type=self._event_type(event, text, calls, responses, delta),
-                event_data={
-                    "text": text[:500],
-                    "function_calls": [c.name for c in calls],
-                    "function_responses": [r.name for r in responses],
-                    "state_delta_keys": sorted(delta),
-                    "artifact_delta": dict(actions.artifact_delta or {}),
-                    "transfer_to_agent": actions.transfer_to_agent,
-                    "escalate": bool(actions.escalate),
-                    "usage": event.usage_metadata.model_dump(exclude_none=True)
-                    if event.usage_metadata
-                    else None,
-                    "error": event.error_message,
-                },
-                elapsed_ms=self._elapsed_ms(),
-            )
+        self._write(write)
 
     def _loop_of(self, agent_name: str) -> tuple[str | None, int | None]:
         """The loop an agent works in, and the round it is in."""
@@ -446,39 +576,6 @@ class RunRecorder:
         if text:
             return "message"
         return "state_update" if delta else "other"
-
-    async def _snapshot(self, db: Any, session: Session, event: Event, delta: dict[str, Any]) -> None:
-        states = StateRepository(db)
-        if self._state_version is None:
-            self._state_version = await states.latest_version(self.session_id)
-        self._state_version += 1
-        await states.create(
-            session_id=self.session_id,
-            version=self._state_version,
-            changed_keys=sorted(delta),
-            state_value=public_state(dict(session.state)),
-            agent_name=event.author,
-            question_id=self.run_id,
-            event_id=event.id,
-        )
-        projects = ProjectRepository(db)
-        subject = delta.get(keys.PROMPT)
-        if subject:
-            project = await projects.create(
-                session_id=self.session_id,
-                user_id=self.user_id,
-                title=str(subject)[:300],
-                subject=str(subject),
-            )
-            self.project_id = project.id
-            await QuestionRepository(db).set_project(self.run_id, project.id)
-            sessions = SessionRepository(db)
-            await sessions.update(self.session_id, title=str(subject)[:200])
-        outline = delta.get(keys.PLOT_OUTLINE)
-        if outline and self.project_id:
-            title = _title_from_outline(str(outline))
-            if title:
-                await projects.update(self.project_id, title=title)
 
     async def _emit_stored(self, event: Event) -> None:
         agent = event.author
