@@ -124,6 +124,35 @@ def scaling_rows(report: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+def chunk_rows(report: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Chunk latency (model wrote it -> client got it) at the main speed and in the paced phase,
+    and what each contender adds to the floor's in the paced phase."""
+    results = report["results"]
+    paced = (report["plan"].get("paced") or {})
+    floor_paced = (results.get("floor") or {}).get("paced")
+    speed = f"{paced.get('tps', 0):g} tok/s" if paced else "paced"
+    c = paced.get("concurrency", "?")
+    header = ["contender", "c=1 p50 / p99 ms", "c=10 p50 / p99 ms",
+              f"c={c} at {speed}: p50 / p95 / p99 ms", "minus floor p50 / p99 ms"]
+    rows = []
+    for key, result in results.items():
+        if result.get("failed") or not any(lv["chunk_ms"]["n"] for lv in result.get("levels") or []):
+            continue
+        cells = [key]
+        for level in (_level(result, 1), _level(result, 10)):
+            cells.append(" / ".join(_num(_get(level, "chunk_ms", s), 1) for s in ("median", "p99")))
+        level = result.get("paced")
+        cells.append(" / ".join(_num(_get(level, "chunk_ms", s), 1) for s in ("median", "p95", "p99")))
+        if level and floor_paced and key != "floor":
+            cells.append(" / ".join(
+                _num((_get(level, "chunk_ms", s) or 0) - (_get(floor_paced, "chunk_ms", s) or 0), 1)
+                for s in ("median", "p99")))
+        else:
+            cells.append("-")
+        rows.append(cells)
+    return header, rows
+
+
 def print_tables(report: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -132,7 +161,9 @@ def print_tables(report: dict[str, Any]) -> None:
     model = report["model"]
     title = (f"Per turn (c=1) - fake model: TTFT {model['ttft_ms']:g} ms, {model['tps']:g} tokens/s, "
              f"{model['tokens_per_chunk']} tokens/chunk")
-    for caption, (header, rows) in ((title, latency_rows(report)), ("Throughput and errors by concurrent sessions", scaling_rows(report))):
+    tables = ((title, latency_rows(report)), ("Throughput and errors by concurrent sessions", scaling_rows(report)),
+              ("Chunk latency: the model wrote a chunk -> the client got it", chunk_rows(report)))
+    for caption, (header, rows) in tables:
         table = Table(title=caption, show_lines=False)
         for column in header:
             table.add_column(column, overflow="fold")
@@ -148,7 +179,7 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def markdown(report: dict[str, Any]) -> str:
-    return markdown_table(*latency_rows(report)) + "\n\n" + markdown_table(*scaling_rows(report)) + "\n"
+    return "\n\n".join(markdown_table(*rows(report)) for rows in (latency_rows, scaling_rows, chunk_rows)) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -62,10 +62,10 @@ QUICK_PLAN: dict[str, Any] = {
     "idle_sessions": 20,
     "warmup": 1,
     "turn_timeout": 120,
-    "paced": {"concurrency": 2, "runs": 2, "ttft_ms": 5.0, "tps": 2000.0, "tokens_per_chunk": 4},
+    "paced": {"concurrency": 1, "runs": 1, "ttft_ms": 5.0, "tps": 4000.0, "tokens_per_chunk": 16},
 }
 MODEL = {"ttft_ms": 100.0, "tps": 500.0, "tokens_per_chunk": 8}
-QUICK_MODEL = {"ttft_ms": 10.0, "tps": 4000.0, "tokens_per_chunk": 4}
+QUICK_MODEL = {"ttft_ms": 10.0, "tps": 8000.0, "tokens_per_chunk": 16}
 KINDS = ("floor", "stock", "ours-ws", "ours-post")
 
 
@@ -361,10 +361,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             order.append(("floor", None))
         for database in databases:
             order.extend((kind, database) for kind in kinds if kind != "floor")
-        for kind, database in order:
+
+        async def measure(kind: str, database: str | None) -> None:
             key = kind if database is None else f"{kind}/{database}"
             log(f"bench: {key}")
-            fake.reset()
             started = time.monotonic()
             try:
                 if kind == "floor":
@@ -376,6 +376,16 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 result = {"contender": kind, "failed": f"{type(exc).__name__}: {exc}"[:2000]}
             result["duration_s"] = time.monotonic() - started
             report["results"][key] = result
+
+        if args.parallel:  # every contender at once: checks the harness, the numbers mean nothing
+            report["parallel"] = True
+            await asyncio.gather(*(measure(kind, database) for kind, database in order))
+            report["results"] = {key: report["results"][key] for key in
+                                 (k if d is None else f"{k}/{d}" for k, d in order)}
+        else:
+            for kind, database in order:
+                fake.reset()
+                await measure(kind, database)
     finally:
         fake.close()
         if not args.keep_workdir and not args.workdir:
@@ -395,6 +405,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle-sessions", type=int, help="sessions created to measure memory per idle session")
     parser.add_argument("--warmup", type=int, help="warm-up pipelines per contender (not measured)")
     parser.add_argument("--no-paced", action="store_true", help="skip the phase with the slower model")
+    parser.add_argument("--parallel", action="store_true",
+                        help="run the contenders at the same time (a harness check: they compete for the CPU)")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--contenders", default=",".join(KINDS))
     parser.add_argument("--ttft-ms", type=float)

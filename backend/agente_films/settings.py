@@ -19,6 +19,10 @@ class Settings(BaseSettings):
 
     # Storage
     database_url: str = f"sqlite+aiosqlite:///./{SESSIONS_DIR}/agente_films.db"
+    # PostgreSQL connection pool per API process (SQLite uses one connection per session).
+    db_pool_size: int = Field(default=20, ge=1)
+    db_max_overflow: int = Field(default=30, ge=0)
+    db_pool_timeout_seconds: float = Field(default=60.0, gt=0)
     artifacts_dir: Path = SESSIONS_DIR / "artifacts"
     redis_url: str | None = None
     run_lock_ttl_seconds: float = Field(default=15.0, gt=0)

@@ -66,7 +66,12 @@ class Studio:
 
     @classmethod
     async def open(cls, settings: Settings, *, run_migrations: bool = True) -> Studio:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout_seconds,
+        )
         if run_migrations:
             await migrate(engine)
         sessionmaker = make_sessionmaker(engine)
