@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     max_document_bytes: int = 200_000
     max_state_value_chars: int = 20_000
     sync_message_timeout_seconds: float = 600.0
+    # Runs executing at once per API process; more wait their turn (a `run_queued` frame) instead
+    # of all slowing down together until database connections time out.
+    max_active_runs: int = Field(default=24, ge=1)
     cancel_grace_seconds: float = 5.0
     default_user_id: str = "local"
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -281,3 +281,45 @@ async def test_resume_rebuilds_the_rows_a_killed_process_never_wrote(
     assert snapshot.version > max(versions_before) and "research" in snapshot.changed_keys
     assert len(snapshot.state_value["research"]) == 1 and not snapshot.state_value.get("PLOT_OUTLINE")
     assert len({s.version for s in snapshots}) == len(snapshots)
+
+
+async def test_runs_past_the_limit_wait_their_turn_and_all_complete(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MAX_ACTIVE_RUNS: the third of three runs waits (a run_queued frame says how many are ahead),
+    never more than two run at once, and every pitch completes."""
+    from agente_films.runs.manager import RunManager
+
+    studio = await Studio.open(make_settings(database_url, tmp_path, max_active_runs=2, offline_chunk_delay_ms=2))
+    running, most = 0, 0
+    original = RunManager._run_team
+
+    async def counted(self, *args):  # noqa: ANN001, ANN202
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        try:
+            await original(self, *args)
+        finally:
+            running -= 1
+
+    monkeypatch.setattr(RunManager, "_run_team", counted)
+    try:
+        rows = [await studio.create_session("local") for _ in range(3)]
+        runs = [await studio.runs.start(session_id=r.id, user_id="local", text="Ada Lovelace") for r in rows]
+        await asyncio.gather(*(run.done.wait() for run in runs))
+        assert most == 2
+        assert [run.status for run in runs] == ["completed"] * 3
+        frames = []
+        async for frame in studio.bus.subscribe(rows[2].id, 0, None):
+            frames.append(frame)
+            if frame["type"] == "RUN_FINISHED":
+                break
+        names = [f.get("name") or f["type"] for f in frames]
+        assert "run_queued" in names and names.index("run_queued") < names.index("STEP_STARTED")
+        assert frames[names.index("run_queued")]["value"] == {"ahead": 0}
+        async with studio.sessionmaker() as db:
+            for run, row in zip(runs, rows, strict=True):
+                assert (await AnswerRepository(db).for_question(run.run_id))[-1].agent_name == "file_writer"
+    finally:
+        await studio.close()

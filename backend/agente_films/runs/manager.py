@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,6 +106,10 @@ class RunManager:
         self._active: dict[str, ActiveRun] = {}
         self._finished: dict[str, ActiveRun] = {}
         self._background: list[asyncio.Task] = []
+        # Admission control: past a few dozen runs a process only gets slower for all of them,
+        # and their database transactions queue for connections until they time out.
+        self._slots = asyncio.Semaphore(settings.max_active_runs)
+        self._queued = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -274,27 +279,8 @@ class RunManager:
         keeper = asyncio.create_task(self._keep_lock(run)) if self.locks.ttl_seconds else None
         status, error = "completed", None
         try:
-            attempts = 0
-            while True:
-                attempts += 1
-                recorder.stored_events = 0
-                async for event in self.runner.run_async(
-                    user_id=user_id,
-                    session_id=run.session_id,
-                    run_config=RunConfig(streaming_mode=StreamingMode.SSE),
-                    abort_signal=run.abort,
-                    **run_args,
-                ):
-                    if event.partial:
-                        await recorder.on_partial(event)
-                # ADK 2.13 resumes an agent cut off right after a tool result, but then stops
-                # without going back up to the workflow; resuming once more continues the team.
-                resumed = "invocation_id" in run_args
-                if not (resumed and attempts < 4 and recorder.stored_events and not run.abort.is_set()):
-                    break
-                await recorder.flush()
-                if TEAM_AGENT in recorder.finished_steps or not await self._transferred(run.run_id):
-                    break
+            async with self._slot(recorder):
+                await self._run_team(run, recorder, user_id, run_args)
             if run.abort.is_set():
                 status = "cancelled"
             elif recorder.error:
@@ -318,6 +304,45 @@ class RunManager:
             while len(self._finished) > 1000:
                 self._finished.pop(next(iter(self._finished)))
             run.done.set()
+
+    @contextlib.asynccontextmanager
+    async def _slot(self, recorder: RunRecorder) -> AsyncIterator[None]:
+        if self._slots.locked():
+            await recorder.run_queued(ahead=self._queued)
+        self._queued += 1
+        try:
+            await self._slots.acquire()
+        finally:
+            self._queued -= 1
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+    async def _run_team(
+        self, run: ActiveRun, recorder: RunRecorder, user_id: str, run_args: dict[str, object]
+    ) -> None:
+        attempts = 0
+        while not run.abort.is_set():  # a run cancelled while queued never starts
+            attempts += 1
+            recorder.stored_events = 0
+            async for event in self.runner.run_async(
+                user_id=user_id,
+                session_id=run.session_id,
+                run_config=RunConfig(streaming_mode=StreamingMode.SSE),
+                abort_signal=run.abort,
+                **run_args,
+            ):
+                if event.partial:
+                    await recorder.on_partial(event)
+            # ADK 2.13 resumes an agent cut off right after a tool result, but then stops
+            # without going back up to the workflow; resuming once more continues the team.
+            resumed = "invocation_id" in run_args
+            if not (resumed and attempts < 4 and recorder.stored_events and not run.abort.is_set()):
+                return
+            await recorder.flush()
+            if TEAM_AGENT in recorder.finished_steps or not await self._transferred(run.run_id):
+                return
 
     async def _transferred(self, run_id: str) -> bool:
         async with self.sessionmaker() as db:

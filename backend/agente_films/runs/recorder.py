@@ -231,6 +231,11 @@ class RunRecorder:
                 )
             )
 
+    async def run_queued(self, ahead: int) -> None:
+        """The process is running as many runs as it may: this one waits for a free slot."""
+        async with self._lock:
+            await self.emit(CustomEvent(name="run_queued", value={"ahead": ahead}))
+
     async def run_finished(self, status: str, error: str | None) -> None:
         async with self._lock:
             try:

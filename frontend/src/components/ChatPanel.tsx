@@ -1,4 +1,4 @@
-import { ArrowDown, CircleStop, RotateCcw, Sparkles, TriangleExclamationPoint, X } from 'lucide-react';
+import { ArrowDown, CircleStop, Clock, RotateCcw, Sparkles, TriangleExclamationPoint, X } from 'lucide-react';
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 
 import { agentMeta } from '../stream/agents';
@@ -61,6 +61,14 @@ function AgentMessage({ agent, text, streaming }: { agent: string; text: string;
 }
 
 function RunFooter({ run, onResume }: { run: RunView; onResume?: (runId: string) => void }) {
+  if (run.status === 'running' && run.queuedAhead !== null) {
+    return (
+      <p className="flex items-center gap-2 text-sm text-zinc-500 dark:text-zinc-400" data-testid="run-status" data-status="queued" role="status">
+        <Clock aria-hidden className="size-4" /> The studio is busy with other pitches; yours starts as soon as a team is free
+        {run.queuedAhead > 0 ? ` (${run.queuedAhead} ahead of it)` : ''}.
+      </p>
+    );
+  }
   if (run.status === 'cancelled') {
     return (
       <p className="flex items-center gap-2 text-sm text-zinc-500 dark:text-zinc-400" data-testid="run-status" data-status="cancelled">

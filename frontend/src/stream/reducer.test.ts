@@ -38,6 +38,18 @@ describe('streamReducer', () => {
     expect(greeter[0]!.text).toBe(chunks.map((f) => (f.type === 'TEXT_MESSAGE_CONTENT' ? f.delta : '')).join(''));
   });
 
+  it('shows a run waiting for a free slot until its first step starts', () => {
+    const started = pitchFrames.findIndex((f) => f.type === 'RUN_STARTED' && f.runId === pitchRunId);
+    const lastSeq = pitchFrames[started]!.seq!;
+    const queued: Frame = { type: 'CUSTOM', name: 'run_queued', value: { ahead: 3 }, runId: pitchRunId, seq: lastSeq + 0.5 };
+    const waiting = feed([...pitchFrames.slice(0, started + 1), queued]);
+    expect(waiting.live[pitchRunId]!.queuedAhead).toBe(3);
+    expect(isBusy(waiting)).toBe(true);
+    const firstStep = pitchFrames.findIndex((f, i) => i > started && f.type === 'STEP_STARTED');
+    const running = feed(pitchFrames.slice(started + 1, firstStep + 1), waiting);
+    expect(running.live[pitchRunId]!.queuedAhead).toBeNull();
+  });
+
   it('shows a message while it streams, not done until its end frame', () => {
     const firstChunk = withSeq.findIndex((f) => f.type === 'TEXT_MESSAGE_CONTENT' && f.agent === 'screenwriter');
     const state = feed(pitchFrames.slice(0, firstChunk + 4));

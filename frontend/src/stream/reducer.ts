@@ -63,6 +63,7 @@ export function newRun(id: string, question: string, source: RunView['source']):
     loopExit: null,
     teamStarted: false,
     usage: null,
+    queuedAhead: null,
   };
 }
 
@@ -269,6 +270,8 @@ function applyStep(run: RunView, frame: StepFrame): RunView {
 }
 
 export function applyRunFrame(run: RunView, frame: Frame): RunView {
+  // Any sign of work (or the end) means the run left the queue.
+  if (run.queuedAhead !== null && !(frame.type === 'CUSTOM' && frame.name === 'run_queued')) run = { ...run, queuedAhead: null };
   switch (frame.type) {
     case 'STEP_STARTED':
     case 'STEP_FINISHED':
@@ -377,6 +380,9 @@ function applyCustom(run: RunView, name: string, value: unknown, seq: number | u
         costUsd: typeof v.runCostUsd === 'number' ? v.runCostUsd : previous.costUsd + num(v.costUsd),
       },
     };
+  }
+  if (name === 'run_queued') {
+    return { ...run, queuedAhead: typeof v.ahead === 'number' ? v.ahead : 0 };
   }
   if (name === 'agent_error') {
     const agent = typeof v.agent === 'string' ? v.agent : 'agent';

@@ -89,6 +89,8 @@ export interface RunView {
   teamStarted: boolean;
   /** Tokens and cost of the run's model calls, when the server reports them. */
   usage: Usage | null;
+  /** Runs ahead of this one while the server is at its limit of runs at once; null once it runs. */
+  queuedAhead: number | null;
 }
 
 export interface Draft {
