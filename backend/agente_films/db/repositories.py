@@ -26,6 +26,12 @@ from agente_films.db.tables import (
 )
 
 
+def _stamped(values: dict[str, Any]) -> dict[str, Any]:
+    """Id and time fixed when the row is made, not when it is flushed: the run's rows are written in
+    batches (one flush per transaction), and "order by created_at, id" must stay the event order."""
+    return {"id": new_id(), "created_at": utcnow(), **values}
+
+
 class SessionRepository:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
@@ -169,9 +175,8 @@ class AnswerRepository:
         self.db = db
 
     async def create(self, **values: Any) -> Answer:
-        row = Answer(**values)
+        row = Answer(**_stamped(values))
         self.db.add(row)
-        await self.db.flush()
         return row
 
     async def for_session(self, session_id: str) -> Sequence[Answer]:
@@ -192,9 +197,8 @@ class ReasoningRepository:
         self.db = db
 
     async def create(self, **values: Any) -> InferentialReasoning:
-        row = InferentialReasoning(**values)
+        row = InferentialReasoning(**_stamped(values))
         self.db.add(row)
-        await self.db.flush()
         return row
 
     async def link_to_answer(self, *, question_id: str, agent_name: str, answer_id: str) -> None:
@@ -240,9 +244,8 @@ class StateRepository:
         return int(value or 0)
 
     async def create(self, **values: Any) -> SessionState:
-        row = SessionState(**values)
+        row = SessionState(**_stamped(values))
         self.db.add(row)
-        await self.db.flush()
         return row
 
     async def versions(self, session_id: str) -> Sequence[SessionState]:
@@ -262,7 +265,7 @@ class AgentEventRepository:
         self.db = db
 
     async def create(self, **values: Any) -> AgentEvent:
-        row = AgentEvent(**values)
+        row = AgentEvent(**_stamped(values))
         self.db.add(row)
         return row
 
@@ -283,7 +286,7 @@ class UsageRepository:
         self.db = db
 
     async def create(self, **values: Any) -> LlmUsage:
-        row = LlmUsage(**values)
+        row = LlmUsage(**_stamped(values))
         self.db.add(row)
         return row
 
