@@ -312,18 +312,21 @@ class RunRecorder:
 
     def _step_row(self, event_type: str, fields: dict[str, Any]) -> None:
         elapsed_ms = self._elapsed_ms()
-        row = {
-            "session_id": self.session_id,
-            "question_id": self.run_id,
-            "event_id": f"step-{self.run_id}-{elapsed_ms}",
-            "agent_name": fields["agent"],
-            "event_type": event_type,
-            "event_data": fields,
-            "elapsed_ms": elapsed_ms,
-        }
+        self._write_row(
+            AgentEventRepository,
+            event_id=f"step-{self.run_id}-{elapsed_ms}",
+            agent_name=fields["agent"],
+            event_type=event_type,
+            event_data=fields,
+            elapsed_ms=elapsed_ms,
+        )
+
+    def _write_row(self, repository: type[AgentEventRepository] | type[UsageRepository], **values: Any) -> None:
+        """Queue one row of this run's session and question."""
+        row = {"session_id": self.session_id, "question_id": self.run_id, **values}
 
         async def write(db: AsyncSession) -> None:
-            await AgentEventRepository(db).create(**row)
+            await repository(db).create(**row)
 
         self._write(write)
 
@@ -333,21 +336,15 @@ class RunRecorder:
         self, *, agent: str, model: str, prompt_tokens: int, completion_tokens: int, cost_usd: float
     ) -> None:
         async with self._lock:
-            row = {
-                "session_id": self.session_id,
-                "question_id": self.run_id,
-                "user_id": self.user_id,
-                "agent_name": agent,
-                "model": model,
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": completion_tokens,
-                "cost_usd": cost_usd,
-            }
-
-            async def write(db: AsyncSession) -> None:
-                await UsageRepository(db).create(**row)
-
-            self._write(write)
+            self._write_row(
+                UsageRepository,
+                user_id=self.user_id,
+                agent_name=agent,
+                model=model,
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
+                cost_usd=cost_usd,
+            )
             self._run_cost += cost_usd
             await self.emit(
                 CustomEvent(
