@@ -16,15 +16,18 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 def make_engine(url: str, *, pool_size: int = 20, max_overflow: int = 30, pool_timeout: float = 60.0) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        # Each running pitch holds a connection for ADK's append and, briefly, one for our rows;
-        # the pool bounds that per process (PostgreSQL's default max_connections is 100).
+        # Each running pitch briefly holds one connection per batch its writer stores, and API
+        # reads take their own; the pool bounds that per process (PostgreSQL's default
+        # max_connections is 100).
         return create_async_engine(
             url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout
         )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    # ADK and the recorder write from the same run; a busy timeout turns SQLite's "database is
-    # locked" into a short wait, and WAL lets readers (the API) go on while a run writes.
+    # Runs write concurrently; a busy timeout turns SQLite's "database is locked" into a short
+    # wait, and WAL lets readers (the API) go on while a run writes. With WAL, synchronous=NORMAL
+    # skips the fsync per commit and still loses nothing when the process dies (only an OS crash
+    # or power cut can take back the last commits): the durability a restart needs.
     engine = create_async_engine(url, connect_args={"timeout": 30})
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -33,6 +36,7 @@ def make_engine(url: str, *, pool_size: int = 20, max_overflow: int = 30, pool_t
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     return engine

@@ -237,11 +237,6 @@ class RunManager:
                 await SessionRepository(db).update(session_id, status="running")
             recorder = self._recorder(run, user_id, question.project_id)
             await recorder.run_started(question.question_text, resumed=True)
-            session = await self.runner.session_service.get_session(
-                app_name=self.runner.app_name, user_id=user_id, session_id=session_id
-            )
-            if session is not None:
-                await recorder.catch_up(session.events, question.invocation_id)
         except BaseException:
             await self._unclaim(run)
             raise

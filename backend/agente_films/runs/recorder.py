@@ -1,18 +1,19 @@
 """The one place where ADK events become persistence rows and socket frames.
 
 A RunRecorder lives for one run (one user message). Three hooks feed it, in the order ADK works:
-- `RecordingSessionService.append_event`, after ADK stored a (non-partial) event: rows + frames;
+- `RecordingSessionService.append_event`, for each (non-partial) event ADK appends: rows + frames;
 - the run loop, for partial (streaming) events ADK never stores: text-chunk frames only;
 - `StepPlugin`, when an agent starts or finishes: step rows + frames (with the loop iteration).
 Frames use the AG-UI event vocabulary (ag-ui-protocol) plus a per-session `seq`.
 
-Frames go out at once; our rows are written behind them by one writer task per run, which puts
-whatever has queued up into one transaction. ADK has already stored the event itself (its own
-transaction, before the hook), so nothing waits on our rows between two model calls, and a busy
-run costs a few transactions per second instead of one per row. `flush()` waits for the writer:
-the run's end, the budget check and the resume logic read the rows after it. A process killed
-in between loses at most the rows of its last few milliseconds, and `catch_up` rebuilds them
-from ADK's stored events when the run is resumed.
+Frames go out at once. ADK's events and our rows are written behind them by one writer task per
+run, which puts whatever has queued up into one transaction: ADK's events first, then our rows.
+So nothing in the run waits on the database between two model calls, a busy run costs a few
+transactions per second instead of one per event and one per row, and (on SQLite) a run holds
+the single write lock once per batch. A process killed before a batch commits loses that batch
+whole: the database always holds a prefix of the run, each event with its rows, and a resume
+goes on from there. `flush()` waits for the writer: the run's end, the budget check and the
+resume logic read the database after it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ag_ui.core import (
@@ -47,7 +48,11 @@ from google.adk.agents import BaseAgent
 from google.adk.agents.callback_context import CallbackContext
 from google.adk.events import Event
 from google.adk.plugins.base_plugin import BasePlugin
+from google.adk.errors import StaleSessionError
+from google.adk.errors.session_not_found_error import SessionNotFoundError
 from google.adk.sessions import DatabaseSessionService, Session
+from google.adk.sessions._session_util import extract_json_safe_state_delta
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from agente_films.agents import state_keys as keys
@@ -166,6 +171,15 @@ class RunRecorder:
         # Parallel branches call in concurrently: one caller at a time keeps rows and seq in order.
         self._lock = asyncio.Lock()
         self._queue: list[Write] = []
+        # ADK's events of this run not stored yet, with the service and session to store them by.
+        self._events: list[Event] = []
+        self._events_to: tuple[RecordingSessionService, Session] | None = None
+        # Tool calls whose result ADK has not appended yet. The writer holds its next batch until
+        # there are none (or someone flushes): ADK 2.13 skips an agent it resumes with a call and
+        # no result, so a kill during a tool would silently drop that agent's work.
+        self._open_calls: set[str] = set()
+        self._calls_closed = asyncio.Event()
+        self._flushing = 0
         self._writer: asyncio.Task | None = None
         self._write_error: BaseException | None = None
 
@@ -192,10 +206,17 @@ class RunRecorder:
 
     async def _drain(self) -> None:
         while self._queue:
+            while self._open_calls and not self._flushing:
+                self._calls_closed.clear()
+                await self._calls_closed.wait()
             batch, self._queue = self._queue, []
+            events, self._events = self._events, []
             for attempt in (1, 2, 3):
                 try:
                     async with self.sessionmaker.begin() as db:
+                        if events and self._events_to is not None:
+                            service, session = self._events_to
+                            await service.store_events(db, session, events)
                         for work in batch:
                             await work(db)
                     break
@@ -204,13 +225,19 @@ class RunRecorder:
                         log.error("run %s: could not store %d row batch(es)", self.run_id, len(batch), exc_info=True)
                         self._write_error = exc
                         self._queue.clear()
+                        self._events.clear()
                         return
                     await asyncio.sleep(0.2 * attempt)
 
     async def flush(self) -> None:
-        """Wait until every queued row is committed; raises if the database refused them."""
-        while self._writer is not None and not self._writer.done():
-            await asyncio.shield(self._writer)
+        """Wait until every queued event and row is committed; raises if the database refused them."""
+        self._flushing += 1
+        self._calls_closed.set()
+        try:
+            while self._writer is not None and not self._writer.done():
+                await asyncio.shield(self._writer)
+        finally:
+            self._flushing -= 1
         if self._write_error is not None:
             raise RuntimeError(f"could not store the run's rows: {self._write_error}") from self._write_error
 
@@ -397,37 +424,20 @@ class RunRecorder:
 
     # -- stored events -----------------------------------------------------------------------------
 
-    async def on_appended(self, session: Session, event: Event) -> None:
+    async def on_appended(self, service: RecordingSessionService, session: Session, event: Event) -> None:
+        """ADK appended `event` to `session` in memory: store it and its rows, send its frames."""
         async with self._lock:
             self.stored_events += 1
+            self._events_to = (service, session)
+            self._events.append(event)
+            self._open_calls.update(call.id for call in event.get_function_calls() if call.id)
+            self._open_calls.difference_update(response.id for response in event.get_function_responses())
+            if not self._open_calls:
+                self._calls_closed.set()
             if _is_failure(event):
                 self.error = _failure_text(event)
             self._store(event, public_state(dict(session.state)))
             await self._emit_stored(event)
-
-    async def catch_up(self, events: list[Event], invocation_id: str) -> int:
-        """Rebuild the rows of this run's stored events that a killed process never wrote.
-
-        `events` is the whole ADK session; its state deltas are replayed so that each snapshot
-        holds the state as it was right after its event. Returns how many events were rebuilt.
-        """
-        async with self.sessionmaker() as db:
-            recorded = await AgentEventRepository(db).event_ids(self.run_id)
-        self._invocation_recorded = True
-        state: dict[str, Any] = {}
-        rebuilt = 0
-        async with self._lock:
-            for event in events:
-                delta = event.actions.state_delta if event.actions else None
-                state.update({k: v for k, v in (delta or {}).items() if ":" not in k})
-                if event.partial or event.id in recorded or event.invocation_id != invocation_id:
-                    continue
-                self._store(event, dict(state))
-                rebuilt += 1
-        await self.flush()
-        if rebuilt:
-            log.warning("run %s: rebuilt the rows of %d stored event(s) after an interruption", self.run_id, rebuilt)
-        return rebuilt
 
     def _store(self, event: Event, state: dict[str, Any]) -> None:
         """Queues the rows for one stored event. `state` is the session state right after it."""
@@ -647,14 +657,63 @@ class RunRecorder:
 
 
 class RecordingSessionService(DatabaseSessionService):
-    """ADK's DatabaseSessionService, plus our rows and frames once ADK has stored each event."""
+    """ADK's DatabaseSessionService, whose events, inside a run, are stored by the run's writer.
+
+    Outside a run (creating a session, the stock API), this is ADK's service unchanged. Inside a
+    run, `append_event` does ADK's in-memory part at once and hands the event to the run's
+    recorder, which stores it together with our rows for it, in the writer's next transaction.
+    ADK's own append costs a transaction of five statements per event, and resumability makes
+    half of a turn's ~50 events pure checkpoints (agent started, agent ended): written one by one
+    they were the largest cost a turn had besides the model. Batched, the database always holds
+    a prefix of the run's events, with their rows, which is what a resume needs: ADK's
+    `BaseSessionService.flush` exists for exactly such buffering services.
+    """
 
     async def append_event(self, session: Session, event: Event) -> Event:
-        event = await super().append_event(session, event)
         recorder = current_run.get()
-        if recorder is not None and not event.partial and recorder.session_id == session.id:
-            await recorder.on_appended(session, event)
+        if recorder is None or event.partial or recorder.session_id != session.id:
+            return await super().append_event(session, event)
+        await self.prepare_tables()
+        self._apply_temp_state(session, event)
+        event = self._trim_temp_delta_state(event)
+        self._commit_event_to_session(session, event)
+        await recorder.on_appended(self, session, event)
         return event
+
+    async def store_events(self, db: AsyncSession, session: Session, events: list[Event]) -> None:
+        """ADK's `append_event` storage part, for several events of one session, in `db`'s
+        transaction: same stale-writer check, same state merge, same rows."""
+        schema = self._get_schema_classes()
+        row_locks = self._supports_row_level_locking()
+        query = select(schema.StorageSession).filter_by(
+            app_name=session.app_name, user_id=session.user_id, id=session.id
+        )
+        stored = (await db.execute(query.with_for_update() if row_locks else query)).scalars().one_or_none()
+        if stored is None:
+            raise SessionNotFoundError(f"Session {session.id} not found.")
+        if session._storage_update_marker not in (None, stored.get_update_marker()):
+            raise StaleSessionError("The session was changed by another writer during this run.")
+        deltas: dict[str, dict[str, Any]] = {"app": {}, "user": {}, "session": {}}
+        for event in events:
+            for scope, delta in extract_json_safe_state_delta(event.actions.state_delta or {}).items():
+                deltas[scope].update(delta)
+        scoped_states = (
+            ("app", schema.StorageAppState, {"app_name": session.app_name}),
+            ("user", schema.StorageUserState, {"app_name": session.app_name, "user_id": session.user_id}),
+        )
+        for scope, model, keys_ in scoped_states:
+            if deltas[scope]:
+                query = select(model).filter_by(**keys_)
+                state_row = (await db.execute(query.with_for_update() if row_locks else query)).scalars().one()
+                state_row.state.update(deltas[scope])
+        if deltas["session"]:
+            stored.state.update(deltas["session"])
+        update_time = datetime.fromtimestamp(events[-1].timestamp, timezone.utc)
+        stored.update_time = update_time.replace(tzinfo=None) if self._uses_naive_datetime() else update_time
+        db.add_all(schema.StorageEvent.from_event(session, event) for event in events)
+        # Read before the commit (ADK does the same: after it, asyncpg may not lazy-load).
+        session.last_update_time = stored.get_update_timestamp()
+        session._storage_update_marker = stored.get_update_marker()
 
 
 class StepPlugin(BasePlugin):
