@@ -121,3 +121,26 @@ async def test_repositories_store_order_and_scope_rows(database_url: str) -> Non
             assert (await SessionRepository(db).list("ana", limit=10, offset=0))[1] == 4
     finally:
         await engine.dispose()
+
+
+async def test_sqlite_transactions_that_read_then_write_wait_for_each_other(tmp_path) -> None:  # noqa: ANN001
+    """On SQLite a deferred transaction that read before another one committed cannot write
+    ("database is locked", at once); ours begin IMMEDIATE, so concurrent ones queue and all commit."""
+    import asyncio
+
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'locks.db'}")
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE counter (n INTEGER)"))
+
+        async def read_then_write(n: int) -> None:
+            async with engine.begin() as connection:
+                await connection.execute(text("SELECT count(*) FROM counter"))
+                await asyncio.sleep(0.05)  # the others read meanwhile
+                await connection.execute(text("INSERT INTO counter VALUES (:n)"), {"n": n})
+
+        await asyncio.gather(*(read_then_write(n) for n in range(5)))
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("SELECT count(*) FROM counter"))).scalar() == 5
+    finally:
+        await engine.dispose()

@@ -293,6 +293,62 @@ async def test_a_kill_during_a_tool_loses_the_call_with_its_rows_and_the_resume_
     assert len(state["research"]) == 2, "both rounds' research is in the pitch"
 
 
+async def test_a_batch_that_failed_to_commit_is_retried_against_the_stored_revision(
+    studio: Studio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A commit can fail after ADK's stale-writer check passed (a dropped connection, a locked
+    database). The retry must check against what is stored, not against the revision the failed
+    attempt would have written, or every later batch of the run is refused as stale."""
+    from agente_films.runs.recorder import RecordingSessionService
+
+    original = RecordingSessionService.store_events
+    failures = []
+
+    async def fail_once_after_storing(self, db, session, events):  # noqa: ANN001, ANN202
+        revision = await original(self, db, session, events)
+        if not failures and any(e.author == "researcher" for e in events):
+            failures.append(events[0].id)
+            raise ConnectionError("connection dropped before the commit")
+        return revision
+
+    monkeypatch.setattr(RecordingSessionService, "store_events", fail_once_after_storing)
+    row = await studio.create_session("local")
+    run_id, frames = await run_message(studio, row.id, "Ada Lovelace")
+    async with studio.sessionmaker() as db:
+        question = await QuestionRepository(db).get(run_id, row.id)
+        recorded = await AgentEventRepository(db).event_ids(run_id)
+    session = await studio.session_service.get_session(app_name=APP_NAME, user_id="local", session_id=row.id)
+    assert failures, "the injected failure happened"
+    assert question.run_status == "completed" and frames[-1]["type"] == "RUN_FINISHED"
+    assert {e.id for e in session.events if e.invocation_id == question.invocation_id} <= recorded
+
+
+async def test_a_run_whose_rows_the_database_refuses_still_ends_for_the_client(
+    studio: Studio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the database refuses the run's last batch (the run's end included) on every retry,
+    the run is recorded as failed on a try of its own, and the client gets its RUN_ERROR frame
+    instead of waiting for a run that will never report."""
+    refusals = 0
+    original = QuestionRepository.finish
+
+    async def refuse_three_times(self, *args, **kwargs):  # noqa: ANN001, ANN202
+        nonlocal refusals
+        if refusals < 3:
+            refusals += 1
+            raise ConnectionError("database is locked")
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(QuestionRepository, "finish", refuse_three_times)
+    row = await studio.create_session("local")
+    run_id, frames = await run_message(studio, row.id, "Ada Lovelace")
+    async with studio.sessionmaker() as db:
+        question = await QuestionRepository(db).get(run_id, row.id)
+    assert refusals == 3
+    assert frames[-1]["type"] == "RUN_ERROR" and "database is locked" in frames[-1]["message"]
+    assert question.run_status == "failed" and "database is locked" in question.run_error
+
+
 async def test_runs_past_the_limit_wait_their_turn_and_all_complete(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -213,12 +213,15 @@ class RunRecorder:
             events, self._events = self._events, []
             for attempt in (1, 2, 3):
                 try:
+                    revision = None
                     async with self.sessionmaker.begin() as db:
                         if events and self._events_to is not None:
                             service, session = self._events_to
-                            await service.store_events(db, session, events)
+                            revision = await service.store_events(db, session, events)
                         for work in batch:
                             await work(db)
+                    if revision is not None:
+                        session.last_update_time, session._storage_update_marker = revision
                     break
                 except Exception as exc:  # a dropped connection or a locked database: retry, then give up
                     if attempt == 3:
@@ -265,12 +268,9 @@ class RunRecorder:
 
     async def run_finished(self, status: str, error: str | None) -> None:
         async with self._lock:
-            try:
-                await self.flush()
-            except RuntimeError as exc:
-                status, error = "failed", str(exc)
             elapsed_ms = self._elapsed_ms()
-            async with self.sessionmaker.begin() as db:
+
+            async def finish(db: AsyncSession) -> None:  # reads status and error as they are at commit
                 await QuestionRepository(db).finish(self.run_id, status=status, error=error)
                 await SessionRepository(db).update(self.session_id, status=status)
                 if error:
@@ -283,6 +283,22 @@ class RunRecorder:
                         event_data={"status": status, "error": error},
                         elapsed_ms=elapsed_ms,
                     )
+
+            for attempt in (1, 2):
+                try:
+                    self._write(finish)  # in the same transaction as the run's last events
+                    await self.flush()
+                    break
+                except RuntimeError as exc:
+                    if attempt == 2:
+                        # Logged by the writer. The client still hears how the run ended; the
+                        # run stays "running" until the start-up reaper marks it interrupted.
+                        break
+                    # The batches that failed are lost; the run's end gets a try of its own, so
+                    # that a moment the database refused does not leave the run "running".
+                    status, error = "failed", str(exc)
+                    self._write_error = None
+                    self._events.clear()  # come after a lost batch: they cannot be stored alone
             for message_id in sorted(self._open_messages):
                 await self.emit(TextMessageEndEvent(message_id=message_id))
             self._open_messages.clear()
@@ -680,9 +696,10 @@ class RecordingSessionService(DatabaseSessionService):
         await recorder.on_appended(self, session, event)
         return event
 
-    async def store_events(self, db: AsyncSession, session: Session, events: list[Event]) -> None:
+    async def store_events(self, db: AsyncSession, session: Session, events: list[Event]) -> tuple[float, str]:
         """ADK's `append_event` storage part, for several events of one session, in `db`'s
-        transaction: same stale-writer check, same state merge, same rows."""
+        transaction: same stale-writer check, same state merge, same rows. Returns the session's
+        new update time and revision marker, for after the commit."""
         schema = self._get_schema_classes()
         row_locks = self._supports_row_level_locking()
         query = select(schema.StorageSession).filter_by(
@@ -711,9 +728,10 @@ class RecordingSessionService(DatabaseSessionService):
         update_time = datetime.fromtimestamp(events[-1].timestamp, timezone.utc)
         stored.update_time = update_time.replace(tzinfo=None) if self._uses_naive_datetime() else update_time
         db.add_all(schema.StorageEvent.from_event(session, event) for event in events)
-        # Read before the commit (ADK does the same: after it, asyncpg may not lazy-load).
-        session.last_update_time = stored.get_update_timestamp()
-        session._storage_update_marker = stored.get_update_marker()
+        # Read before the commit (ADK does the same: after it, asyncpg may not lazy-load); set on
+        # the session only once the commit succeeded, so that a retried batch checks against the
+        # revision that is really stored.
+        return stored.get_update_timestamp(), stored.get_update_marker()
 
 
 class StepPlugin(BasePlugin):
