@@ -24,11 +24,17 @@ def make_engine(url: str, *, pool_size: int = 20, max_overflow: int = 30, pool_t
         )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    # Runs write concurrently; a busy timeout turns SQLite's "database is locked" into a short
-    # wait, and WAL lets readers (the API) go on while a run writes. With WAL, synchronous=NORMAL
+    # A busy timeout turns "database is locked" from another process (the CLI) into a short
+    # wait, and WAL lets its readers go on while this one writes. With WAL, synchronous=NORMAL
     # skips the fsync per commit and still loses nothing when the process dies (only an OS crash
     # or power cut can take back the last commits): the durability a restart needs.
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+    # One connection per process: SQLite has one writer at a time anyway, and the pool's queue
+    # hands the connection out in arrival order. With several, waiters poll for the file lock
+    # and the unlucky ones starve: at 50 concurrent pitches one waited past the 30 s busy
+    # timeout ("database is locked"). Every use of a connection here is short.
+    engine = create_async_engine(
+        url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=pool_timeout
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001
