@@ -52,6 +52,7 @@ from google.adk.errors import StaleSessionError
 from google.adk.errors.session_not_found_error import SessionNotFoundError
 from google.adk.sessions import DatabaseSessionService, Session
 from google.adk.sessions._session_util import extract_json_safe_state_delta
+from google.adk.sessions.database_session_service import _select_required_state
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -173,7 +174,7 @@ class RunRecorder:
         self._queue: list[Write] = []
         # ADK's events of this run not stored yet, with the service and session to store them by.
         self._events: list[Event] = []
-        self._events_to: tuple[RecordingSessionService, Session] | None = None
+        self._events_to: tuple[RecordingSessionService, Session]
         # Tool calls whose result ADK has not appended yet. The writer holds its next batch until
         # there are none (or someone flushes): ADK 2.13 skips an agent it resumes with a call and
         # no result, so a kill during a tool would silently drop that agent's work.
@@ -215,7 +216,7 @@ class RunRecorder:
                 try:
                     revision = None
                     async with self.sessionmaker.begin() as db:
-                        if events and self._events_to is not None:
+                        if events:
                             service, session = self._events_to
                             revision = await service.store_events(db, session, events)
                         for work in batch:
@@ -715,13 +716,21 @@ class RecordingSessionService(DatabaseSessionService):
             for scope, delta in extract_json_safe_state_delta(event.actions.state_delta or {}).items():
                 deltas[scope].update(delta)
         scoped_states = (
-            ("app", schema.StorageAppState, {"app_name": session.app_name}),
-            ("user", schema.StorageUserState, {"app_name": session.app_name, "user_id": session.user_id}),
+            ("app", schema.StorageAppState, (schema.StorageAppState.app_name == session.app_name,)),
+            ("user", schema.StorageUserState, (
+                schema.StorageUserState.app_name == session.app_name,
+                schema.StorageUserState.user_id == session.user_id,
+            )),
         )
-        for scope, model, keys_ in scoped_states:
+        for scope, model, predicates in scoped_states:
             if deltas[scope]:
-                query = select(model).filter_by(**keys_)
-                state_row = (await db.execute(query.with_for_update() if row_locks else query)).scalars().one()
+                state_row = await _select_required_state(
+                    sql_session=db,
+                    state_model=model,
+                    predicates=predicates,
+                    use_row_level_locking=row_locks,
+                    missing_message=f"{scope} state missing for session {session.id}",
+                )
                 state_row.state.update(deltas[scope])
         if deltas["session"]:
             stored.state.update(deltas["session"])
