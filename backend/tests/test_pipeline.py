@@ -4,10 +4,13 @@ stores (questions, answers, reasoning, snapshots, agent events, project) and the
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from pathlib import Path
 
 import pytest
 import respx
+from google.adk.events.event import Event
 from sqlalchemy import func, select
 
 from agente_films.agents.team import APP_NAME
@@ -389,3 +392,33 @@ async def test_runs_past_the_limit_wait_their_turn_and_all_complete(
                 assert (await AnswerRepository(db).for_question(run.run_id))[-1].agent_name == "file_writer"
     finally:
         await studio.close()
+
+
+async def test_a_finished_run_leaves_nothing_of_itself_in_memory(studio: Studio) -> None:
+    """Its recorder, ADK session and events go when it ends; only its status stays for GET /runs.
+    A server that kept them (a pooled connection opened during the run kept a copy of the run's
+    context) had every full garbage collection walk them all: pauses of ~500 ms for every stream
+    after a few hundred pitches."""
+    recorders: list[weakref.ref] = []
+    make_recorder = studio.runs._recorder
+
+    def tracked_recorder(*args):  # noqa: ANN002, ANN202
+        recorder = make_recorder(*args)
+        recorders.append(weakref.ref(recorder))
+        return recorder
+
+    studio.runs._recorder = tracked_recorder
+
+    def live_adk_events() -> int:
+        gc.collect()
+        return sum(isinstance(o, Event) for o in gc.get_objects())
+
+    run_ids = []
+    for subject in ("Ada Lovelace", "Marie Curie", "Alan Turing"):
+        row = await studio.create_session("local")
+        run_ids.append((await run_message(studio, row.id, subject))[0])
+        if len(run_ids) == 1:
+            after_one = live_adk_events()
+    assert live_adk_events() <= after_one
+    assert len(recorders) == 3 and [ref() for ref in recorders] == [None, None, None]
+    assert [studio.runs.find(run_id).status for run_id in run_ids] == ["completed"] * 3

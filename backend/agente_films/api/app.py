@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +13,12 @@ from fastapi.staticfiles import StaticFiles
 
 from agente_films import __version__
 from agente_films.api.routes import health, messages, pitches, projects, sessions, ws
-from agente_films.runs.manager import RunInProgress, RunNotResumable, ServiceUnavailable
+from agente_films.runs.manager import (
+    RunInProgress,
+    RunNotResumable,
+    ServiceUnavailable,
+    freeze_long_lived_objects,
+)
 from agente_films.settings import Settings, get_settings
 from agente_films.studio import Studio
 
@@ -27,11 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.studio = await Studio.open(settings)
-        # ADK, LiteLLM and their pydantic models leave ~500k long-lived objects after start-up;
-        # each full garbage collection walked them all, a ~400 ms pause for every stream in the
-        # process (the chunk p99 in docs/benchmarks.md). Frozen, collections skip them.
-        gc.collect()
-        gc.freeze()
+        freeze_long_lived_objects()  # and once more after the first run (RunManager)
         try:
             yield
         finally:

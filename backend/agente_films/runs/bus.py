@@ -35,9 +35,17 @@ class EventBus(Protocol):
 @dataclass
 class _Stream:
     stream_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
-    frames: deque[Frame] = field(default_factory=deque)
+    # Frames as JSON text: strings are not tracked by the garbage collector, and a busy process
+    # holds hundreds of thousands of frames (as dicts they lengthened every full collection).
+    frames: deque[str] = field(default_factory=deque)
     last_seq: int = 0
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    expiry: asyncio.TimerHandle | None = None
+
+    @property
+    def oldest_seq(self) -> int:
+        """The buffer holds a contiguous run of sequence numbers ending at last_seq."""
+        return self.last_seq - len(self.frames) + 1
 
 
 def resync_frame(stream_id: str, last_seq: int, reason: str) -> Frame:
@@ -62,9 +70,12 @@ class MemoryEventBus:
 
     async def publish(self, session_id: str, frame: Frame) -> Frame:
         stream = self._stream(session_id)
+        if stream.expiry is not None:  # a new run keeps the frames
+            stream.expiry.cancel()
+            stream.expiry = None
         stream.last_seq += 1
         frame = {**frame, "seq": stream.last_seq, "timestamp": int(time.time() * 1000)}
-        stream.frames.append(frame)
+        stream.frames.append(json.dumps(frame, ensure_ascii=False, default=str))
         while len(stream.frames) > self._max:
             stream.frames.popleft()
         async with stream.changed:
@@ -76,11 +87,20 @@ class MemoryEventBus:
         return stream.stream_id, stream.last_seq
 
     async def expire(self, session_id: str, ttl_seconds: int) -> None:
-        pass  # one process: the buffer is capped per session and goes with the process
+        """After a run ends its frames stay for late reconnects, then go (history has them all).
+        The stream's id and numbering stay, so a reader asking for them later is told to resync."""
+        stream = self._streams.get(session_id)
+        if stream is None:
+            return
+        if stream.expiry is not None:
+            stream.expiry.cancel()
+        stream.expiry = asyncio.get_running_loop().call_later(ttl_seconds, stream.frames.clear)
 
     async def forget(self, session_id: str) -> None:
         stream = self._streams.pop(session_id, None)
         if stream is not None:
+            if stream.expiry is not None:
+                stream.expiry.cancel()
             async with stream.changed:
                 stream.changed.notify_all()
 
@@ -99,15 +119,15 @@ class MemoryEventBus:
         while True:
             if self._streams.get(session_id) is not stream:
                 return  # session deleted
-            oldest = stream.frames[0]["seq"] if stream.frames else stream.last_seq + 1
-            if cursor + 1 < oldest and cursor < stream.last_seq:
+            oldest = stream.oldest_seq
+            if cursor + 1 < oldest:
                 yield resync_frame(stream.stream_id, stream.last_seq, "frames trimmed")
                 cursor = oldest - 1
-            # Sequence numbers in the buffer are contiguous, so the first unseen one is at an offset.
-            pending = list(itertools.islice(stream.frames, max(cursor + 1 - oldest, 0), None))
-            for frame in pending:
-                yield frame
+            pending = list(itertools.islice(stream.frames, cursor + 1 - oldest, None))
+            for text in pending:
+                frame = json.loads(text)
                 cursor = frame["seq"]
+                yield frame
             async with stream.changed:
                 if stream.last_seq == cursor and self._streams.get(session_id) is stream:
                     await stream.changed.wait()
@@ -154,9 +174,11 @@ class RedisEventBus:
         return _text(stream_id), int(seq or 0)
 
     async def expire(self, session_id: str, ttl_seconds: int) -> None:
-        """After a run ends its frames stay for late reconnects, then go (history has them all)."""
-        for key in self._keys(session_id):
-            await self.redis.expire(key, ttl_seconds)
+        """After a run ends its frames stay for late reconnects, then go (history has them all).
+        The stream's id and numbering stay: a reader still following gets the next run's frames,
+        and one asking for the expired ones is told to resync."""
+        frames_key, _, _ = self._keys(session_id)
+        await self.redis.expire(frames_key, ttl_seconds)
 
     async def forget(self, session_id: str) -> None:
         await self.redis.delete(*self._keys(session_id))
@@ -173,6 +195,12 @@ class RedisEventBus:
         elif cursor > last_seq:
             yield resync_frame(current, last_seq, "ahead of stream")
             cursor = 0
+        if cursor < last_seq:
+            first = await self.redis.xrange(frames_key, min=f"0-{cursor + 1}", count=1)
+            oldest = int(_text(first[0][0]).split("-", 1)[1]) if first else last_seq + 1
+            if oldest > cursor + 1:  # expired or trimmed: the reader cannot follow on from here
+                yield resync_frame(current, last_seq, "frames trimmed")
+                cursor = oldest - 1
         while True:
             reply = await self.redis.xread({frames_key: f"0-{cursor}"}, count=500, block=self._block_ms)
             for _key, entries in reply or []:

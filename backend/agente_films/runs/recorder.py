@@ -22,6 +22,7 @@ import asyncio
 import json
 import logging
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import datetime, timedelta, timezone
@@ -73,7 +74,21 @@ from agente_films.runs.bus import EventBus
 log = logging.getLogger(__name__)
 Write = Callable[[AsyncSession], Awaitable[None]]
 
-current_run: ContextVar[RunRecorder | None] = ContextVar("current_run", default=None)
+# A weak reference: contexts copied during a run outlive it (a pooled database connection opened
+# in the run keeps a copy in its socket reader callback), and must not keep the run's recorder,
+# ADK session and events alive with them.
+_current_run: ContextVar[weakref.ref[RunRecorder] | None] = ContextVar("current_run", default=None)
+
+
+def enter_run(recorder: RunRecorder) -> None:
+    """Make `recorder` the one that this task, and the tasks it starts, report to."""
+    _current_run.set(weakref.ref(recorder))
+
+
+def running_recorder() -> RunRecorder | None:
+    ref = _current_run.get()
+    return ref() if ref is not None else None
+
 # Set before each model call; parallel branches run in their own tasks, so each sees its own agent.
 current_agent: ContextVar[str | None] = ContextVar("current_agent", default=None)
 
@@ -84,7 +99,7 @@ class BudgetExceeded(Exception):
 
 async def report_usage(*, model: str, prompt_tokens: int, completion_tokens: int, cost_usd: float) -> None:
     """Called by the models (the offline model, LiteLLM's success callback) after each call."""
-    recorder = current_run.get()
+    recorder = running_recorder()
     if recorder is not None:
         await recorder.record_usage(
             agent=current_agent.get() or "unknown",
@@ -687,7 +702,7 @@ class RecordingSessionService(DatabaseSessionService):
     """
 
     async def append_event(self, session: Session, event: Event) -> Event:
-        recorder = current_run.get()
+        recorder = running_recorder()
         if recorder is None or event.partial or recorder.session_id != session.id:
             return await super().append_event(session, event)
         await self.prepare_tables()
@@ -754,19 +769,19 @@ class StepPlugin(BasePlugin):
 
     async def before_model_callback(self, *, callback_context: CallbackContext, llm_request: Any) -> None:
         current_agent.set(callback_context.agent_name)
-        recorder = current_run.get()
+        recorder = running_recorder()
         if recorder is not None:
             await recorder.check_budget(self.budget_per_session_usd, self.budget_per_user_day_usd)
         return None
 
     async def before_agent_callback(self, *, agent: BaseAgent, callback_context: CallbackContext) -> None:
-        recorder = current_run.get()
+        recorder = running_recorder()
         if recorder is not None:
             await recorder.agent_started(agent)
         return None
 
     async def after_agent_callback(self, *, agent: BaseAgent, callback_context: CallbackContext) -> None:
-        recorder = current_run.get()
+        recorder = running_recorder()
         if recorder is not None:
             await recorder.agent_finished(agent)
         return None
