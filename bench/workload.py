@@ -137,6 +137,7 @@ class Contender:
                 warm, _ = await self._pipeline()
                 if not warm.ok:
                     raise RuntimeError(f"warm-up pipeline failed: {warm.error}")
+            await self.driver.warmed_up()
             out["rss_after_warmup"] = rss_bytes(self.pid)
             if self.plan.get("idle_sessions"):
                 out["idle"] = await self._idle(int(self.plan["idle_sessions"]))
