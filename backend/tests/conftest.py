@@ -17,11 +17,13 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from redis.asyncio import Redis
 
 from agente_films.settings import Settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = "redis://127.0.0.1:6379/14"
 # Nothing listens on port 9: Wikipedia calls fail at once, and the agents carry on without it.
 DEAD_WIKIPEDIA = "http://127.0.0.1:9"
 
@@ -55,6 +57,19 @@ async def drop_pg_database(url: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    """A client of the local Redis (database 14), for the bus and the multi-instance tests."""
+    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except Exception as exc:
+        await client.aclose()
+        need_service("Redis", f"{REDIS_URL}: {exc}")
+    yield client
+    await client.aclose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

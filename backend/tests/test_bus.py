@@ -8,27 +8,15 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
 
 from agente_films.runs.bus import EventBus, MemoryEventBus, RedisEventBus
-from tests.conftest import need_service
-
-REDIS_URL = "redis://127.0.0.1:6379/14"
 
 
 @pytest.fixture(params=["memory", "redis"])
-async def bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
+def bus(request: pytest.FixtureRequest) -> EventBus:
     if request.param == "memory":
-        yield MemoryEventBus()
-        return
-    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        await client.ping()
-    except Exception as exc:
-        await client.aclose()
-        need_service("Redis", f"{REDIS_URL}: {exc}")
-    yield RedisEventBus(client, block_ms=200)
-    await client.aclose()
+        return MemoryEventBus()
+    return RedisEventBus(request.getfixturevalue("redis"), block_ms=200)
 
 
 async def take(frames: AsyncIterator[dict], count: int) -> list[dict]:

@@ -20,22 +20,7 @@ from websockets.asyncio.client import connect
 
 from agente_films.runs.bus import RedisEventBus
 from agente_films.runs.locks import RedisRunLocks
-from tests.conftest import create_pg_database, drop_pg_database, free_port, need_service
-
-REDIS_URL = "redis://127.0.0.1:6379/14"
-
-
-@pytest.fixture
-async def redis() -> AsyncIterator[Redis]:
-    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        await client.ping()
-    except Exception as exc:
-        await client.aclose()
-        need_service("Redis", f"{REDIS_URL}: {exc}")
-    yield client
-    await client.aclose()
-
+from tests.conftest import REDIS_URL, create_pg_database, drop_pg_database, free_port, need_service
 
 @pytest.fixture
 async def pg_url() -> AsyncIterator[str]:
