@@ -21,10 +21,11 @@ from agente_films.db.engine import make_engine, make_sessionmaker, migrate
 from agente_films.db.repositories import SessionRepository
 from agente_films.db.tables import StudioSession
 from agente_films.models import make_model_resolver
-from agente_films.runs.bus import EventBus, MemoryEventBus, RedisEventBus
+from agente_films.runs.bus import EventBus, LocalAnnouncer, MemoryEventBus, RedisEventBus
 from agente_films.runs.locks import RedisRunLocks
 from agente_films.runs.manager import RunManager
-from agente_films.runs.recorder import RecordingSessionService, StepPlugin
+from agente_films.runs.plugin import StepPlugin
+from agente_films.runs.session_service import BatchingSessionService
 from agente_films.settings import Settings
 from agente_films.tools.wikipedia import WikipediaClient, make_wikipedia_client, make_wikipedia_tool
 
@@ -55,13 +56,14 @@ class Studio:
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker
-    session_service: RecordingSessionService
+    session_service: BatchingSessionService
     artifact_service: FileArtifactService
     runner: Runner
     bus: EventBus
     runs: RunManager
     cache: ResultCache
     wikipedia: WikipediaClient
+    announcer: LocalAnnouncer
     redis: Any = None
 
     @classmethod
@@ -80,7 +82,7 @@ class Studio:
         root_agent = build_root_agent(
             settings, make_model_resolver(settings), make_wikipedia_tool(wikipedia)
         )
-        session_service = RecordingSessionService(db_engine=engine)
+        session_service = BatchingSessionService(db_engine=engine)
         artifact_service = FileArtifactService(settings.artifacts_dir)
         runner = Runner(
             app=App(
@@ -96,6 +98,7 @@ class Studio:
         redis = make_redis(settings.redis_url) if settings.redis_url else None
         bus: EventBus = RedisEventBus(redis) if redis is not None else MemoryEventBus()
         locks = RedisRunLocks(redis, settings.run_lock_ttl_seconds) if redis is not None else None
+        announcer = LocalAnnouncer()
         studio = cls(
             settings=settings,
             engine=engine,
@@ -105,8 +108,10 @@ class Studio:
             runner=runner,
             bus=bus,
             runs=RunManager(
-                runner=runner, sessionmaker=sessionmaker, bus=bus, settings=settings, locks=locks, redis=redis
+                runner=runner, sessionmaker=sessionmaker, bus=bus, settings=settings, locks=locks, redis=redis,
+                announcer=announcer,
             ),
+            announcer=announcer,
             cache=cache,
             wikipedia=wikipedia,
             redis=redis,
@@ -122,8 +127,10 @@ class Studio:
             await self.redis.aclose()
         await self.engine.dispose()
 
-    async def create_session(self, user_id: str, title: str | None = None) -> StudioSession:
-        session_id = str(uuid.uuid4())
+    async def create_session(
+        self, user_id: str, title: str | None = None, session_id: str | None = None
+    ) -> StudioSession:
+        session_id = session_id or str(uuid.uuid4())
         await self.session_service.create_session(app_name=APP_NAME, user_id=user_id, session_id=session_id)
         async with self.sessionmaker.begin() as db:
             return await SessionRepository(db).create(
@@ -151,6 +158,12 @@ class Studio:
             return "ok"
         except Exception as exc:  # reported by /health, never raised
             return f"error: {type(exc).__name__}: {exc}"[:200]
+
+    async def adk_events(self, row: StudioSession) -> list[Any]:
+        session = await self.session_service.get_session(
+            app_name=APP_NAME, user_id=row.user_id, session_id=row.id
+        )
+        return list(session.events) if session else []
 
     async def adk_state(self, row: StudioSession) -> dict[str, Any]:
         session = await self.session_service.get_session(

@@ -180,3 +180,32 @@ def start_server(tmp_path: Path) -> Iterator:
     yield start
     for server in servers:
         server.stop()
+
+
+FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
+
+
+def agui_verify(frames: list[dict]) -> dict:
+    """Run frames through the stock AG-UI client's verifier and @ag-ui/core's schemas
+    (frontend/conformance/verify.mjs): returns its report ({ok, schemaErrors, verifyError, ...})."""
+    import json
+    import shutil
+
+    node = shutil.which("node")
+    if node is None or not (FRONTEND / "node_modules" / "@ag-ui" / "client").exists():
+        need_service("node with frontend/node_modules", "run `make test` (it installs them)")
+    done = subprocess.run(
+        [node, "conformance/verify.mjs", "-"],
+        input=json.dumps(frames),
+        capture_output=True,
+        text=True,
+        cwd=FRONTEND,
+        timeout=60,
+    )
+    report = json.loads(done.stdout)
+    return report
+
+
+def agui_events(messages: list[dict]) -> list[dict]:
+    """The AG-UI events of what a socket received: everything but its control messages."""
+    return [m for m in messages if "type" in m]

@@ -57,7 +57,7 @@ class Socket:
 
 
 def run_over(frame: dict) -> bool:
-    return frame["type"] in ("RUN_FINISHED", "RUN_ERROR")
+    return frame.get("type") in ("RUN_FINISHED", "RUN_ERROR")
 
 
 async def open_socket(server: ServerProcess, session_id: str, query: str = "") -> tuple[Socket, dict]:
@@ -70,7 +70,8 @@ async def open_socket(server: ServerProcess, session_id: str, query: str = "") -
 async def test_a_run_streams_in_order_over_the_socket(server: ServerProcess, api: httpx.AsyncClient) -> None:
     session_id = await new_session(api)
     socket, hello = await open_socket(server, session_id)
-    assert hello["name"] == "session" and hello["value"]["lastSeq"] == 0 and hello["value"]["model"] == "offline"
+    assert hello["control"] == "hello" and hello["lastSeq"] == 0 and hello["model"] == "offline"
+    assert "type" not in hello, "control messages stay out of the AG-UI event stream"
     await socket.send({"type": "message", "content": "Ada Lovelace"})
     frames = await socket.until(run_over)
     await socket.connection.close()
@@ -112,12 +113,17 @@ async def test_reconnect_gets_missed_frames_then_the_live_stream(server: ServerP
     await first.connection.close()
     await asyncio.sleep(0.3)  # frames keep coming while nobody listens: the run is server-side
 
-    stream = hello["value"]["stream"]
+    stream = hello["stream"]
     second, hello2 = await open_socket(server, session_id, f"?after={seen[-1]['seq']}&stream={stream}")
-    assert hello2["value"]["activeRunId"] is not None and hello2["value"]["lastSeq"] > seen[-1]["seq"]
+    assert hello2["activeRunId"] is not None and hello2["lastSeq"] > seen[-1]["seq"]
     rest = await second.until(run_over)
     await second.connection.close()
-    seqs = [f["seq"] for f in seen + rest]
+    # A reconnect inside a run replays it from its RUN_STARTED (a consistent AG-UI stream); the
+    # frames the client had carry seqs it already applied.
+    assert rest[0]["type"] == "RUN_STARTED" and rest[0]["seq"] == 1
+    new = [f for f in rest if f["seq"] > seen[-1]["seq"]]
+    assert [f["seq"] for f in rest if f["seq"] <= seen[-1]["seq"]] == [f["seq"] for f in seen]
+    seqs = [f["seq"] for f in seen + new]
     assert seqs == list(range(1, len(seqs) + 1))  # nothing lost, nothing twice
 
     # A full replay (a fresh tab) gets the same frames.
@@ -129,7 +135,7 @@ async def test_reconnect_gets_missed_frames_then_the_live_stream(server: ServerP
     # A client from before a restart (unknown stream id) is told to resync, then gets everything.
     fourth, _ = await open_socket(server, session_id, "?after=999&stream=older")
     resync = await fourth.recv()
-    assert resync["name"] == "resync" and resync["value"]["lastSeq"] == seqs[-1]
+    assert resync["control"] == "resync" and resync["lastSeq"] == seqs[-1]
     assert (await fourth.recv())["seq"] == 1
     await fourth.connection.close()
 
@@ -174,9 +180,9 @@ async def test_a_second_message_during_a_run_gets_409(server: ServerProcess, api
     assert "already in progress" in second.json()["detail"]
 
     socket, hello = await open_socket(server, session_id)
-    assert hello["value"]["activeRunId"] == first.json()["run_id"]
+    assert hello["activeRunId"] == first.json()["run_id"]
     await socket.send({"type": "message", "content": "Grace Hopper"})
-    error = await socket.until(lambda f: f["type"] == "ERROR")
+    error = await socket.until(lambda f: f.get("control") == "error")
     assert error[-1]["code"] == "run_in_progress" and error[-1]["status"] == 409
     await socket.until(run_over)
     await socket.connection.close()
@@ -287,14 +293,14 @@ async def test_bad_input_gets_clear_errors(server: ServerProcess, api: httpx.Asy
     ]:
         await socket.send(raw)
         frame = await socket.recv()
-        assert frame["type"] == "ERROR" and frame["code"] == code, (raw, frame)
+        assert frame["control"] == "error" and frame["code"] == code, (raw, frame)
         assert frame["message"]
     await socket.send({"type": "ping"})
-    assert (await socket.recv()) == {"type": "pong"}  # the socket stayed open through all of it
+    assert (await socket.recv()) == {"control": "pong"}  # the socket stayed open through all of it
 
     assert (await api.delete(f"/sessions/{session_id}")).status_code == 204
     await socket.send({"type": "message", "content": "hello"})
-    frame = await socket.until(lambda f: f["type"] == "ERROR")
+    frame = await socket.until(lambda f: f.get("control") == "error")
     assert frame[-1]["code"] == "session_not_found"
     await socket.connection.close()
 

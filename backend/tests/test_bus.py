@@ -42,8 +42,7 @@ async def test_a_finished_runs_frames_expire_and_a_late_reader_is_told_to_resync
         await asyncio.sleep(1.5)
         late = bus.subscribe(session, 1, stream_id)
         resync = await anext(late)
-        assert resync["name"] == "resync"
-        assert resync["value"] == {"stream": stream_id, "lastSeq": 3, "reason": "frames trimmed"}
+        assert resync == {"control": "resync", "stream": stream_id, "lastSeq": 3, "reason": "frames trimmed"}
 
         # The next run goes on from the same stream and numbering, to old and new readers alike.
         assert (await bus.publish(session, {"type": "NEXT"}))["seq"] == 4

@@ -211,18 +211,18 @@ async def test_resume_finishes_a_run_cut_off_right_after_a_tool_result(
     """A process that dies just after ADK stored a tool result is the hard case for ADK's resume."""
     from agente_films.runs.recorder import RunRecorder
 
-    original = RunRecorder.on_appended
+    original = RunRecorder.on_event
 
-    async def die_after_tool_result(self, service, session, event):  # noqa: ANN001, ANN202
-        await original(self, service, session, event)
+    async def die_after_tool_result(self, event):  # noqa: ANN001, ANN202
+        await original(self, event)
         if event.author == "researcher" and [r.name for r in event.get_function_responses()] == [cut_after]:
             raise asyncio.CancelledError  # what a SIGKILL looks like from here: nothing more runs
 
     row = await studio.create_session("local")
-    monkeypatch.setattr(RunRecorder, "on_appended", die_after_tool_result)
+    monkeypatch.setattr(RunRecorder, "on_event", die_after_tool_result)
     run = await studio.runs.start(session_id=row.id, user_id="local", text="Ada Lovelace")
     await run.done.wait()
-    monkeypatch.setattr(RunRecorder, "on_appended", original)
+    monkeypatch.setattr(RunRecorder, "on_event", original)
     async with studio.sessionmaker.begin() as db:
         await QuestionRepository(db).finish(run.run_id, status="interrupted", error="killed")
 
@@ -245,23 +245,23 @@ async def test_a_kill_during_a_tool_loses_the_call_with_its_rows_and_the_resume_
     without their event, no dangling call), and the resume makes the call again."""
     from agente_films.runs.recorder import RunRecorder
 
-    original = RunRecorder.on_appended
+    original = RunRecorder.on_event
     cut: dict[str, str] = {}
 
-    async def die_while_the_tool_runs(self, service, session, event):  # noqa: ANN001, ANN202
-        await original(self, service, session, event)
+    async def die_while_the_tool_runs(self, event):  # noqa: ANN001, ANN202
+        await original(self, event)
         if event.author == "researcher" and [c.name for c in event.get_function_calls()] == ["wikipedia_search"]:
             cut["event_id"] = event.id
             await asyncio.sleep(0.2)  # the writer would commit now if it did not wait for the result
-            self._queue.clear()  # what was queued is lost with the process
-            self._events.clear()
+            self.writer._entries.clear()  # what was queued is lost with the process
+            self.writer._by_event.clear()
             raise asyncio.CancelledError
 
     row = await studio.create_session("local")
-    monkeypatch.setattr(RunRecorder, "on_appended", die_while_the_tool_runs)
+    monkeypatch.setattr(RunRecorder, "on_event", die_while_the_tool_runs)
     run = await studio.runs.start(session_id=row.id, user_id="local", text="Ada Lovelace")
     await run.done.wait()
-    monkeypatch.setattr(RunRecorder, "on_appended", original)
+    monkeypatch.setattr(RunRecorder, "on_event", original)
 
     async def stored_and_recorded(invocation_id: str | None) -> tuple[list, set[str]]:
         session = await studio.session_service.get_session(app_name=APP_NAME, user_id="local", session_id=row.id)
@@ -302,9 +302,9 @@ async def test_a_batch_that_failed_to_commit_is_retried_against_the_stored_revis
     """A commit can fail after ADK's stale-writer check passed (a dropped connection, a locked
     database). The retry must check against what is stored, not against the revision the failed
     attempt would have written, or every later batch of the run is refused as stale."""
-    from agente_films.runs.recorder import RecordingSessionService
+    from agente_films.runs.session_service import BatchingSessionService
 
-    original = RecordingSessionService.store_events
+    original = BatchingSessionService.store_events
     failures = []
 
     async def fail_once_after_storing(self, db, session, events):  # noqa: ANN001, ANN202
@@ -314,7 +314,7 @@ async def test_a_batch_that_failed_to_commit_is_retried_against_the_stored_revis
             raise ConnectionError("connection dropped before the commit")
         return revision
 
-    monkeypatch.setattr(RecordingSessionService, "store_events", fail_once_after_storing)
+    monkeypatch.setattr(BatchingSessionService, "store_events", fail_once_after_storing)
     row = await studio.create_session("local")
     run_id, frames = await run_message(studio, row.id, "Ada Lovelace")
     async with studio.sessionmaker() as db:
@@ -348,7 +348,8 @@ async def test_a_run_whose_rows_the_database_refuses_still_ends_for_the_client(
     async with studio.sessionmaker() as db:
         question = await QuestionRepository(db).get(run_id, row.id)
     assert refusals == 3
-    assert frames[-1]["type"] == "RUN_ERROR" and "database is locked" in frames[-1]["message"]
+    assert frames[-1]["type"] == "RUN_ERROR" and frames[-1]["code"] == "run_failed" and frames[-1]["resumable"]
+    assert "database refused" in frames[-1]["message"], "a readable message; the raw error is stored"
     assert question.run_status == "failed" and "database is locked" in question.run_error
 
 

@@ -46,7 +46,7 @@ async def test_redis_stream_numbers_replays_and_resyncs(redis: Redis) -> None:
         assert [(f["seq"], f["i"]) for f in frames] == [(3, 2), (4, 3), (5, 4)]
 
         resync = [f async for f in _take(bus.subscribe(session, 0, "another-stream"), 2)]
-        assert resync[0]["name"] == "resync" and resync[1]["seq"] == 1
+        assert resync[0]["control"] == "resync" and resync[1]["seq"] == 1
 
         # Live: a frame published while a reader waits reaches it.
         reader = asyncio.create_task(_first(bus.subscribe(session, 5, stream_id)))
@@ -114,7 +114,7 @@ async def follow(ws_url: str, session_id: str, until_run_over: bool = True) -> l
             while True:
                 frame = json.loads(await socket.recv())
                 frames.append(frame)
-                if until_run_over and frame["type"] in ("RUN_FINISHED", "RUN_ERROR"):
+                if until_run_over and frame.get("type") in ("RUN_FINISHED", "RUN_ERROR"):
                     return frames
 
 

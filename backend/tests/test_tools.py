@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from agente_films.agents import state_keys as keys
+from agente_films import state_keys as keys
 from agente_films.tools.pitch_document import make_pitch_document_tool, pitch_filename
 from agente_films.tools.state import make_state_tool
 from tests.conftest import DEAD_WIKIPEDIA

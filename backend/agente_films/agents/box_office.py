@@ -2,7 +2,7 @@
 
 from google.adk.agents import LlmAgent
 
-from agente_films.agents import state_keys as keys
+from agente_films import state_keys as keys
 
 INSTRUCTION = """You are a box-office analyst. Write a short box-office outlook (one paragraph)
 for the film below: comparable titles with their years, release strategy, budget range, core

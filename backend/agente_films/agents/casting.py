@@ -2,7 +2,7 @@
 
 from google.adk.agents import LlmAgent
 
-from agente_films.agents import state_keys as keys
+from agente_films import state_keys as keys
 
 INSTRUCTION = """You are a casting director. Write short casting ideas (one paragraph) for the
 film below: the lead, the key supporting roles and what to look for in each, and a director.

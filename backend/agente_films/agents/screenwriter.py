@@ -2,7 +2,7 @@
 
 from google.adk.agents import LlmAgent
 
-from agente_films.agents import state_keys as keys
+from agente_films import state_keys as keys
 
 INSTRUCTION = """You are the screenwriter in a film writers' room. Write a plot outline for a
 biographical film about the subject, grounded in the research. If the critic gave feedback,

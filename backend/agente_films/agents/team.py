@@ -16,7 +16,7 @@ from agente_films.agents import (
     researcher,
     screenwriter,
 )
-from agente_films.agents import state_keys as keys
+from agente_films import state_keys as keys
 from agente_films.settings import Settings
 from agente_films.tools.pitch_document import make_pitch_document_tool
 from agente_films.tools.state import make_state_tool

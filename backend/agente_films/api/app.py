@@ -11,8 +11,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from agente_films import __version__
-from agente_films.api.routes import health, messages, pitches, projects, sessions, ws
+from agente_films import __version__, protocol
+from agente_films.api.routes import agui, health, messages, pitches, projects, sessions, ws
 from agente_films.runs.manager import (
     RunInProgress,
     RunNotResumable,
@@ -65,11 +65,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.exception("unhandled error", exc_info=exc)
         return JSONResponse({"detail": f"Internal error: {type(exc).__name__}"}, status_code=500)
 
+    _document_the_socket(app)
     app.include_router(health.router)
     for module in (sessions, messages, pitches, projects, ws):
         app.include_router(module.router, prefix="/api/v1")
+    app.include_router(agui.router, prefix="/api/v1")
     _serve_frontend(app, settings)
     return app
+
+
+def _document_the_socket(app: FastAPI) -> None:
+    """The socket's messages are not in any route's body, so FastAPI would leave them out: add
+    them to the OpenAPI components, from which the frontend's types are generated."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = generate()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for name, component in protocol.wire_schemas().items():
+                components[name] = component  # ours: tags required, omitted fields optional
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _serve_frontend(app: FastAPI, settings: Settings) -> None:

@@ -46,6 +46,10 @@ class SessionRepository:
         row = await self.db.get(StudioSession, session_id)
         return row if row is not None and row.user_id == user_id else None
 
+    async def owner_of(self, session_id: str) -> str | None:
+        """Who owns the session, whoever asks (None: no such session)."""
+        return await self.db.scalar(select(StudioSession.user_id).where(StudioSession.id == session_id))
+
     async def list(self, user_id: str, *, limit: int, offset: int) -> tuple[Sequence[StudioSession], int]:
         rows = await self.db.scalars(
             select(StudioSession)
@@ -289,6 +293,12 @@ class UsageRepository:
         row = LlmUsage(**_stamped(values))
         self.db.add(row)
         return row
+
+    async def for_session(self, session_id: str) -> Sequence[LlmUsage]:
+        rows = await self.db.scalars(
+            select(LlmUsage).where(LlmUsage.session_id == session_id).order_by(LlmUsage.created_at, LlmUsage.id)
+        )
+        return rows.all()
 
     async def cost(
         self,

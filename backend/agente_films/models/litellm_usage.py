@@ -13,7 +13,7 @@ from typing import Any
 import litellm
 from litellm.integrations.custom_logger import CustomLogger
 
-from agente_films.runs.recorder import report_usage
+from agente_films.runs.context import report_usage
 
 log = logging.getLogger(__name__)
 

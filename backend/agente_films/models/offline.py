@@ -22,7 +22,7 @@ from google.adk.models.llm_request import LlmRequest
 from google.adk.models.llm_response import LlmResponse
 from google.genai import types
 
-from agente_films.runs.recorder import report_usage
+from agente_films.runs.context import report_usage
 
 OFFLINE_LABEL = "offline demo model"
 _AGENT_NAME = re.compile(r'Your internal name is "([^"]+)"')

@@ -1,8 +1,12 @@
 """Where run frames go: numbered per session, kept for replay, read live by any number of sockets.
 
 Embedded mode keeps them in process memory. A reader names the last sequence number it saw and
-gets everything after it, then the live stream; if those frames are gone (buffer trimmed, or a
+gets the frames after it, then the live stream; if those frames are gone (buffer trimmed, or a
 restart began a new stream), it is told to resync from the REST history instead.
+
+A replay always starts at a point a stock AG-UI consumer accepts: a reader whose `after` falls
+inside a run gets that run again from its RUN_STARTED (frames it has seen carry seqs it already
+applied, which clients skip), never a TEXT_MESSAGE_CONTENT without its START.
 """
 
 from __future__ import annotations
@@ -13,11 +17,18 @@ import json
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from pydantic import BaseModel
+
+from agente_films import protocol as p
+
 Frame = dict[str, Any]
+_RUN_STARTED = "RUN_STARTED"
 
 
 class EventBus(Protocol):
@@ -31,6 +42,42 @@ class EventBus(Protocol):
 
     async def expire(self, session_id: str, ttl_seconds: int) -> None: ...
 
+    async def restart(self, session_id: str) -> None: ...
+
+
+def consistent_start(after: int, earlier: Iterable[tuple[int, str]]) -> int:
+    """Where a replay for a reader that saw up to `after` begins (the cursor it starts after).
+    `earlier` yields (seq, type) from `after` backwards: inside a run, the run starts again."""
+    for seq, kind in earlier:
+        if kind in p.TERMINAL_TYPES:
+            return after
+        if kind == _RUN_STARTED:
+            return seq - 1
+    return after
+
+
+class LocalAnnouncer:
+    """Control messages for this process's sockets of a session, bypassing the bus: how a run
+    ended reaches its sockets even when Redis is down."""
+
+    def __init__(self) -> None:
+        self._queues: dict[str, set[asyncio.Queue[Frame]]] = defaultdict(set)
+
+    def announce(self, session_id: str, message: BaseModel) -> None:
+        for queue in self._queues.get(session_id, ()):
+            queue.put_nowait(p.dump(message))
+
+    @contextmanager
+    def listen(self, session_id: str) -> Iterator[asyncio.Queue[Frame]]:
+        queue: asyncio.Queue[Frame] = asyncio.Queue()
+        self._queues[session_id].add(queue)
+        try:
+            yield queue
+        finally:
+            self._queues[session_id].discard(queue)
+            if not self._queues[session_id]:
+                del self._queues[session_id]
+
 
 @dataclass
 class _Stream:
@@ -38,6 +85,8 @@ class _Stream:
     # Frames as JSON text: strings are not tracked by the garbage collector, and a busy process
     # holds hundreds of thousands of frames (as dicts they lengthened every full collection).
     frames: deque[str] = field(default_factory=deque)
+    # The type of each frame, for finding where a replay may start without parsing them.
+    kinds: deque[str] = field(default_factory=deque)
     last_seq: int = 0
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     expiry: asyncio.TimerHandle | None = None
@@ -48,13 +97,9 @@ class _Stream:
         return self.last_seq - len(self.frames) + 1
 
 
-def resync_frame(stream_id: str, last_seq: int, reason: str) -> Frame:
-    """A connection-level frame (no seq): reload history over REST, then follow from last_seq."""
-    return {
-        "type": "CUSTOM",
-        "name": "resync",
-        "value": {"stream": stream_id, "lastSeq": last_seq, "reason": reason},
-    }
+def resync_frame(stream_id: str | None, last_seq: int, reason: p.ResyncReason) -> Frame:
+    """A control message (no seq): reload history over REST, then follow from last_seq."""
+    return p.dump(p.Resync(stream=stream_id, last_seq=last_seq, reason=reason))
 
 
 class MemoryEventBus:
@@ -76,8 +121,10 @@ class MemoryEventBus:
         stream.last_seq += 1
         frame = {**frame, "seq": stream.last_seq, "timestamp": int(time.time() * 1000)}
         stream.frames.append(json.dumps(frame, ensure_ascii=False, default=str))
+        stream.kinds.append(str(frame.get("type")))
         while len(stream.frames) > self._max:
             stream.frames.popleft()
+            stream.kinds.popleft()
         async with stream.changed:
             stream.changed.notify_all()
         return frame
@@ -94,7 +141,28 @@ class MemoryEventBus:
             return
         if stream.expiry is not None:
             stream.expiry.cancel()
-        stream.expiry = asyncio.get_running_loop().call_later(ttl_seconds, stream.frames.clear)
+        stream.expiry = asyncio.get_running_loop().call_later(ttl_seconds, self._drop_frames, stream)
+
+    @staticmethod
+    def _drop_frames(stream: _Stream) -> None:
+        stream.frames.clear()
+        stream.kinds.clear()
+
+    async def restart(self, session_id: str) -> None:
+        """A new stream for the session (new id, seq from 1): readers resync from the history."""
+        old = self._streams.get(session_id)
+        # The numbering goes on, so that a reader following along misses nothing of the new one.
+        self._streams[session_id] = _Stream(last_seq=old.last_seq if old is not None else 0)
+        if old is not None:
+            if old.expiry is not None:
+                old.expiry.cancel()
+            async with old.changed:
+                old.changed.notify_all()
+
+    def _earlier(self, stream: _Stream, after: int) -> Iterator[tuple[int, str]]:
+        oldest = stream.oldest_seq
+        for seq in range(after, oldest - 1, -1):
+            yield seq, stream.kinds[seq - oldest]
 
     async def forget(self, session_id: str) -> None:
         stream = self._streams.pop(session_id, None)
@@ -116,9 +184,15 @@ class MemoryEventBus:
         elif cursor > stream.last_seq:
             yield resync_frame(stream.stream_id, stream.last_seq, "ahead of stream")
             cursor = 0
+        if cursor >= stream.oldest_seq:
+            cursor = consistent_start(cursor, self._earlier(stream, cursor))
         while True:
-            if self._streams.get(session_id) is not stream:
+            current = self._streams.get(session_id)
+            if current is None:
                 return  # session deleted
+            if current is not stream:  # restarted (a resume): follow the new stream
+                stream = current
+                yield resync_frame(stream.stream_id, stream.last_seq, "new stream")
             oldest = stream.oldest_seq
             if cursor + 1 < oldest:
                 yield resync_frame(stream.stream_id, stream.last_seq, "frames trimmed")
@@ -183,6 +257,29 @@ class RedisEventBus:
     async def forget(self, session_id: str) -> None:
         await self.redis.delete(*self._keys(session_id))
 
+    async def restart(self, session_id: str) -> None:
+        """A new stream id and no old frames; the numbering goes on, so readers following along
+        miss nothing, and readers coming back with the old id resync from the history."""
+        frames_key, _, id_key = self._keys(session_id)
+        await self.redis.delete(frames_key)
+        await self.redis.set(id_key, uuid.uuid4().hex[:12])
+
+    async def _earlier(self, frames_key: str, after: int) -> list[tuple[int, str]]:
+        """(seq, type) from `after` back to the run's start, read from the newest end in pages."""
+        found: list[tuple[int, str]] = []
+        top = f"0-{after}"
+        while True:
+            page = await self.redis.xrevrange(frames_key, max=top, min="-", count=200)
+            for entry_id, fields in page:
+                seq = int(_text(entry_id).split("-", 1)[1])
+                kind = str(json.loads(_text(fields[b"frame"] if b"frame" in fields else fields["frame"])).get("type"))
+                found.append((seq, kind))
+                if kind == _RUN_STARTED or kind in p.TERMINAL_TYPES:
+                    return found
+            if len(page) < 200:
+                return found
+            top = f"({_text(page[-1][0])}"
+
     async def subscribe(
         self, session_id: str, after_seq: int, stream_id: str | None
     ) -> AsyncIterator[Frame]:
@@ -201,6 +298,8 @@ class RedisEventBus:
             if oldest > cursor + 1:  # expired or trimmed: the reader cannot follow on from here
                 yield resync_frame(current, last_seq, "frames trimmed")
                 cursor = oldest - 1
+            elif cursor > 0:
+                cursor = consistent_start(cursor, await self._earlier(frames_key, cursor))
         while True:
             reply = await self.redis.xread({frames_key: f"0-{cursor}"}, count=500, block=self._block_ms)
             for _key, entries in reply or []:

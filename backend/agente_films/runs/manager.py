@@ -31,9 +31,13 @@ from agente_films.db.repositories import (
     SessionRepository,
 )
 from agente_films.db.tables import new_id
-from agente_films.runs.bus import EventBus
+from agente_films import protocol as p
+from agente_films.runs.bus import EventBus, LocalAnnouncer
+from agente_films.runs.context import enter_run
+from agente_films.runs.frames import FrameTranslator
 from agente_films.runs.locks import LocalRunLocks, RunLocks
-from agente_films.runs.recorder import RunRecorder, enter_run
+from agente_films.runs.recorder import RunRecorder
+from agente_films.runs.track import RunTrack
 from agente_films.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -107,6 +111,7 @@ class RunManager:
         settings: Settings,
         locks: RunLocks | None = None,
         redis: Any = None,
+        announcer: LocalAnnouncer | None = None,
     ) -> None:
         self.runner = runner
         self.sessionmaker = sessionmaker
@@ -114,6 +119,7 @@ class RunManager:
         self.settings = settings
         self.locks = locks or LocalRunLocks()
         self.redis = redis
+        self.announcer = announcer or LocalAnnouncer()
         self.instance_id = uuid.uuid4().hex[:12]
         self._active: dict[str, ActiveRun] = {}
         self._finished: dict[str, ActiveRun] = {}
@@ -165,16 +171,12 @@ class RunManager:
                 await sessions.update(question.session_id, status="interrupted")
         for question in dead:
             # Sockets following the session learn it now, not at their next reconnect.
+            frames = FrameTranslator(session_id=question.session_id, run_id=question.id, track=RunTrack()).run_finished(
+                "interrupted", INTERRUPTED, state=None, resumable=question.invocation_id is not None
+            )
             with contextlib.suppress(Exception):
-                await self.bus.publish(
-                    question.session_id,
-                    {
-                        "type": "RUN_FINISHED",
-                        "threadId": question.session_id,
-                        "runId": question.id,
-                        "result": {"status": "interrupted", "error": INTERRUPTED},
-                    },
-                )
+                for frame in frames:
+                    await self.bus.publish(question.session_id, p.dump(frame))
         if dead:
             log.warning("marked %d run(s) interrupted: %s", len(dead), [q.id for q in dead])
         return len(dead)
@@ -224,7 +226,7 @@ class RunManager:
                 )
                 await SessionRepository(db).update(session_id, status="running")
             recorder = self._recorder(run, user_id, project.id if project else None)
-            await recorder.run_started(text)
+            await recorder.run_started(text, state=await self._state(session_id, user_id))
         except BaseException:
             await self._unclaim(run)
             raise
@@ -247,18 +249,31 @@ class RunManager:
                     )
                 await QuestionRepository(db).reopen(run_id)
                 await SessionRepository(db).update(session_id, status="running")
+            # The attempt that stopped ended on the stream; the resumed one is a new stream, so
+            # that a client reads the run once (it reloads the history, then follows along).
+            with contextlib.suppress(Exception):
+                await self.bus.restart(session_id)
             recorder = self._recorder(run, user_id, question.project_id)
-            await recorder.run_started(question.question_text, resumed=True)
+            await recorder.run_started(
+                question.question_text, state=await self._state(session_id, user_id), resumed=True
+            )
         except BaseException:
             await self._unclaim(run)
             raise
         self._launch(run, recorder, user_id, invocation_id=question.invocation_id)
         return run
 
+    async def _state(self, session_id: str, user_id: str) -> dict[str, Any]:
+        session = await self.runner.session_service.get_session(
+            app_name=self.runner.app_name, user_id=user_id, session_id=session_id
+        )
+        return dict(session.state) if session is not None else {}
+
     def _recorder(self, run: ActiveRun, user_id: str, project_id: str | None) -> RunRecorder:
         return RunRecorder(
             sessionmaker=self.sessionmaker,
             bus=self.bus,
+            announcer=self.announcer,
             session_id=run.session_id,
             user_id=user_id,
             run_id=run.run_id,
@@ -345,8 +360,7 @@ class RunManager:
                 abort_signal=run.abort,
                 **run_args,
             ):
-                if event.partial:
-                    await recorder.on_partial(event)
+                await recorder.on_event(event)
             # ADK 2.13 resumes an agent cut off right after a tool result, but then stops
             # without going back up to the workflow; resuming once more continues the team.
             resumed = "invocation_id" in run_args

@@ -11,7 +11,7 @@ from typing import Any
 
 from google.adk.tools.tool_context import ToolContext
 
-from agente_films.agents import state_keys as keys
+from agente_films import state_keys as keys
 
 # How each writable key takes a value: a list grows, a scalar is replaced.
 _LIST_KEYS = {keys.RESEARCH, keys.CRITICAL_FEEDBACK}

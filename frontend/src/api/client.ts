@@ -99,6 +99,7 @@ export const api = {
   deleteSession: (id: string) =>
     call(() => client.DELETE('/api/v1/sessions/{session_id}', session(id))),
   history: (id: string) => call(() => client.GET('/api/v1/sessions/{session_id}/history', session(id))),
+  timeline: (id: string) => call(() => client.GET('/api/v1/sessions/{session_id}/timeline', session(id))),
   state: (id: string) => call(() => client.GET('/api/v1/sessions/{session_id}/state', session(id))),
   stateVersions: (id: string) => call(() => client.GET('/api/v1/sessions/{session_id}/states', session(id))),
   stateVersion: (id: string, version: number) =>

@@ -312,6 +312,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sessions/{session_id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Timeline
+         * @description Every run as the AG-UI frames a live client saw (rebuilt from the stored events, steps and
+         *     usage through the live stream's translator): what the UI shows for past runs.
+         */
+        get: operations["get_timeline_api_v1_sessions__session_id__timeline_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sessions/{session_id}/usage": {
         parameters: {
             query?: never;
@@ -353,6 +374,94 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * ActivityMessage
+         * @description Structured progress that is not conversation content, materialised as a
+         *     message so it keeps its place in the sequence. Stands alone rather than
+         *     composing BaseMessage, because its content is an object rather than a
+         *     string.
+         */
+        ActivityMessage: {
+            /** Activitytype */
+            activityType: string;
+            /** Content */
+            content: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: string;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            role: "activity";
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * AddOperation
+         * @description Inserts value at path. RFC 6902 section 4.1.
+         */
+        AddOperation: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "add";
+            /** Path */
+            path: string;
+            /** Value */
+            value: unknown;
+        } & {
+            [key: string]: unknown;
+        };
+        /** AgentError */
+        AgentError: {
+            /** Agent */
+            agent?: string | null;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Name
+             * @default agent_error
+             * @constant
+             */
+            name: "agent_error";
+            /** Rawevent */
+            rawEvent?: unknown | null;
+            /** Runid */
+            runId?: string | null;
+            /** Seq */
+            seq?: number | null;
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+            /** Timestamp */
+            timestamp?: number | null;
+            /**
+             * Type
+             * @default CUSTOM
+             * @constant
+             */
+            type: "CUSTOM";
+            value: components["schemas"]["AgentErrorValue"];
+        } & {
+            [key: string]: unknown;
+        };
+        /** AgentErrorValue */
+        AgentErrorValue: {
+            /** Agent */
+            agent: string;
+            /** Message */
+            message: string;
+        };
         /** AgentEventOut */
         AgentEventOut: {
             /** Agent Name */
@@ -379,6 +488,47 @@ export interface components {
             /** Question Id */
             question_id: string | null;
         };
+        /** AgentTransfer */
+        AgentTransfer: {
+            /** Agent */
+            agent?: string | null;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Name
+             * @default agent_transfer
+             * @constant
+             */
+            name: "agent_transfer";
+            /** Rawevent */
+            rawEvent?: unknown | null;
+            /** Runid */
+            runId?: string | null;
+            /** Seq */
+            seq?: number | null;
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+            /** Timestamp */
+            timestamp?: number | null;
+            /**
+             * Type
+             * @default CUSTOM
+             * @constant
+             */
+            type: "CUSTOM";
+            value: components["schemas"]["AgentTransferValue"];
+        } & {
+            [key: string]: unknown;
+        };
+        /** AgentTransferValue */
+        AgentTransferValue: {
+            /** From */
+            from: string;
+            /** To */
+            to: string;
+        };
         /** AnswerOut */
         AnswerOut: {
             /** Agent Name */
@@ -395,6 +545,261 @@ export interface components {
             /** Id */
             id: string;
         };
+        /** ArtifactSaved */
+        ArtifactSaved: {
+            /** Agent */
+            agent?: string | null;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Name
+             * @default artifact_saved
+             * @constant
+             */
+            name: "artifact_saved";
+            /** Rawevent */
+            rawEvent?: unknown | null;
+            /** Runid */
+            runId?: string | null;
+            /** Seq */
+            seq?: number | null;
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+            /** Timestamp */
+            timestamp?: number | null;
+            /**
+             * Type
+             * @default CUSTOM
+             * @constant
+             */
+            type: "CUSTOM";
+            value: components["schemas"]["ArtifactSavedValue"];
+        } & {
+            [key: string]: unknown;
+        };
+        /** ArtifactSavedValue */
+        ArtifactSavedValue: {
+            /** Agent */
+            agent?: string | null;
+            /** Filename */
+            filename: string;
+            /** Markdownurl */
+            markdownUrl: string;
+            /** Pdfurl */
+            pdfUrl: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * AssistantMessage
+         * @description A message from the agent. Content is optional because a turn may consist
+         *     only of tool calls.
+         */
+        AssistantMessage: {
+            /** Content */
+            content?: string | null;
+            /** Encryptedvalue */
+            encryptedValue?: string | null;
+            /** Id */
+            id: string;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Name */
+            name?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            role: "assistant";
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+            /** Toolcalls */
+            toolCalls?: components["schemas"]["ToolCall"][] | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * AudioPart
+         * @description An audio part.
+         */
+        AudioPart: {
+            /** Id */
+            id?: string | null;
+            /** Metadata */
+            metadata?: unknown | null;
+            /** Source */
+            source: components["schemas"]["DataSource"] | components["schemas"]["UrlSource"] | components["schemas"]["FileSource"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "audio";
+        } & {
+            [key: string]: unknown;
+        };
+        /** CancelRun */
+        CancelRun: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "cancel";
+        };
+        ClientFrame: components["schemas"]["SendMessage"] | components["schemas"]["CancelRun"] | components["schemas"]["Ping"];
+        /**
+         * Context
+         * @description A named piece of ambient information given to the agent for the run,
+         *     distinct from the conversation.
+         */
+        Context: {
+            /** Description */
+            description: string;
+            /** Value */
+            value: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * ControlError
+         * @description A client frame was refused (the socket stays open), or the stream is unavailable.
+         */
+        ControlError: {
+            /**
+             * Code
+             * @enum {string}
+             */
+            code: "bad_frame" | "frame_too_large" | "unknown_type" | "empty_message" | "message_too_long" | "run_in_progress" | "no_run" | "session_not_found" | "stream_unavailable" | "unavailable" | "bad_request";
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            control: "error";
+            /** Message */
+            message: string;
+            /** Runid */
+            runId?: string | null;
+            /** Status */
+            status: number;
+        };
+        /**
+         * CopyOperation
+         * @description Copies the value at from to path. RFC 6902 section 4.5.
+         */
+        CopyOperation: {
+            /** From */
+            from: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "copy";
+            /** Path */
+            path: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * DataSource
+         * @description Bytes carried inline.
+         */
+        DataSource: {
+            /** Mimetype */
+            mimeType: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "data";
+            /** Value */
+            value: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * DeveloperMessage
+         * @description Instructions from the application developer.
+         */
+        DeveloperMessage: {
+            /** Content */
+            content: string;
+            /** Encryptedvalue */
+            encryptedValue?: string | null;
+            /** Id */
+            id: string;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Name */
+            name?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            role: "developer";
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * DocumentPart
+         * @description A document part.
+         */
+        DocumentPart: {
+            /** Id */
+            id?: string | null;
+            /** Metadata */
+            metadata?: unknown | null;
+            /** Source */
+            source: components["schemas"]["DataSource"] | components["schemas"]["UrlSource"] | components["schemas"]["FileSource"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "document";
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * FileSource
+         * @description Bytes already at the provider, named by a handle the provider issued: an
+         *     OpenAI or Anthropic file id, a Gemini file URI, a storage URL only that
+         *     provider can read. No bytes travel and nothing is fetched. Only the
+         *     provider that minted the handle can resolve it; a peer that cannot drops
+         *     the part as it drops any part it cannot use.
+         */
+        FileSource: {
+            /** Mimetype */
+            mimeType?: string | null;
+            /** Provider */
+            provider?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "file";
+            /** Value */
+            value: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * FunctionCall
+         * @description The name and arguments of a tool call.
+         */
+        FunctionCall: {
+            /** Arguments */
+            arguments: string;
+            /** Name */
+            name: string;
+        } & {
+            [key: string]: unknown;
+        };
         /** HealthOut */
         HealthOut: {
             /** Database */
@@ -405,6 +810,32 @@ export interface components {
             redis: string;
             /** Status */
             status: string;
+        };
+        /**
+         * Hello
+         * @description First message on every connection: where the stream is, and what runs now.
+         */
+        Hello: {
+            /** Activerunid */
+            activeRunId: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            control: "hello";
+            /** Lastseq */
+            lastSeq: number;
+            /** Model */
+            model: string;
+            /**
+             * Protocolversion
+             * @default 1.0
+             */
+            protocolVersion: string;
+            /** Sessionid */
+            sessionId: string;
+            /** Stream */
+            stream: string | null;
         };
         /** HistoryItem */
         HistoryItem: {
@@ -426,6 +857,25 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
+        /**
+         * ImagePart
+         * @description An image part.
+         */
+        ImagePart: {
+            /** Id */
+            id?: string | null;
+            /** Metadata */
+            metadata?: unknown | null;
+            /** Source */
+            source: components["schemas"]["DataSource"] | components["schemas"]["UrlSource"] | components["schemas"]["FileSource"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "image";
+        } & {
+            [key: string]: unknown;
+        };
         /** InfoOut */
         InfoOut: {
             /** Agents */
@@ -445,10 +895,107 @@ export interface components {
             /** Writers Room Max Iterations */
             writers_room_max_iterations: number;
         };
+        /**
+         * Interrupt
+         * @description Something a run needs from outside before it can continue, such as an
+         *     approval or a missing value.
+         */
+        Interrupt: {
+            /** Expiresat */
+            expiresAt?: string | null;
+            /** Id */
+            id: string;
+            /** Message */
+            message?: string | null;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Reason */
+            reason: string;
+            /** Responseschema */
+            responseSchema?: {
+                [key: string]: unknown;
+            } | null;
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+            /** Toolcallid */
+            toolCallId?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** LoopExit */
+        LoopExit: {
+            /** Agent */
+            agent?: string | null;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Name
+             * @default loop_exit
+             * @constant
+             */
+            name: "loop_exit";
+            /** Rawevent */
+            rawEvent?: unknown | null;
+            /** Runid */
+            runId?: string | null;
+            /** Seq */
+            seq?: number | null;
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+            /** Timestamp */
+            timestamp?: number | null;
+            /**
+             * Type
+             * @default CUSTOM
+             * @constant
+             */
+            type: "CUSTOM";
+            value: components["schemas"]["LoopExitValue"];
+        } & {
+            [key: string]: unknown;
+        };
+        /** LoopExitValue */
+        LoopExitValue: {
+            /** Agent */
+            agent: string;
+            /** Iteration */
+            iteration?: number | null;
+            /** Loop */
+            loop?: string | null;
+        };
         /** MessageIn */
         MessageIn: {
             /** Content */
             content: string;
+        };
+        /**
+         * MoveOperation
+         * @description Moves the value at from to path. RFC 6902 section 4.4.
+         */
+        MoveOperation: {
+            /** From */
+            from: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "move";
+            /** Path */
+            path: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** Ping */
+        Ping: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "ping";
         };
         /** PitchOut */
         PitchOut: {
@@ -471,6 +1018,14 @@ export interface components {
             size: number | null;
             /** Version */
             version: number;
+        };
+        /** Pong */
+        Pong: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            control: "pong";
         };
         /** ProjectCreate */
         ProjectCreate: {
@@ -540,6 +1095,32 @@ export interface components {
             /** Run Status */
             run_status: string;
         };
+        /**
+         * ReasoningMessage
+         * @description A span of the agent's reasoning, materialised as a message. Stands alone
+         *     rather than composing BaseMessage, because it carries no name.
+         */
+        ReasoningMessage: {
+            /** Content */
+            content: string;
+            /** Encryptedvalue */
+            encryptedValue?: string | null;
+            /** Id */
+            id: string;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            role: "reasoning";
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
         /** ReasoningOut */
         ReasoningOut: {
             /** Agent Name */
@@ -563,6 +1144,272 @@ export interface components {
             tool_calls: {
                 [key: string]: unknown;
             } | null;
+        };
+        /**
+         * RemoveOperation
+         * @description Removes the value at path. RFC 6902 section 4.2.
+         */
+        RemoveOperation: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "remove";
+            /** Path */
+            path: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * ReplaceOperation
+         * @description Replaces the value at path. RFC 6902 section 4.3.
+         */
+        ReplaceOperation: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "replace";
+            /** Path */
+            path: string;
+            /** Value */
+            value: unknown;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * ResumeEntry
+         * @description An answer to one interrupt, sent on the run that continues from it.
+         */
+        ResumeEntry: {
+            /** Interruptid */
+            interruptId: string;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Payload */
+            payload?: unknown | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "resolved" | "cancelled";
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * Resync
+         * @description The frames after your `after` are gone (or the server restarted, or a resume began a new
+         *     stream): reload the history over REST, then go on with the frames that follow.
+         */
+        Resync: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            control: "resync";
+            /** Lastseq */
+            lastSeq: number;
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "new stream" | "ahead of stream" | "frames trimmed" | "stream unavailable";
+            /** Stream */
+            stream: string | null;
+        };
+        /**
+         * RunAgentInput
+         * @description A request to run an agent. Also echoed back as RUN_STARTED.input. Only
+         *     threadId, runId and messages are required: those are the three the SDKs
+         *     already agree on, and for tools and context an absent key and an empty
+         *     array mean the same thing, so requiring them would catch nothing a
+         *     producer could get wrong.
+         */
+        RunAgentInput: {
+            /** Context */
+            context?: components["schemas"]["Context"][] | null;
+            /** Forwardedprops */
+            forwardedProps?: unknown | null;
+            /** Messages */
+            messages: (components["schemas"]["DeveloperMessage"] | components["schemas"]["SystemMessage"] | components["schemas"]["AssistantMessage"] | components["schemas"]["UserMessage"] | components["schemas"]["ToolMessage"] | components["schemas"]["ActivityMessage"] | components["schemas"]["ReasoningMessage"])[];
+            /** Parentrunid */
+            parentRunId?: string | null;
+            /** Protocolversion */
+            protocolVersion?: string | null;
+            /** Resume */
+            resume?: components["schemas"]["ResumeEntry"][] | null;
+            /** Runid */
+            runId: string;
+            /** State */
+            state?: unknown | null;
+            /** Threadid */
+            threadId: string;
+            /** Tools */
+            tools?: components["schemas"]["Tool"][] | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * RunEnded
+         * @description How a run ended, told by the process that ran it when the stream could not carry it (Redis
+         *     down): the client marks the run ended and reloads its history.
+         */
+        RunEnded: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            control: "run_ended";
+            /** Error */
+            error?: string | null;
+            /** Runid */
+            runId: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "running" | "completed" | "failed" | "cancelled" | "interrupted";
+        };
+        /** RunError */
+        RunError: {
+            /** Code */
+            code?: string | null;
+            /** Costusd */
+            costUsd?: number | null;
+            /** Message */
+            message: string;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Rawevent */
+            rawEvent?: unknown | null;
+            /**
+             * Resumable
+             * @default false
+             */
+            resumable: boolean;
+            /** Runid */
+            runId: string;
+            /** Seq */
+            seq?: number | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "running" | "completed" | "failed" | "cancelled" | "interrupted";
+            /** Timestamp */
+            timestamp?: number | null;
+            /**
+             * Type
+             * @default RUN_ERROR
+             * @constant
+             */
+            type: "RUN_ERROR";
+            /** Usage */
+            usage?: components["schemas"]["TokenUsage"][] | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** RunFinished */
+        RunFinished: {
+            /** Costusd */
+            costUsd?: number | null;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Outcome */
+            outcome?: (components["schemas"]["RunFinishedSuccessOutcome"] | components["schemas"]["RunFinishedInterruptOutcome"] | components["schemas"]["RunFinishedCancelledOutcome"]) | null;
+            /** Rawevent */
+            rawEvent?: unknown | null;
+            result: components["schemas"]["RunResult"];
+            /** Runid */
+            runId: string;
+            /** Seq */
+            seq?: number | null;
+            /** Threadid */
+            threadId: string;
+            /** Timestamp */
+            timestamp?: number | null;
+            /**
+             * Type
+             * @default RUN_FINISHED
+             * @constant
+             */
+            type: "RUN_FINISHED";
+            /** Usage */
+            usage?: components["schemas"]["TokenUsage"][] | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * RunFinishedCancelledOutcome
+         * @description The run was stopped before it completed, by whoever was running it, and
+         *     did not fail. Neither success nor interrupt: nothing was produced as a
+         *     result, and nothing is waited for, so the next run on the thread is an
+         *     ordinary new run rather than a resume. Closed like its siblings: a
+         *     cancelled run has no interrupts to carry. Named in the schema before 1.0
+         *     because an outcome a consumer does not recognise is stripped and read as
+         *     success — a cancellation added later would reach every 1.0 consumer as a
+         *     completed run.
+         */
+        RunFinishedCancelledOutcome: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "cancelled";
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * RunFinishedInterruptOutcome
+         * @description The run is paused, waiting for something outside it. Resuming means
+         *     starting a new run whose resume entries answer these interrupts.
+         */
+        RunFinishedInterruptOutcome: {
+            /** Interrupts */
+            interrupts: components["schemas"]["Interrupt"][];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "interrupt";
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * RunFinishedSuccessOutcome
+         * @description The run completed. Equivalent to an absent outcome. Closed like every
+         *     other object, which is also what keeps it from carrying the suspended
+         *     sibling's interrupts — a success with an interrupt still pending would
+         *     be a contradiction, not an extension. A completed run may still have
+         *     left frontend tool calls for the application to answer;
+         *     pendingToolCallIds names them.
+         */
+        RunFinishedSuccessOutcome: {
+            /** Pendingtoolcallids */
+            pendingToolCallIds?: string[] | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "success";
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * RunFrames
+         * @description One past run as the frames a live client would have seen (rebuilt from stored rows).
+         */
+        RunFrames: {
+            /** Frames */
+            frames: (components["schemas"]["RunStarted"] | components["schemas"]["RunFinished"] | components["schemas"]["RunError"] | components["schemas"]["StepStarted"] | components["schemas"]["StepFinished"] | components["schemas"]["TextMessageStart"] | components["schemas"]["TextMessageContent"] | components["schemas"]["TextMessageEnd"] | components["schemas"]["ToolCallStart"] | components["schemas"]["ToolCallArgs"] | components["schemas"]["ToolCallEnd"] | components["schemas"]["ToolCallResult"] | components["schemas"]["StateSnapshot"] | components["schemas"]["StateDelta"] | components["schemas"]["ArtifactSaved"] | components["schemas"]["Usage"] | components["schemas"]["AgentTransfer"] | components["schemas"]["LoopExit"] | components["schemas"]["AgentError"] | components["schemas"]["RunQueued"])[];
+            /** Runid */
+            runId: string;
         };
         /** RunOut */
         RunOut: {
@@ -590,6 +1437,107 @@ export interface components {
             status: string;
             usage?: components["schemas"]["UsageOut"] | null;
         };
+        /** RunQueued */
+        RunQueued: {
+            /** Agent */
+            agent?: string | null;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Name
+             * @default run_queued
+             * @constant
+             */
+            name: "run_queued";
+            /** Rawevent */
+            rawEvent?: unknown | null;
+            /** Runid */
+            runId?: string | null;
+            /** Seq */
+            seq?: number | null;
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+            /** Timestamp */
+            timestamp?: number | null;
+            /**
+             * Type
+             * @default CUSTOM
+             * @constant
+             */
+            type: "CUSTOM";
+            value: components["schemas"]["RunQueuedValue"];
+        } & {
+            [key: string]: unknown;
+        };
+        /** RunQueuedValue */
+        RunQueuedValue: {
+            /** Ahead */
+            ahead: number;
+        };
+        /**
+         * RunResult
+         * @description RUN_FINISHED.result: the run's status in our vocabulary, for clients that want more than
+         *     AG-UI's outcome.
+         */
+        RunResult: {
+            /** Error */
+            error?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "running" | "completed" | "failed" | "cancelled" | "interrupted";
+        };
+        /** RunStarted */
+        RunStarted: {
+            input?: components["schemas"]["RunAgentInput"] | null;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Parentrunid */
+            parentRunId?: string | null;
+            /** Protocolversion */
+            protocolVersion?: string | null;
+            /** Question */
+            question: string;
+            /** Rawevent */
+            rawEvent?: unknown | null;
+            /**
+             * Resumed
+             * @default false
+             */
+            resumed: boolean;
+            /** Runid */
+            runId: string;
+            /** Seq */
+            seq?: number | null;
+            /** Threadid */
+            threadId: string;
+            /** Timestamp */
+            timestamp?: number | null;
+            /**
+             * Type
+             * @default RUN_STARTED
+             * @constant
+             */
+            type: "RUN_STARTED";
+        } & {
+            [key: string]: unknown;
+        };
+        /** SendMessage */
+        SendMessage: {
+            /** Content */
+            content: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "message";
+        };
+        ServerMessage: (components["schemas"]["RunStarted"] | components["schemas"]["RunFinished"] | components["schemas"]["RunError"] | components["schemas"]["StepStarted"] | components["schemas"]["StepFinished"] | components["schemas"]["TextMessageStart"] | components["schemas"]["TextMessageContent"] | components["schemas"]["TextMessageEnd"] | components["schemas"]["ToolCallStart"] | components["schemas"]["ToolCallArgs"] | components["schemas"]["ToolCallEnd"] | components["schemas"]["ToolCallResult"] | components["schemas"]["StateSnapshot"] | components["schemas"]["StateDelta"] | components["schemas"]["ArtifactSaved"] | components["schemas"]["Usage"] | components["schemas"]["AgentTransfer"] | components["schemas"]["LoopExit"] | components["schemas"]["AgentError"] | components["schemas"]["RunQueued"]) | (components["schemas"]["Hello"] | components["schemas"]["Resync"] | components["schemas"]["ControlError"] | components["schemas"]["Pong"] | components["schemas"]["RunEnded"]);
         /** SessionCreate */
         SessionCreate: {
             /** Title */
@@ -631,10 +1579,48 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** SessionTimeline */
+        SessionTimeline: {
+            /** Runs */
+            runs: components["schemas"]["RunFrames"][];
+            /** Sessionid */
+            sessionId: string;
+        };
         /** SessionUpdate */
         SessionUpdate: {
             /** Title */
             title: string;
+        };
+        /** StateDelta */
+        StateDelta: {
+            /** Agent */
+            agent?: string | null;
+            /** Delta */
+            delta: (components["schemas"]["AddOperation"] | components["schemas"]["RemoveOperation"] | components["schemas"]["ReplaceOperation"] | components["schemas"]["MoveOperation"] | components["schemas"]["CopyOperation"] | components["schemas"]["TestOperation"])[];
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Rawevent */
+            rawEvent?: unknown | null;
+            /** Runid */
+            runId?: string | null;
+            /** Seq */
+            seq?: number | null;
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+            /** Timestamp */
+            timestamp?: number | null;
+            /**
+             * Type
+             * @default STATE_DELTA
+             * @constant
+             */
+            type: "STATE_DELTA";
+            /** Version */
+            version: number;
+        } & {
+            [key: string]: unknown;
         };
         /** StateOut */
         StateOut: {
@@ -646,6 +1632,37 @@ export interface components {
             };
             /** Version */
             version: number;
+        };
+        /** StateSnapshot */
+        StateSnapshot: {
+            /** Agent */
+            agent?: string | null;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Rawevent */
+            rawEvent?: unknown | null;
+            /** Runid */
+            runId?: string | null;
+            /** Seq */
+            seq?: number | null;
+            /** Snapshot */
+            snapshot: unknown;
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+            /** Timestamp */
+            timestamp?: number | null;
+            /**
+             * Type
+             * @default STATE_SNAPSHOT
+             * @constant
+             */
+            type: "STATE_SNAPSHOT";
+            /** Version */
+            version: number;
+        } & {
+            [key: string]: unknown;
         };
         /** StateSnapshotOut */
         StateSnapshotOut: {
@@ -682,6 +1699,525 @@ export interface components {
             question_id: string | null;
             /** Version */
             version: number;
+        };
+        /** StepFinished */
+        StepFinished: {
+            /** Agent */
+            agent: string;
+            /** Agentkind */
+            agentKind?: string | null;
+            /** Handedoffto */
+            handedOffTo?: string | null;
+            /** Iteration */
+            iteration?: number | null;
+            /** Maxiterations */
+            maxIterations?: number | null;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Parent */
+            parent?: string | null;
+            /** Rawevent */
+            rawEvent?: unknown | null;
+            /** Runid */
+            runId?: string | null;
+            /** Seq */
+            seq?: number | null;
+            /** Stepname */
+            stepName: string;
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+            /** Timestamp */
+            timestamp?: number | null;
+            /**
+             * Type
+             * @default STEP_FINISHED
+             * @constant
+             */
+            type: "STEP_FINISHED";
+        } & {
+            [key: string]: unknown;
+        };
+        /** StepStarted */
+        StepStarted: {
+            /** Agent */
+            agent: string;
+            /** Agentkind */
+            agentKind?: string | null;
+            /** Handedoffto */
+            handedOffTo?: string | null;
+            /** Iteration */
+            iteration?: number | null;
+            /** Maxiterations */
+            maxIterations?: number | null;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Parent */
+            parent?: string | null;
+            /** Rawevent */
+            rawEvent?: unknown | null;
+            /** Runid */
+            runId?: string | null;
+            /** Seq */
+            seq?: number | null;
+            /** Stepname */
+            stepName: string;
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+            /** Timestamp */
+            timestamp?: number | null;
+            /**
+             * Type
+             * @default STEP_STARTED
+             * @constant
+             */
+            type: "STEP_STARTED";
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * SystemMessage
+         * @description Instructions from the system.
+         */
+        SystemMessage: {
+            /** Content */
+            content: string;
+            /** Encryptedvalue */
+            encryptedValue?: string | null;
+            /** Id */
+            id: string;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Name */
+            name?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            role: "system";
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * TestOperation
+         * @description Asserts that the value at path equals value. RFC 6902 section 4.6.
+         */
+        TestOperation: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "test";
+            /** Path */
+            path: string;
+            /** Value */
+            value: unknown;
+        } & {
+            [key: string]: unknown;
+        };
+        /** TextMessageContent */
+        TextMessageContent: {
+            /** Agent */
+            agent?: string | null;
+            /** Delta */
+            delta: string;
+            /** Messageid */
+            messageId: string;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Rawevent */
+            rawEvent?: unknown | null;
+            /** Runid */
+            runId?: string | null;
+            /** Seq */
+            seq?: number | null;
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+            /** Timestamp */
+            timestamp?: number | null;
+            /**
+             * Type
+             * @default TEXT_MESSAGE_CONTENT
+             * @constant
+             */
+            type: "TEXT_MESSAGE_CONTENT";
+        } & {
+            [key: string]: unknown;
+        };
+        /** TextMessageEnd */
+        TextMessageEnd: {
+            /** Agent */
+            agent?: string | null;
+            /** Messageid */
+            messageId: string;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Rawevent */
+            rawEvent?: unknown | null;
+            /** Runid */
+            runId?: string | null;
+            /** Seq */
+            seq?: number | null;
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+            /** Timestamp */
+            timestamp?: number | null;
+            /**
+             * Type
+             * @default TEXT_MESSAGE_END
+             * @constant
+             */
+            type: "TEXT_MESSAGE_END";
+        } & {
+            [key: string]: unknown;
+        };
+        /** TextMessageStart */
+        TextMessageStart: {
+            /** Agent */
+            agent?: string | null;
+            /** Messageid */
+            messageId: string;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Name */
+            name?: string | null;
+            /** Rawevent */
+            rawEvent?: unknown | null;
+            /** Role */
+            role?: ("developer" | "system" | "assistant" | "user") | null;
+            /** Runid */
+            runId?: string | null;
+            /** Seq */
+            seq?: number | null;
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+            /** Timestamp */
+            timestamp?: number | null;
+            /**
+             * Type
+             * @default TEXT_MESSAGE_START
+             * @constant
+             */
+            type: "TEXT_MESSAGE_START";
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * TextPart
+         * @description A text part.
+         */
+        TextPart: {
+            /** Id */
+            id?: string | null;
+            /** Metadata */
+            metadata?: unknown | null;
+            /** Text */
+            text: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "text";
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * TokenUsage
+         * @description Token counts for one provider and model, in the protocol's own
+         *     accounting: every count is either a total or a named part of one, so
+         *     entries from different providers add up without double-counting.
+         *     inputTokens and outputTokens are the totals; reasoningTokens,
+         *     cachedInputTokens and cacheWriteInputTokens are parts of them, never
+         *     additions to them; totalTokens is the two totals summed. Every field is
+         *     a label or a number — nothing content-bearing or identifying, no
+         *     prompts, completions, messages, or thread, run and user identifiers.
+         */
+        TokenUsage: {
+            /** Cachedinputtokens */
+            cachedInputTokens?: number | null;
+            /** Cachewriteinputtokens */
+            cacheWriteInputTokens?: number | null;
+            /** Inputtokens */
+            inputTokens?: number | null;
+            /** Model */
+            model?: string | null;
+            /** Outputtokens */
+            outputTokens?: number | null;
+            /** Provider */
+            provider?: string | null;
+            /** Reasoningtokens */
+            reasoningTokens?: number | null;
+            /** Totaltokens */
+            totalTokens?: number | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * Tool
+         * @description A tool the agent may call.
+         */
+        Tool: {
+            /** Description */
+            description: string;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Name */
+            name: string;
+            /** Parameters */
+            parameters?: unknown | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * ToolCall
+         * @description A call an assistant message made. Carries no subagent attribution of its
+         *     own and inherits its containing message's, since several calls can share
+         *     one parent.
+         */
+        ToolCall: {
+            /** Encryptedvalue */
+            encryptedValue?: string | null;
+            function: components["schemas"]["FunctionCall"];
+            /** Id */
+            id: string;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Type
+             * @default function
+             * @constant
+             */
+            type: "function";
+        } & {
+            [key: string]: unknown;
+        };
+        /** ToolCallArgs */
+        ToolCallArgs: {
+            /** Agent */
+            agent?: string | null;
+            /** Delta */
+            delta: string;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Rawevent */
+            rawEvent?: unknown | null;
+            /** Runid */
+            runId?: string | null;
+            /** Seq */
+            seq?: number | null;
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+            /** Timestamp */
+            timestamp?: number | null;
+            /** Toolcallid */
+            toolCallId: string;
+            /**
+             * Type
+             * @default TOOL_CALL_ARGS
+             * @constant
+             */
+            type: "TOOL_CALL_ARGS";
+        } & {
+            [key: string]: unknown;
+        };
+        /** ToolCallEnd */
+        ToolCallEnd: {
+            /** Agent */
+            agent?: string | null;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Rawevent */
+            rawEvent?: unknown | null;
+            /** Runid */
+            runId?: string | null;
+            /** Seq */
+            seq?: number | null;
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+            /** Timestamp */
+            timestamp?: number | null;
+            /** Toolcallid */
+            toolCallId: string;
+            /**
+             * Type
+             * @default TOOL_CALL_END
+             * @constant
+             */
+            type: "TOOL_CALL_END";
+        } & {
+            [key: string]: unknown;
+        };
+        /** ToolCallResult */
+        ToolCallResult: {
+            /** Agent */
+            agent?: string | null;
+            /** Content */
+            content: string;
+            /** Messageid */
+            messageId: string;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Rawevent */
+            rawEvent?: unknown | null;
+            /** Role */
+            role?: "tool" | null;
+            /** Runid */
+            runId?: string | null;
+            /** Seq */
+            seq?: number | null;
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+            /** Timestamp */
+            timestamp?: number | null;
+            /** Toolcallid */
+            toolCallId: string;
+            /** Toolname */
+            toolName?: string | null;
+            /**
+             * Type
+             * @default TOOL_CALL_RESULT
+             * @constant
+             */
+            type: "TOOL_CALL_RESULT";
+        } & {
+            [key: string]: unknown;
+        };
+        /** ToolCallStart */
+        ToolCallStart: {
+            /** Agent */
+            agent?: string | null;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Parentmessageid */
+            parentMessageId?: string | null;
+            /** Rawevent */
+            rawEvent?: unknown | null;
+            /** Runid */
+            runId?: string | null;
+            /** Seq */
+            seq?: number | null;
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+            /** Timestamp */
+            timestamp?: number | null;
+            /** Toolcallid */
+            toolCallId: string;
+            /** Toolcallname */
+            toolCallName: string;
+            /**
+             * Type
+             * @default TOOL_CALL_START
+             * @constant
+             */
+            type: "TOOL_CALL_START";
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * ToolMessage
+         * @description What a tool returned, as a message in the conversation. Stands alone
+         *     rather than composing BaseMessage, because it carries no name.
+         */
+        ToolMessage: {
+            /** Content */
+            content: string | (components["schemas"]["TextPart"] | components["schemas"]["ImagePart"] | components["schemas"]["AudioPart"] | components["schemas"]["VideoPart"] | components["schemas"]["DocumentPart"])[];
+            /** Encryptedvalue */
+            encryptedValue?: string | null;
+            /** Error */
+            error?: string | null;
+            /** Id */
+            id: string;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            role: "tool";
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+            /** Toolcallid */
+            toolCallId: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * UrlSource
+         * @description Bytes referenced by URL, fetched by whoever needs them.
+         */
+        UrlSource: {
+            /** Mimetype */
+            mimeType?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "url";
+            /** Value */
+            value: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** Usage */
+        Usage: {
+            /** Agent */
+            agent?: string | null;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Name
+             * @default usage
+             * @constant
+             */
+            name: "usage";
+            /** Rawevent */
+            rawEvent?: unknown | null;
+            /** Runid */
+            runId?: string | null;
+            /** Seq */
+            seq?: number | null;
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+            /** Timestamp */
+            timestamp?: number | null;
+            /**
+             * Type
+             * @default CUSTOM
+             * @constant
+             */
+            type: "CUSTOM";
+            value: components["schemas"]["UsageValue"];
+        } & {
+            [key: string]: unknown;
         };
         /** UsageLine */
         UsageLine: {
@@ -754,6 +2290,48 @@ export interface components {
              */
             prompt_tokens: number;
         };
+        /** UsageValue */
+        UsageValue: {
+            /** Agent */
+            agent: string;
+            /** Completiontokens */
+            completionTokens: number;
+            /** Costusd */
+            costUsd: number;
+            /** Model */
+            model: string;
+            /** Prompttokens */
+            promptTokens: number;
+            /** Runcostusd */
+            runCostUsd: number;
+        };
+        /**
+         * UserMessage
+         * @description A message from the person using the application.
+         */
+        UserMessage: {
+            /** Content */
+            content: string | (components["schemas"]["TextPart"] | components["schemas"]["ImagePart"] | components["schemas"]["AudioPart"] | components["schemas"]["VideoPart"] | components["schemas"]["DocumentPart"])[];
+            /** Encryptedvalue */
+            encryptedValue?: string | null;
+            /** Id */
+            id: string;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Name */
+            name?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            role: "user";
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
         /** ValidationError */
         ValidationError: {
             /** Context */
@@ -766,6 +2344,25 @@ export interface components {
             msg: string;
             /** Error Type */
             type: string;
+        };
+        /**
+         * VideoPart
+         * @description A video part.
+         */
+        VideoPart: {
+            /** Id */
+            id?: string | null;
+            /** Metadata */
+            metadata?: unknown | null;
+            /** Source */
+            source: components["schemas"]["DataSource"] | components["schemas"]["UrlSource"] | components["schemas"]["FileSource"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "video";
+        } & {
+            [key: string]: unknown;
         };
     };
     responses: never;
@@ -1560,6 +3157,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StateSnapshotOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_timeline_api_v1_sessions__session_id__timeline_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Owner of the sessions; defaults to the local user. */
+                "x-user-id"?: string | null;
+            };
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionTimeline"];
                 };
             };
             /** @description Validation Error */

@@ -78,8 +78,8 @@ function RunFooter({ run, onResume }: { run: RunView; onResume?: (runId: string)
   }
   if (run.status === 'failed' || run.status === 'interrupted') {
     const interrupted = run.status === 'interrupted';
-    // Only a run that got as far as the team has a checkpoint worth resuming from.
-    const canResume = Boolean(onResume) && run.teamStarted;
+    // The server says whether the run has a checkpoint to resume from (RUN_ERROR.resumable).
+    const canResume = Boolean(onResume) && run.resumable;
     return (
       <div
         role="alert"

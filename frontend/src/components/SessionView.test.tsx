@@ -19,7 +19,7 @@ function stubApi() {
       const request = input instanceof Request ? input : new Request(String(input));
       const path = new URL(request.url).pathname;
       calls.push(`${request.method} ${path}`);
-      if (path.endsWith('/history')) return json({ session_id: SESSION_ID, items: [] });
+      if (path.endsWith('/timeline')) return json({ sessionId: SESSION_ID, runs: [] });
       if (path.endsWith('/states')) return json([]);
       if (path.endsWith('/state')) return json({ session_id: SESSION_ID, version: 0, state: {} });
       if (path.endsWith('/pitches')) return json([]);
@@ -29,7 +29,7 @@ function stubApi() {
   return calls;
 }
 
-const runFrames = pitchFrames.filter((f) => f.seq !== undefined && f.seq >= 25);
+const runFrames = pitchFrames.filter((f) => (f.seq ?? 0) >= 25);
 
 describe('SessionView', () => {
   beforeEach(() => {
@@ -122,7 +122,7 @@ describe('SessionView', () => {
     const socket = FakeSocket.latest();
     act(() => {
       socket.open();
-      socket.receive({ type: 'ERROR', code: 'session_not_found', message: 'Session not found.', status: 404 });
+      socket.receive({ control: 'error', code: 'session_not_found', message: 'Session not found.', status: 404 });
       socket.close(4404);
     });
     await settle();

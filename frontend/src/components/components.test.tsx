@@ -2,8 +2,8 @@ import { render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 
-import { pitchFrames, pitchHistory, pitchStates, SESSION_ID } from '../test/fixtures';
-import { runsFromHistory } from '../stream/history';
+import { pitchFrames, pitchTimeline, SESSION_ID } from '../test/fixtures';
+import { runFromFrames } from '../stream/reducer';
 import { initialStreamState, streamReducer } from '../stream/reducer';
 import { visibleRuns } from '../stream/selectors';
 import type { RunView } from '../stream/types';
@@ -194,7 +194,7 @@ describe('TeamPanel', () => {
     // The latest round is open; the first one opens on demand and shows the critic's reasons.
     await user.click(within(rounds[0]!).getByRole('button', { expanded: false }));
     expect(within(rounds[0]!).getByTestId('critic-reasons')).toHaveTextContent('midpoint reversal');
-    expect(within(rounds[0]!).getByTestId('wiki-titles')).toHaveTextContent('Ada Lovelace, Analytical Engine');
+    expect(within(rounds[0]!).getByTestId('wiki-titles')).toHaveTextContent('Ada Lovelace, Analytical engine');
     expect(screen.getByTestId('lane-box_office_researcher')).toHaveTextContent('Box-office outlook');
     expect(screen.getByTestId('lane-casting_agent')).toHaveTextContent('Casting ideas');
     expect(within(screen.getByTestId('file-writer')).getByTestId('document-card')).toBeInTheDocument();
@@ -205,8 +205,8 @@ describe('TeamPanel', () => {
     expect(screen.getByTestId('team-empty')).toHaveTextContent('Researcher');
   });
 
-  it('renders the same story from the REST history', () => {
-    render(<TeamPanel runs={runsFromHistory(SESSION_ID, pitchHistory.items, pitchStates)} maxRounds={5} />);
+  it('renders the same story from the stored timeline (rounds from the server, not guessed)', () => {
+    render(<TeamPanel runs={pitchTimeline.runs.map((r) => runFromFrames(r.runId, r.frames))} maxRounds={5} />);
     expect(screen.getAllByTestId('round-label').map((r) => r.textContent)).toEqual(['Round 1 of 5', 'Round 2 of 5']);
     expect(screen.getByTestId('lanes')).toHaveTextContent('Casting ideas');
   });

@@ -1,171 +1,50 @@
 /**
- * Frames of the session WebSocket (/api/v1/ws/{sessionId}): AG-UI events with a per-session `seq`,
- * plus connection-level frames without one (hello, resync, ERROR, pong).
+ * Messages of the session WebSocket (/api/v1/ws/{sessionId}). Every type here is generated from
+ * the server's pydantic models (backend/agente_films/protocol.py, via the OpenAPI snapshot and
+ * `npm run gen:api`): AG-UI events of the session's stream (with a per-session `seq`), and
+ * control messages of one connection (a `control` tag, no `type`).
  */
+import type { components } from '../api/schema';
 
-export type AgentKind = 'llm' | 'sequential' | 'loop' | 'parallel' | string;
+type S = components['schemas'];
 
-interface Base {
-  seq?: number;
-  timestamp?: number;
-  runId?: string;
+export type ServerMessage = S['ServerMessage'];
+export type ClientFrame = S['ClientFrame'];
+
+/** An AG-UI event of the session's stream. */
+export type Frame = Exclude<ServerMessage, ControlMessage>;
+/** A message for this connection only. */
+export type ControlMessage = S['Hello'] | S['Resync'] | S['ControlError'] | S['Pong'] | S['RunEnded'];
+
+export type RunStartedFrame = S['RunStarted'];
+export type RunFinishedFrame = S['RunFinished'];
+export type RunErrorFrame = S['RunError'];
+export type StepFrame = S['StepStarted'] | S['StepFinished'];
+export type StateDeltaFrame = S['StateDelta'];
+export type StateSnapshotFrame = S['StateSnapshot'];
+export type CustomFrame = S['ArtifactSaved'] | S['Usage'] | S['AgentTransfer'] | S['LoopExit'] | S['AgentError'] | S['RunQueued'];
+export type JsonPatchOp = StateDeltaFrame['delta'][number];
+export type ArtifactSavedValue = S['ArtifactSavedValue'];
+export type Hello = S['Hello'];
+export type Resync = S['Resync'];
+export type ControlError = S['ControlError'];
+export type RunEnded = S['RunEnded'];
+export type RunTimeline = S['SessionTimeline'];
+
+export function isServerMessage(value: unknown): value is ServerMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as { type?: unknown; control?: unknown };
+  return typeof v.type === 'string' || typeof v.control === 'string';
 }
 
-export interface RunStartedFrame extends Base {
-  type: 'RUN_STARTED';
-  threadId: string;
-  question: string;
-  /** Set when an interrupted or failed run continues from its checkpoint. */
-  resumed?: boolean;
+export function isControl(message: ServerMessage): message is ControlMessage {
+  return typeof (message as { control?: unknown }).control === 'string';
 }
 
-export interface RunFinishedFrame extends Base {
-  type: 'RUN_FINISHED';
-  result?: { status?: string; error?: string | null } | null;
+export function isHello(message: ServerMessage): message is Hello {
+  return isControl(message) && message.control === 'hello';
 }
 
-export interface RunErrorFrame extends Base {
-  type: 'RUN_ERROR';
-  message: string;
-  code?: string;
-}
-
-export interface StepFrame extends Base {
-  type: 'STEP_STARTED' | 'STEP_FINISHED';
-  stepName: string;
-  agent: string;
-  agentKind?: AgentKind;
-  parent?: string;
-  iteration?: number;
-  maxIterations?: number;
-  handedOffTo?: string;
-}
-
-export interface TextStartFrame extends Base {
-  type: 'TEXT_MESSAGE_START';
-  messageId: string;
-  role?: string;
-  agent?: string;
-}
-
-export interface TextContentFrame extends Base {
-  type: 'TEXT_MESSAGE_CONTENT';
-  messageId: string;
-  delta: string;
-  agent?: string;
-}
-
-export interface TextEndFrame extends Base {
-  type: 'TEXT_MESSAGE_END';
-  messageId: string;
-  agent?: string;
-}
-
-export interface ToolStartFrame extends Base {
-  type: 'TOOL_CALL_START';
-  toolCallId: string;
-  toolCallName: string;
-  parentMessageId?: string;
-  agent?: string;
-}
-
-export interface ToolArgsFrame extends Base {
-  type: 'TOOL_CALL_ARGS';
-  toolCallId: string;
-  delta: string;
-}
-
-export interface ToolEndFrame extends Base {
-  type: 'TOOL_CALL_END';
-  toolCallId: string;
-}
-
-export interface ToolResultFrame extends Base {
-  type: 'TOOL_CALL_RESULT';
-  toolCallId: string;
-  content: string;
-  toolName?: string;
-  agent?: string;
-}
-
-export interface JsonPatchOp {
-  op: 'add' | 'replace' | 'remove' | string;
-  path: string;
-  value?: unknown;
-}
-
-export interface StateDeltaFrame extends Base {
-  type: 'STATE_DELTA';
-  delta: JsonPatchOp[];
-  version?: number | null;
-  agent?: string;
-}
-
-export interface ArtifactSavedValue {
-  filename: string;
-  version: number;
-  agent?: string;
-  markdownUrl: string;
-  pdfUrl: string;
-}
-
-export interface HelloValue {
-  sessionId: string;
-  stream: string;
-  lastSeq: number;
-  activeRunId: string | null;
-  model: string;
-}
-
-export interface ResyncValue {
-  stream: string;
-  lastSeq: number;
-  reason: string;
-}
-
-export interface CustomFrame extends Base {
-  type: 'CUSTOM';
-  name: string;
-  value: unknown;
-}
-
-export interface ConnectionErrorFrame extends Base {
-  type: 'ERROR';
-  code: string;
-  message: string;
-  status?: number;
-  runId?: string;
-}
-
-export interface PongFrame extends Base {
-  type: 'pong';
-}
-
-export type Frame =
-  | RunStartedFrame
-  | RunFinishedFrame
-  | RunErrorFrame
-  | StepFrame
-  | TextStartFrame
-  | TextContentFrame
-  | TextEndFrame
-  | ToolStartFrame
-  | ToolArgsFrame
-  | ToolEndFrame
-  | ToolResultFrame
-  | StateDeltaFrame
-  | CustomFrame
-  | ConnectionErrorFrame
-  | PongFrame;
-
-export function isFrame(value: unknown): value is Frame {
-  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
-}
-
-export function isHello(frame: Frame): frame is CustomFrame & { value: HelloValue } {
-  return frame.type === 'CUSTOM' && frame.name === 'session' && frame.seq === undefined;
-}
-
-export function isResync(frame: Frame): frame is CustomFrame & { value: ResyncValue } {
-  return frame.type === 'CUSTOM' && frame.name === 'resync' && frame.seq === undefined;
+export function isResync(message: ServerMessage): message is Resync {
+  return isControl(message) && message.control === 'resync';
 }

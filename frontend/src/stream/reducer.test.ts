@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
 
-import { pitchFrames, SESSION_ID } from '../test/fixtures';
-import type { Frame } from './frames';
+import { frame, pitchFrames, pitchMessages, SESSION_ID } from '../test/fixtures';
+import type { Frame, Hello, ServerMessage } from './frames';
 import { initialStreamState, streamReducer } from './reducer';
 import { chatItems, isBusy, teamView, visibleRuns } from './selectors';
 import type { MessageEntry, SessionStreamState } from './types';
 
-function feed(frames: Frame[], state: SessionStreamState = initialStreamState(SESSION_ID)): SessionStreamState {
+function feed(frames: ServerMessage[], state: SessionStreamState = initialStreamState(SESSION_ID)): SessionStreamState {
   return frames.reduce((s, frame) => streamReducer(s, { type: 'frame', frame }), state);
 }
 
-const withSeq = pitchFrames.filter((f) => f.seq !== undefined);
-const hello = pitchFrames[0]!;
+const withSeq = pitchFrames;
+const hello = pitchMessages[0] as Hello;
 const pitchRunId = pitchFrames.find((f) => f.type === 'RUN_STARTED' && f.question === 'Ada Lovelace')!.runId!;
 
 function messagesOf(state: SessionStreamState, agent: string): MessageEntry[] {
@@ -22,7 +22,7 @@ function messagesOf(state: SessionStreamState, agent: string): MessageEntry[] {
 describe('streamReducer', () => {
   it('takes the stream id and model from the hello frame', () => {
     const state = feed([hello]);
-    expect(state.stream).toBe('0095a30c6d6f');
+    expect(state.stream).toBe(hello.stream);
     expect(state.model).toBe('offline');
     expect(state.lastSeq).toBe(0);
   });
@@ -138,7 +138,7 @@ describe('streamReducer', () => {
   it('keeps partial work when a run is cancelled', () => {
     const cut = withSeq.findIndex((f) => f.type === 'TEXT_MESSAGE_CONTENT' && f.agent === 'screenwriter') + 5;
     const partial = feed(withSeq.slice(0, cut));
-    const cancelled = feed([{ type: 'RUN_FINISHED', runId: pitchRunId, seq: 10_000, result: { status: 'cancelled', error: null } }], partial);
+    const cancelled = feed([frame({ type: 'RUN_FINISHED', runId: pitchRunId, seq: 10_000, result: { status: 'cancelled', error: null } })], partial);
     const run = cancelled.live[pitchRunId]!;
     expect(run.status).toBe('cancelled');
     const [draft] = messagesOf(cancelled, 'screenwriter');
@@ -150,22 +150,22 @@ describe('streamReducer', () => {
 
   it('continues a resumed run from what it had done, live or from the history', () => {
     const partial = feed(withSeq.slice(0, 120));
-    const failed = feed([{ type: 'RUN_ERROR', runId: pitchRunId, seq: 5000, message: 'boom' }], partial);
-    const resumed = feed([{ type: 'RUN_STARTED', runId: pitchRunId, threadId: SESSION_ID, question: 'Ada Lovelace', resumed: true, seq: 5001 }], failed);
+    const failed = feed([frame({ type: 'RUN_ERROR', runId: pitchRunId, seq: 5000, message: 'boom' })], partial);
+    const resumed = feed([frame({ type: 'RUN_STARTED', runId: pitchRunId, question: 'Ada Lovelace', resumed: true, seq: 5001 })], failed);
     const run = resumed.live[pitchRunId]!;
     expect(run).toMatchObject({ status: 'running', error: null });
     expect(run.entries).toEqual(failed.live[pitchRunId]!.entries);
     expect(resumed.activeRunId).toBe(pitchRunId);
 
     const fromHistory = streamReducer(initialStreamState(SESSION_ID), { type: 'history', runs: [{ ...failed.live[pitchRunId]!, source: 'history', status: 'interrupted' }] });
-    const again = feed([hello, { type: 'RUN_STARTED', runId: pitchRunId, threadId: SESSION_ID, question: 'Ada Lovelace', resumed: true, seq: 1 }], fromHistory);
+    const again = feed([hello, frame({ type: 'RUN_STARTED', runId: pitchRunId, question: 'Ada Lovelace', resumed: true, seq: 1 })], fromHistory);
     expect(again.live[pitchRunId]!.entries.length).toBe(failed.live[pitchRunId]!.entries.length);
     expect(visibleRuns(again)).toHaveLength(1);
   });
 
   it('adds up the token usage of a run', () => {
     const started = feed(withSeq.slice(0, 30));
-    const usage = (seq: number, promptTokens: number, completionTokens: number, runCostUsd: number): Frame => ({
+    const usage = (seq: number, promptTokens: number, completionTokens: number, runCostUsd: number): Frame => frame({
       type: 'CUSTOM', name: 'usage', runId: pitchRunId, seq,
       value: { agent: 'greeter', model: 'openai/gpt-4o-mini', promptTokens, completionTokens, costUsd: 0.001, runCostUsd },
     });
@@ -175,14 +175,14 @@ describe('streamReducer', () => {
 
   it('marks a failed run with its error', () => {
     const started = feed(withSeq.slice(0, 30));
-    const failed = feed([{ type: 'RUN_ERROR', runId: pitchRunId, seq: 500, message: 'litellm.RateLimitError: slow down', code: 'run_failed' }], started);
+    const failed = feed([frame({ type: 'RUN_ERROR', runId: pitchRunId, seq: 500, message: 'litellm.RateLimitError: slow down', code: 'run_failed' })], started);
     expect(failed.live[pitchRunId]).toMatchObject({ status: 'failed', error: 'litellm.RateLimitError: slow down' });
   });
 
   it('starts over on a new stream (server restart): reload over REST, keep what was shown', () => {
     const before = feed(pitchFrames.slice(0, 200));
-    const newHello: Frame = { type: 'CUSTOM', name: 'session', value: { sessionId: SESSION_ID, stream: 'fresh', lastSeq: 0, activeRunId: null, model: 'offline' } };
-    const after = feed([newHello, { type: 'CUSTOM', name: 'resync', value: { stream: 'fresh', lastSeq: 0, reason: 'new stream' } }], before);
+    const newHello: Hello = { ...hello, stream: 'fresh', lastSeq: 0, activeRunId: null };
+    const after = feed([newHello, { control: 'resync', stream: 'fresh', lastSeq: 0, reason: 'new stream' }], before);
     expect(after.stream).toBe('fresh');
     expect(after.lastSeq).toBe(0);
     expect(after.live).toEqual({});
@@ -190,13 +190,14 @@ describe('streamReducer', () => {
     expect(after.activeRunId).toBeNull();
     expect(visibleRuns(after).map((r) => r.id)).toEqual(visibleRuns(before).map((r) => r.id));
     // Frames of the new stream, numbered from 1 again, apply.
-    const next = feed([{ type: 'RUN_STARTED', runId: 'r2', threadId: SESSION_ID, question: 'Hypatia', seq: 1 }], after);
+    const next = feed([frame({ type: 'RUN_STARTED', runId: 'r2', question: 'Hypatia', seq: 1 })], after);
     expect(next.live.r2?.question).toBe('Hypatia');
   });
 
   it('takes the stored outcome of a run whose end never came over the stream', () => {
-    const running = feed(pitchFrames.slice(0, 61));
-    const again = feed([{ ...hello, value: { ...(hello as { value: object }).value, lastSeq: 60, activeRunId: null } } as Frame], running);
+    const cut = pitchFrames.findIndex((f) => f.type === 'RUN_STARTED' && f.runId === pitchRunId) + 20;
+    const running = feed([hello, ...pitchFrames.slice(0, cut)]);
+    const again = feed([{ ...hello, lastSeq: running.lastSeq, activeRunId: null }], running);
     expect(again.refreshToken).toBe(running.refreshToken + 1);
     const stored = { ...running.live[pitchRunId]!, source: 'history' as const, status: 'interrupted' as const, error: 'The server stopped.' };
     const withHistory = streamReducer(again, { type: 'history', runs: [stored] });
@@ -207,12 +208,12 @@ describe('streamReducer', () => {
   it('ignores frames of a run whose start it never saw, and asks for a reload when it ends', () => {
     const state = feed([hello, ...withSeq.slice(40, 60)]);
     expect(Object.keys(state.live)).toEqual([]);
-    const ended = feed([{ type: 'RUN_FINISHED', runId: 'unknown', seq: 999, result: { status: 'completed' } }], state);
+    const ended = feed([frame({ type: 'RUN_FINISHED', runId: 'unknown', seq: 999, result: { status: 'completed' } })], state);
     expect(ended.refreshToken).toBe(state.refreshToken + 1);
   });
 
   it('turns connection errors into notices', () => {
-    const state = feed([{ type: 'ERROR', code: 'run_in_progress', message: 'A run is already in progress for this session.', status: 409, runId: 'r1' }]);
+    const state = feed([{ control: 'error', code: 'run_in_progress', message: 'A run is already in progress for this session.', status: 409, runId: 'r1' }]);
     expect(state.notices).toEqual([{ id: 1, code: 'run_in_progress', message: 'A run is already in progress for this session.' }]);
     expect(state.activeRunId).toBe('r1');
     const dismissed = streamReducer(state, { type: 'dismissNotice', id: 1 });

@@ -6,12 +6,12 @@
 import { applyPatch, type Operation } from 'fast-json-patch';
 
 import { isWriter, FILM_TEAM } from './agents';
-import type { Frame, JsonPatchOp, StepFrame } from './frames';
-import { isHello, isResync } from './frames';
+import type { ControlMessage, Frame, JsonPatchOp, ServerMessage, StepFrame } from './frames';
+import { isControl } from './frames';
 import type { Draft, Entry, RunStatus, RunView, SessionStreamState } from './types';
 
 export type StreamAction =
-  | { type: 'frame'; frame: Frame }
+  | { type: 'frame'; frame: ServerMessage }
   | { type: 'history'; runs: RunView[] }
   | { type: 'state'; version: number; state: Record<string, unknown> }
   | { type: 'drafts'; drafts: Draft[] }
@@ -64,7 +64,18 @@ export function newRun(id: string, question: string, source: RunView['source']):
     teamStarted: false,
     usage: null,
     queuedAhead: null,
+    resumable: false,
   };
+}
+
+/** A past run from the frames the server rebuilt (GET /timeline): the same reducer as live. */
+export function runFromFrames(runId: string, frames: Frame[]): RunView {
+  let run = newRun(runId, '', 'history');
+  for (const frame of frames) {
+    if (frame.type === 'RUN_STARTED') run = { ...run, question: frame.question, startedAt: frame.timestamp ?? null };
+    else run = applyRunFrame(run, frame);
+  }
+  return run;
 }
 
 export function streamReducer(state: SessionStreamState, action: StreamAction): SessionStreamState {
@@ -124,49 +135,67 @@ function resetStream(state: SessionStreamState, stream: string): SessionStreamSt
   };
 }
 
-function applyFrame(state: SessionStreamState, frame: Frame): SessionStreamState {
-  if (frame.seq === undefined) return applyConnectionFrame(state, frame);
-  if (frame.seq <= state.lastSeq) return state; // a replay of something already applied
-  const next: SessionStreamState = { ...state, lastSeq: frame.seq };
-  return applyStreamFrame(next, frame);
+function applyFrame(state: SessionStreamState, message: ServerMessage): SessionStreamState {
+  if (isControl(message)) return applyControl(state, message);
+  const seq = message.seq ?? null;
+  if (seq === null) return applyStreamFrame(state, message);
+  if (seq <= state.lastSeq) return state; // a replay of something already applied
+  const next: SessionStreamState = { ...state, lastSeq: seq };
+  return applyStreamFrame(next, message);
 }
 
-function applyConnectionFrame(state: SessionStreamState, frame: Frame): SessionStreamState {
-  if (isHello(frame)) {
-    const hello = frame.value;
-    let next: SessionStreamState = { ...state, model: hello.model, activeRunId: hello.activeRunId };
-    if (state.stream === null) next.stream = hello.stream;
-    else if (state.stream !== hello.stream) next = resetStream(next, hello.stream);
+function applyControl(state: SessionStreamState, message: ControlMessage): SessionStreamState {
+  if (message.control === 'hello') {
+    const hello = message;
+    const stream = hello.stream ?? '';
+    let next: SessionStreamState = { ...state, model: hello.model, activeRunId: hello.activeRunId ?? null };
+    if (state.stream === null) next.stream = stream;
+    else if (state.stream !== stream) next = resetStream(next, stream);
     else if (hello.activeRunId === null && Object.values(state.live).some((r) => r.status === 'running')) {
       // A run we saw running is no longer active and we missed its end: ask the history.
       next = { ...next, refreshToken: next.refreshToken + 1 };
     }
     return next;
   }
-  if (isResync(frame)) {
-    const { stream, reason } = frame.value;
+  if (message.control === 'resync') {
+    const { reason } = message;
+    const stream = message.stream ?? '';
     if (reason === 'frames trimmed' && stream === state.stream) {
       // Frames went missing but the stream goes on: keep what we have, reload the rest over REST.
       return { ...state, refreshToken: state.refreshToken + 1 };
     }
     return resetStream(state, stream);
   }
-  if (frame.type === 'ERROR') {
-    if (frame.code === 'session_not_found') return state; // the view says so in place
-    let next = addNotice(state, frame.code, frame.message);
-    if (frame.code === 'run_in_progress' && frame.runId) next = { ...next, activeRunId: frame.runId };
+  if (message.control === 'error') {
+    if (message.code === 'session_not_found') return state; // the view says so in place
+    let next = addNotice(state, message.code, message.message);
+    if (message.code === 'run_in_progress' && message.runId) next = { ...next, activeRunId: message.runId };
     return next;
+  }
+  if (message.control === 'run_ended') {
+    // The stream could not carry the run's end (Redis down): the server told us directly.
+    const run = state.live[message.runId];
+    const live = run ? { ...state.live, [run.id]: finishRun(run, message.status, message.error ?? null, undefined) } : state.live;
+    return {
+      ...state,
+      live,
+      activeRunId: state.activeRunId === message.runId ? null : state.activeRunId,
+      refreshToken: state.refreshToken + 1,
+    };
   }
   return state;
 }
 
 function applyStreamFrame(state: SessionStreamState, frame: Frame): SessionStreamState {
   // Session state changes whatever run they belong to (and even when we missed the run's start).
-  if (frame.type === 'STATE_DELTA') state = applyStateDelta(state, frame.delta, frame.version ?? null, frame.agent, frame.runId ?? null, frame.timestamp);
+  if (frame.type === 'STATE_DELTA') state = applyStateDelta(state, frame.delta, frame.version, frame.agent ?? undefined, frame.runId ?? null, frame.timestamp ?? undefined);
+  if (frame.type === 'STATE_SNAPSHOT' && frame.version >= state.stateVersion) {
+    state = { ...state, state: (frame.snapshot ?? {}) as Record<string, unknown>, stateVersion: frame.version };
+  }
   if (frame.type === 'CUSTOM' && frame.name === 'artifact_saved') state = { ...state, documentsToken: state.documentsToken + 1 };
 
   if (frame.type === 'RUN_STARTED') {
-    const id = frame.runId ?? `run-${frame.seq}`;
+    const id = frame.runId;
     // A resumed run goes on from what it had done; a new one starts empty.
     const earlier = frame.resumed ? (state.live[id] ?? state.history[id]) : undefined;
     const run: RunView = earlier
@@ -180,7 +209,7 @@ function applyStreamFrame(state: SessionStreamState, frame: Frame): SessionStrea
     };
   }
 
-  const runId = frame.runId;
+  const runId = frame.runId ?? undefined;
   const run = runId ? state.live[runId] : undefined;
   if (!runId || !run) {
     // Part of a run whose start we never saw (frames trimmed): the REST history tells its story.
@@ -255,16 +284,16 @@ function applyStep(run: RunView, frame: StepFrame): RunView {
   const previous = run.steps[agent];
   const step = {
     agent,
-    kind: frame.agentKind,
-    parent: frame.parent,
+    kind: frame.agentKind ?? undefined,
+    parent: frame.parent ?? undefined,
     status: running ? ('running' as const) : ('done' as const),
     iteration: frame.iteration ?? previous?.iteration,
     maxIterations: frame.maxIterations ?? previous?.maxIterations,
-    handedOffTo: frame.handedOffTo,
+    handedOffTo: frame.handedOffTo ?? undefined,
   };
   const next: RunView = { ...run, steps: { ...run.steps, [agent]: step } };
-  if (frame.iteration !== undefined) next.round = Math.max(run.round, frame.iteration);
-  if (frame.maxIterations !== undefined) next.maxRounds = frame.maxIterations;
+  if (typeof frame.iteration === 'number') next.round = Math.max(run.round, frame.iteration);
+  if (typeof frame.maxIterations === 'number') next.maxRounds = frame.maxIterations;
   if (agent !== 'greeter') next.teamStarted = true;
   return next;
 }
@@ -279,14 +308,14 @@ export function applyRunFrame(run: RunView, frame: Frame): RunView {
     case 'TEXT_MESSAGE_START': {
       if (findEntry(run.entries, frame.messageId, 'message') >= 0) return run;
       const agent = frame.agent ?? 'assistant';
-      const entry: Entry = { kind: 'message', id: frame.messageId, agent, text: '', done: false, round: roundFor(run, agent), at: frame.timestamp };
+      const entry: Entry = { kind: 'message', id: frame.messageId, agent, text: '', done: false, round: roundFor(run, agent), at: frame.timestamp ?? undefined };
       return { ...run, entries: [...run.entries, entry] };
     }
     case 'TEXT_MESSAGE_CONTENT': {
       const index = findEntry(run.entries, frame.messageId, 'message');
       if (index < 0) {
         const agent = frame.agent ?? 'assistant';
-        const entry: Entry = { kind: 'message', id: frame.messageId, agent, text: frame.delta, done: false, round: roundFor(run, agent), at: frame.timestamp };
+        const entry: Entry = { kind: 'message', id: frame.messageId, agent, text: frame.delta, done: false, round: roundFor(run, agent), at: frame.timestamp ?? undefined };
         return { ...run, entries: [...run.entries, entry] };
       }
       const entry = run.entries[index];
@@ -302,7 +331,7 @@ export function applyRunFrame(run: RunView, frame: Frame): RunView {
     case 'TOOL_CALL_START': {
       if (findEntry(run.entries, frame.toolCallId, 'tool') >= 0) return run;
       const agent = frame.agent ?? 'assistant';
-      const entry: Entry = { kind: 'tool', id: frame.toolCallId, agent, name: frame.toolCallName, args: '', done: false, round: roundFor(run, agent), at: frame.timestamp };
+      const entry: Entry = { kind: 'tool', id: frame.toolCallId, agent, name: frame.toolCallName, args: '', done: false, round: roundFor(run, agent), at: frame.timestamp ?? undefined };
       const next = { ...run, entries: [...run.entries, entry] };
       if (frame.toolCallName === 'transfer_to_agent') next.teamStarted = next.teamStarted || agent === 'greeter';
       return next;
@@ -320,7 +349,7 @@ export function applyRunFrame(run: RunView, frame: Frame): RunView {
       const entry = run.entries[index];
       if (entry?.kind !== 'tool') {
         const agent = frame.agent ?? 'assistant';
-        const created: Entry = { kind: 'tool', id: frame.toolCallId, agent, name: frame.toolName ?? 'tool', args: '', result: frame.content, done: true, round: roundFor(run, agent), at: frame.timestamp };
+        const created: Entry = { kind: 'tool', id: frame.toolCallId, agent, name: frame.toolName ?? 'tool', args: '', result: frame.content, done: true, round: roundFor(run, agent), at: frame.timestamp ?? undefined };
         return { ...run, entries: [...run.entries, created] };
       }
       return { ...run, entries: replaceAt(run.entries, index, { ...entry, result: frame.content, done: true }) };
@@ -328,17 +357,18 @@ export function applyRunFrame(run: RunView, frame: Frame): RunView {
     case 'STATE_DELTA': {
       const agent = frame.agent ?? 'assistant';
       const keys = frame.delta.map((op) => op.path.replace(/^\//, '').split('/')[0] ?? '').filter(Boolean);
-      const entry: Entry = { kind: 'state', id: `state-${frame.seq ?? frame.version}`, agent, keys, version: frame.version ?? null, round: roundFor(run, agent), at: frame.timestamp };
+      const entry: Entry = { kind: 'state', id: `state-${frame.seq ?? frame.version}`, agent, keys, version: frame.version ?? null, round: roundFor(run, agent), at: frame.timestamp ?? undefined };
       return { ...run, entries: [...run.entries, entry] };
     }
     case 'CUSTOM':
-      return applyCustom(run, frame.name, frame.value, frame.seq, frame.timestamp);
+      return applyCustom(run, frame.name, frame.value, frame.seq ?? undefined, frame.timestamp ?? undefined);
     case 'RUN_FINISHED': {
-      const status = toRunStatus(frame.result?.status ?? 'completed');
-      return finishRun(run, status, frame.result?.error ?? null, frame.timestamp);
+      const status = toRunStatus(frame.result.status ?? 'completed');
+      return { ...finishRun(run, status, frame.result.error ?? null, frame.timestamp ?? undefined), resumable: false };
     }
     case 'RUN_ERROR': {
-      return finishRun(run, 'failed', frame.message, frame.timestamp);
+      const status = frame.status === 'interrupted' ? 'interrupted' : 'failed';
+      return { ...finishRun(run, status, frame.message, frame.timestamp ?? undefined), resumable: frame.resumable };
     }
     default:
       return run;

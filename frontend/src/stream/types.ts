@@ -91,6 +91,8 @@ export interface RunView {
   usage: Usage | null;
   /** Runs ahead of this one while the server is at its limit of runs at once; null once it runs. */
   queuedAhead: number | null;
+  /** A failed or interrupted run the server can continue from its checkpoint (RUN_ERROR.resumable). */
+  resumable: boolean;
 }
 
 export interface Draft {

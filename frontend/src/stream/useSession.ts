@@ -6,9 +6,8 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 
 import { api, ApiError, type Api } from '../api/client';
-import type { Frame } from './frames';
-import { runsFromHistory } from './history';
-import { initialStreamState, PLOT_OUTLINE, streamReducer } from './reducer';
+import { isControl, type ServerMessage } from './frames';
+import { initialStreamState, PLOT_OUTLINE, runFromFrames, streamReducer } from './reducer';
 import { useSessionSocket, type SocketOptions } from './useSessionSocket';
 
 export interface UseSessionOptions {
@@ -31,9 +30,17 @@ export function useSession(sessionId: string, { client = api, socket, onSessionC
     changeRef.current = onSessionChange;
   });
 
-  const onFrame = useCallback((frame: Frame) => {
+  const onFrame = useCallback((frame: ServerMessage) => {
     dispatch({ type: 'frame', frame });
-    if (frame.type === 'RUN_STARTED' || frame.type === 'ERROR') setPending(null);
+    if (isControl(frame)) {
+      if (frame.control === 'error') setPending(null);
+      if (frame.control === 'run_ended') {
+        setCancelling(false);
+        changeRef.current?.();
+      }
+      return;
+    }
+    if (frame.type === 'RUN_STARTED') setPending(null);
     if (frame.type === 'RUN_FINISHED' || frame.type === 'RUN_ERROR') setCancelling(false);
     if (frame.type === 'RUN_STARTED' || frame.type === 'RUN_FINISHED' || frame.type === 'RUN_ERROR') changeRef.current?.();
   }, []);
@@ -43,14 +50,12 @@ export function useSession(sessionId: string, { client = api, socket, onSessionC
   // REST: history, current state and outline drafts; again on every refresh request.
   const reload = useCallback(async () => {
     try {
-      const [history, versions, current, usage] = await Promise.all([
-        client.history(sessionId),
+      const [timeline, versions, current] = await Promise.all([
+        client.timeline(sessionId),
         client.stateVersions(sessionId),
         client.state(sessionId),
-        // Usage is extra: a server without it (or an error) leaves the runs without numbers.
-        client.usage(sessionId).catch(() => null),
       ]);
-      dispatch({ type: 'history', runs: runsFromHistory(sessionId, history.items, versions, usage?.by_run ?? {}) });
+      dispatch({ type: 'history', runs: timeline.runs.map((r) => runFromFrames(r.runId, r.frames)) });
       dispatch({ type: 'state', version: current.version, state: current.state });
       setLoad({ status: 'ready' });
       const missing = versions.filter((v) => v.changed_keys.includes(PLOT_OUTLINE) && !loadedDrafts.current.has(v.version));

@@ -2,13 +2,13 @@ import { act, renderHook } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { FakeSocket, helloFrame } from '../test/fakeSocket';
-import type { Frame } from './frames';
+import type { ServerMessage } from './frames';
 import { advanceCursor, backoffDelay, useSessionSocket } from './useSessionSocket';
 
 const url = (id: string, after: number, stream: string | null) => `ws://test/${id}?after=${after}${stream ? `&stream=${stream}` : ''}`;
 
 function setup() {
-  const frames: Frame[] = [];
+  const frames: ServerMessage[] = [];
   const hook = renderHook(() =>
     useSessionSocket({ sessionId: 's1', onFrame: (f) => frames.push(f), url, createSocket: (u) => new FakeSocket(u) as unknown as WebSocket }),
   );
@@ -36,7 +36,7 @@ describe('useSessionSocket', () => {
       socket.receive(helloFrame('s1'), { type: 'RUN_STARTED', runId: 'r1', threadId: 's1', question: 'Ada', seq: 1 });
     });
     expect(hook.result.current.connection.status).toBe('open');
-    expect(frames.map((f) => f.type)).toEqual(['CUSTOM', 'RUN_STARTED']);
+    expect(frames.map((f) => ('type' in f ? f.type : f.control))).toEqual(['hello', 'RUN_STARTED']);
   });
 
   it('reconnects with backoff after a drop and asks only for what it missed', () => {
@@ -83,7 +83,7 @@ describe('useSessionSocket', () => {
     const { hook } = setup();
     act(() => {
       FakeSocket.latest().open();
-      FakeSocket.latest().receive({ type: 'ERROR', code: 'session_not_found', message: 'Session not found.', status: 404 });
+      FakeSocket.latest().receive({ control: 'error', code: 'session_not_found', message: 'Session not found.', status: 404 });
       FakeSocket.latest().close(4404);
     });
     expect(hook.result.current.connection.status).toBe('not_found');
@@ -113,7 +113,7 @@ describe('cursor and backoff', () => {
   it('starts again from 0 on a new stream, keeps the seq on a trim', () => {
     const c = { stream: 'a', lastSeq: 9 };
     expect(advanceCursor(c, helloFrame('s', 'b'))).toEqual({ stream: 'b', lastSeq: 0 });
-    expect(advanceCursor(c, { type: 'CUSTOM', name: 'resync', value: { stream: 'a', lastSeq: 50, reason: 'frames trimmed' } })).toBe(c);
+    expect(advanceCursor(c, { control: 'resync', stream: 'a', lastSeq: 50, reason: 'frames trimmed' })).toBe(c);
     expect(advanceCursor(c, { type: 'TEXT_MESSAGE_END', messageId: 'm', seq: 4 })).toBe(c);
     expect(advanceCursor(c, { type: 'TEXT_MESSAGE_END', messageId: 'm', seq: 10 })).toEqual({ stream: 'a', lastSeq: 10 });
   });

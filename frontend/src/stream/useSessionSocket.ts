@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 
 import { USER_ID } from '../api/client';
-import { isFrame, isHello, isResync, type Frame } from './frames';
+import { isHello, isResync, isServerMessage, type ClientFrame, type ServerMessage } from './frames';
 
 export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'not_found';
 
@@ -22,7 +22,7 @@ export interface ConnectionInfo {
 
 export interface SocketOptions {
   sessionId: string;
-  onFrame: (frame: Frame) => void;
+  onFrame: (message: ServerMessage) => void;
   /** Builds the socket URL; tests and other hosts can override it. */
   url?: (sessionId: string, after: number, stream: string | null) => string;
   createSocket?: (url: string) => WebSocket;
@@ -45,16 +45,19 @@ export function defaultSocketUrl(sessionId: string, after: number, stream: strin
 }
 
 /** Mirrors the reducer's cursor (stream id, last seq) so that a reconnect asks for the right frames. */
-export function advanceCursor(cursor: { stream: string | null; lastSeq: number }, frame: Frame) {
-  if (isHello(frame)) {
-    if (cursor.stream !== null && cursor.stream !== frame.value.stream) return { stream: frame.value.stream, lastSeq: 0 };
-    return { stream: frame.value.stream, lastSeq: cursor.lastSeq };
+export function advanceCursor(cursor: { stream: string | null; lastSeq: number }, message: ServerMessage) {
+  if (isHello(message)) {
+    const stream = message.stream ?? null;
+    if (cursor.stream !== null && cursor.stream !== stream) return { stream, lastSeq: 0 };
+    return { stream, lastSeq: cursor.lastSeq };
   }
-  if (isResync(frame)) {
-    if (frame.value.reason === 'frames trimmed' && frame.value.stream === cursor.stream) return cursor;
-    return { stream: frame.value.stream, lastSeq: 0 };
+  if (isResync(message)) {
+    const stream = message.stream ?? null;
+    if (message.reason === 'frames trimmed' && stream === cursor.stream) return cursor;
+    return { stream, lastSeq: 0 };
   }
-  if (frame.seq !== undefined && frame.seq > cursor.lastSeq) return { ...cursor, lastSeq: frame.seq };
+  const seq = (message as { seq?: number | null }).seq;
+  if (typeof seq === 'number' && seq > cursor.lastSeq) return { ...cursor, lastSeq: seq };
   return cursor;
 }
 
@@ -116,7 +119,7 @@ export function useSessionSocket({ sessionId, onFrame, url = defaultSocketUrl, c
         } catch {
           return;
         }
-        if (!isFrame(frame)) return;
+        if (!isServerMessage(frame)) return;
         cursor = advanceCursor(cursor, frame);
         if (isHello(frame)) {
           const wasDropped = dropped;
@@ -182,7 +185,7 @@ export function useSessionSocket({ sessionId, onFrame, url = defaultSocketUrl, c
   }, [sessionId, heartbeatMs]);
 
   /** Sends a client frame; false when the socket is not open. */
-  const send = useCallback((frame: Record<string, unknown>): boolean => {
+  const send = useCallback((frame: ClientFrame): boolean => {
     const socket = socketRef.current;
     if (!socket || socket.readyState !== WebSocket.OPEN) return false;
     socket.send(JSON.stringify(frame));

@@ -1,5 +1,5 @@
 /** A scripted stand-in for the browser WebSocket: tests push server frames and read what was sent. */
-import type { Frame } from '../stream/frames';
+import type { ServerMessage } from '../stream/frames';
 
 export class FakeSocket {
   static CONNECTING = 0;
@@ -30,7 +30,7 @@ export class FakeSocket {
     this.onopen?.(new Event('open'));
   }
 
-  receive(...frames: Frame[]) {
+  receive(...frames: unknown[]) {
     for (const frame of frames) this.onmessage?.(new MessageEvent('message', { data: JSON.stringify(frame) }));
   }
 
@@ -50,6 +50,6 @@ export class FakeSocket {
   }
 }
 
-export function helloFrame(sessionId: string, stream = 'stream-1', lastSeq = 0, activeRunId: string | null = null): Frame {
-  return { type: 'CUSTOM', name: 'session', value: { sessionId, stream, lastSeq, activeRunId, model: 'offline' } };
+export function helloFrame(sessionId: string, stream = 'stream-1', lastSeq = 0, activeRunId: string | null = null): ServerMessage {
+  return { control: 'hello', sessionId, stream, lastSeq, activeRunId, model: 'offline', protocolVersion: '1.0' };
 }

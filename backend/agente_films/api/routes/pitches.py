@@ -11,7 +11,7 @@ from agente_films.agents.team import APP_NAME
 from agente_films.api.deps import OwnedSession, StudioDep
 from agente_films.api.schemas import PitchOut, PitchVersionOut
 from agente_films.pitch_pdf import markdown_to_pdf
-from agente_films.runs.recorder import pitch_urls
+from agente_films.urls import pitch_urls
 
 router = APIRouter(prefix="/sessions/{session_id}/pitches", tags=["pitches"])
 

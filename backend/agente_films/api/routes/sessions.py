@@ -35,7 +35,9 @@ from agente_films.db.repositories import (
     UsageRepository,
 )
 from agente_films.db.tables import StudioSession
-from agente_films.runs.recorder import public_state
+from agente_films import protocol
+from agente_films.runs.timeline import session_timeline
+from agente_films.state_keys import public_state
 from agente_films.studio import Studio
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
@@ -147,3 +149,12 @@ async def get_history(studio: StudioDep, row: OwnedSession) -> HistoryOut:
         for q in questions
     ]
     return HistoryOut(session_id=row.id, items=items)
+
+
+@router.get("/{session_id}/timeline")
+async def get_timeline(studio: StudioDep, row: OwnedSession) -> protocol.SessionTimeline:
+    """Every run as the AG-UI frames a live client saw (rebuilt from the stored events, steps and
+    usage through the live stream's translator): what the UI shows for past runs."""
+    events = await studio.adk_events(row)
+    async with studio.sessionmaker() as db:
+        return await session_timeline(db, row.id, events)

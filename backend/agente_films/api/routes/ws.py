@@ -1,9 +1,9 @@
 """WebSocket /api/v1/ws/{session_id}: the live stream of a session's runs, with replay.
 
-Query: `after` (last seq the client saw), `stream` (the stream id from the hello frame; a different
-one means the server restarted), `user_id`. Client frames: {"type":"message","content":...},
-{"type":"cancel"}, {"type":"ping"}. Frames with a `seq` belong to the session's stream; frames
-without one (hello, ERROR, pong, resync) are for this connection only.
+Query: `after` (last seq the client saw), `stream` (the stream id from the hello; a different one
+means the server restarted), `user_id`. Client frames: `protocol.ClientFrame`. The server sends
+AG-UI events of the session's stream (with a `seq`) and control messages of this connection
+(`protocol.ControlMessage`: a `control` tag and no `type`), all defined in `protocol.py`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
+from agente_films import protocol as p
 from agente_films.api.deps import check_user_id, load_owned_session
 from agente_films.api.routes.messages import checked_content
 from agente_films.db.tables import StudioSession
@@ -28,8 +29,8 @@ router = APIRouter(tags=["websocket"])
 CLOSE_NOT_FOUND = 4404
 
 
-def error_frame(code: str, message: str, status: int) -> dict[str, Any]:
-    return {"type": "ERROR", "code": code, "message": message, "status": status}
+def error_frame(code: p.ErrorCode, message: str, status: int, run_id: str | None = None) -> dict[str, Any]:
+    return p.dump(p.ControlError(code=code, message=message, status=status, run_id=run_id))
 
 
 class Connection:
@@ -54,8 +55,8 @@ class Connection:
                     await self.send(frame)
                     if "seq" in frame:
                         after = frame["seq"]
-                    elif frame.get("name") == "resync":
-                        stream, after = frame["value"]["stream"], 0
+                    elif frame.get("control") == "resync":
+                        stream, after = frame["stream"], 0
                     delay = 0.5
                 return
             except (WebSocketDisconnect, RuntimeError):
@@ -66,6 +67,12 @@ class Connection:
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
+
+    async def relay_announcements(self) -> None:
+        """How a run ended, from this process, when the stream could not carry it (Redis down)."""
+        with self.studio.announcer.listen(self.row.id) as queue:
+            while True:
+                await self.send(await queue.get())
 
     async def handle(self, raw: str) -> None:
         if len(raw) > self.studio.settings.max_message_chars * 2 + 1024:
@@ -81,7 +88,7 @@ class Connection:
             return
         kind = frame["type"]
         if kind == "ping":
-            await self.send({"type": "pong"})
+            await self.send(p.dump(p.Pong()))
         elif kind == "message":
             await self._message(frame.get("content"))
         elif kind == "cancel":
@@ -110,7 +117,7 @@ class Connection:
             )
             await self.send(error_frame(code, str(exc.detail), exc.status_code))
         except RunInProgress as exc:
-            await self.send(error_frame("run_in_progress", str(exc), 409) | {"runId": exc.run_id})
+            await self.send(error_frame("run_in_progress", str(exc), 409, run_id=exc.run_id))
         except ServiceUnavailable as exc:
             await self.send(error_frame("unavailable", str(exc), 503))
 
@@ -141,25 +148,28 @@ async def session_socket(
         await connection.send(error_frame("stream_unavailable", f"The live stream is unavailable ({type(exc).__name__}).", 503))
     active_run_id = await studio.runs.active_run_id(row.id)
     await connection.send(
-        {
-            "type": "CUSTOM",
-            "name": "session",
-            "value": {
-                "sessionId": row.id,
-                "stream": stream_id,
-                "lastSeq": last_seq,
-                "activeRunId": active_run_id,
-                "model": studio.settings.llm_model,
-            },
-        }
+        p.dump(
+            p.Hello(
+                session_id=row.id,
+                stream=stream_id,
+                last_seq=last_seq,
+                active_run_id=active_run_id,
+                model=studio.settings.llm_model,
+            )
+        )
     )
-    forwarder = asyncio.create_task(connection.forward(after, stream))
+    helpers = [
+        asyncio.create_task(connection.forward(after, stream)),
+        asyncio.create_task(connection.relay_announcements()),
+    ]
     try:
         while True:
             await connection.handle(await websocket.receive_text())
     except WebSocketDisconnect:
         pass
     finally:
-        forwarder.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await forwarder
+        for task in helpers:
+            task.cancel()
+        for task in helpers:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

@@ -1,0 +1,122 @@
+"""What a run has open and where it is: steps (with the writers' room round), streaming messages,
+the state snapshot version, tokens and cost. Plain bookkeeping, no I/O; the frame and row
+translators read it, the recorder moves it forward."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.adk.agents import BaseAgent
+
+
+@dataclass(frozen=True, slots=True)
+class StepFacts:
+    """One agent starting or finishing, as the stream and the step rows tell it."""
+
+    agent: str
+    kind: str
+    parent: str | None = None
+    iteration: int | None = None
+    max_iterations: int | None = None
+    handed_off_to: str | None = None
+
+    def as_row(self) -> dict[str, Any]:
+        """The step row's event_data (camelCase, as it has always been stored)."""
+        row: dict[str, Any] = {"agent": self.agent, "agentKind": self.kind}
+        for key, value in (
+            ("parent", self.parent),
+            ("iteration", self.iteration),
+            ("maxIterations", self.max_iterations),
+            ("handedOffTo", self.handed_off_to),
+        ):
+            if value is not None:
+                row[key] = value
+        return row
+
+    @classmethod
+    def from_row(cls, data: dict[str, Any]) -> StepFacts:
+        return cls(
+            agent=str(data.get("agent") or "agent"),
+            kind=str(data.get("agentKind") or "agent"),
+            parent=data.get("parent"),
+            iteration=data.get("iteration"),
+            max_iterations=data.get("maxIterations"),
+            handed_off_to=data.get("handedOffTo"),
+        )
+
+
+def agent_kind(agent: BaseAgent) -> str:
+    return type(agent).__name__.removesuffix("Agent").lower() or "agent"
+
+
+def is_loop(agent: BaseAgent) -> bool:
+    return getattr(agent, "max_iterations", None) is not None and bool(agent.sub_agents)
+
+
+@dataclass
+class RunTrack:
+    open_messages: set[str] = field(default_factory=set)
+    loop_iterations: dict[str, int] = field(default_factory=dict)
+    open_steps: dict[str, int] = field(default_factory=dict)
+    agents: dict[str, BaseAgent] = field(default_factory=dict)
+    finished_steps: set[str] = field(default_factory=set)
+    state_version: int = 0
+    run_cost: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    error: str | None = None
+    invocation_recorded: bool = False
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def _facts(self, agent: BaseAgent, handed_off_to: str | None = None) -> StepFacts:
+        parent = agent.parent_agent
+        iteration = max_iterations = None
+        if parent is not None and parent.name in self.loop_iterations:
+            iteration = self.loop_iterations[parent.name]
+            max_iterations = getattr(parent, "max_iterations", None)
+        return StepFacts(
+            agent=agent.name,
+            kind=agent_kind(agent),
+            parent=parent.name if parent is not None else None,
+            iteration=iteration,
+            max_iterations=max_iterations,
+            handed_off_to=handed_off_to,
+        )
+
+    def start_step(self, agent: BaseAgent) -> StepFacts:
+        if is_loop(agent):
+            # A resumed run goes on in the round it was in: the first sub-agent starting again
+            # begins the next one, as in a fresh run.
+            self.loop_iterations.setdefault(agent.name, 0)
+        parent = agent.parent_agent
+        if parent is not None and parent.name in self.loop_iterations and parent.sub_agents[0] is agent:
+            self.loop_iterations[parent.name] += 1
+        self.open_steps[agent.name] = self.open_steps.get(agent.name, 0) + 1
+        self.agents[agent.name] = agent
+        return self._facts(agent)
+
+    def finish_step(self, agent_name: str, handed_off_to: str | None = None) -> StepFacts | None:
+        """None when the agent has no open step: one that transfers away is finished then, and
+        ADK may report its end again later."""
+        agent = self.agents.get(agent_name)
+        if agent is None or self.open_steps.get(agent_name, 0) <= 0:
+            return None
+        self.open_steps[agent_name] -= 1
+        self.finished_steps.add(agent_name)
+        return self._facts(agent, handed_off_to)
+
+    def loop_of(self, agent_name: str) -> tuple[str | None, int | None]:
+        """The loop an agent works in, and the round it is in."""
+        agent = self.agents.get(agent_name)
+        parent = agent.parent_agent if agent is not None else None
+        if parent is None or parent.name not in self.loop_iterations:
+            return None, None
+        return parent.name, self.loop_iterations[parent.name]
+
+    def restore_rounds(self, steps: list[StepFacts]) -> None:
+        """A resumed run keeps counting rounds from where its stored steps left off."""
+        for step in steps:
+            if step.parent is not None and step.iteration is not None:
+                self.loop_iterations[step.parent] = max(self.loop_iterations.get(step.parent, 0), step.iteration)

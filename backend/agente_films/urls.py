@@ -1,0 +1,14 @@
+"""Public URLs the API hands out inside payloads (frames, listings), built in one place."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+
+def pitch_urls(session_id: str, filename: str, version: int) -> dict[str, str]:
+    """Download links of one version of a pitch document, as Markdown and as PDF."""
+    base = f"/api/v1/sessions/{session_id}/pitches/{quote(filename)}"
+    return {
+        "markdownUrl": f"{base}?version={version}&format=markdown",
+        "pdfUrl": f"{base}?version={version}&format=pdf",
+    }

@@ -1,0 +1,49 @@
+"""The fence around ADK's private names (runs/session_service.py): fails when an ADK upgrade
+changes any of them, before a run ever breaks on it."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+import google.adk
+from google.adk.sessions import DatabaseSessionService, Session
+
+from agente_films.runs.session_service import PRIVATE_NAMES, BatchingSessionService
+
+OWNERS = {"DatabaseSessionService": DatabaseSessionService, "Session": Session}
+
+
+def test_the_adk_version_is_the_one_the_fence_was_written_for() -> None:
+    assert google.adk.__version__.startswith("2.13."), (
+        f"ADK {google.adk.__version__}: re-check runs/session_service.py against its append_event, then this test"
+    )
+
+
+def test_every_private_adk_name_we_use_still_exists() -> None:
+    for owner, name in PRIVATE_NAMES:
+        target = OWNERS.get(owner) or importlib.import_module(owner)
+        if owner == "Session":
+            assert name in Session.model_fields or name in Session.__private_attributes__ or hasattr(Session, name), name
+        else:
+            assert hasattr(target, name), f"{owner}.{name} is gone"
+
+
+def test_the_private_signatures_are_the_ones_we_call() -> None:
+    from google.adk.sessions._session_util import extract_json_safe_state_delta
+    from google.adk.sessions.database_session_service import _select_required_state
+
+    assert list(inspect.signature(_select_required_state).parameters) == [
+        "sql_session", "state_model", "predicates", "use_row_level_locking", "missing_message",
+    ]
+    assert len(inspect.signature(extract_json_safe_state_delta).parameters) == 1
+    for name, params in (
+        ("_apply_temp_state", ["self", "session", "event"]),
+        ("_trim_temp_delta_state", ["self", "event"]),
+        ("_commit_event_to_session", ["self", "session", "event"]),
+    ):
+        assert list(inspect.signature(getattr(DatabaseSessionService, name)).parameters) == params, name
+    # Our override keeps ADK's public signature.
+    assert inspect.signature(BatchingSessionService.append_event).parameters.keys() == inspect.signature(
+        DatabaseSessionService.append_event
+    ).parameters.keys()
