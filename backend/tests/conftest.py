@@ -209,3 +209,20 @@ def agui_verify(frames: list[dict]) -> dict:
 def agui_events(messages: list[dict]) -> list[dict]:
     """The AG-UI events of what a socket received: everything but its control messages."""
     return [m for m in messages if "type" in m]
+
+
+def offline_server(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[ServerProcess]:
+    """A module's real server on SQLite and the offline model. 4 ms per chunk: a whole pitch
+    streams ~300 chunks, slow enough to cancel, interrupt or catch running."""
+    tmp = tmp_path_factory.mktemp(name)
+    env = server_env(f"sqlite+aiosqlite:///{tmp}/{name}.db", tmp, OFFLINE_CHUNK_DELAY_MS="4", MAX_MESSAGE_CHARS="500")
+    process = ServerProcess(env).start(tmp / "server.log")
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+async def api(server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
+    """REST client of the module's `server`."""
+    async with httpx.AsyncClient(base_url=f"{server.url}/api/v1", timeout=30) as client:
+        yield client

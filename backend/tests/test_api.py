@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -12,22 +12,11 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import ServerProcess, server_env
+from tests.conftest import ServerProcess, agui_verify, offline_server
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> ServerProcess:
-    tmp = tmp_path_factory.mktemp("api")
-    # 4 ms per chunk: a whole pitch streams ~300 chunks, slow enough to cancel or interrupt midway.
-    env = server_env(f"sqlite+aiosqlite:///{tmp}/api.db", tmp, OFFLINE_CHUNK_DELAY_MS="4", MAX_MESSAGE_CHARS="500")
-    process = ServerProcess(env).start(tmp / "server.log")
-    yield process
-    process.stop()
-
-
-@pytest.fixture
-async def api(server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=f"{server.url}/api/v1", timeout=30) as client:
-        yield client
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    yield from offline_server(tmp_path_factory, "api")
 
 
 async def new_session(api: httpx.AsyncClient) -> str:
@@ -77,7 +66,8 @@ async def test_a_run_streams_in_order_over_the_socket(server: ServerProcess, api
     await socket.connection.close()
 
     assert [f["seq"] for f in frames] == list(range(1, len(frames) + 1))
-    assert frames[0]["type"] == "RUN_STARTED" and frames[-1]["type"] == "RUN_FINISHED"
+    assert agui_verify(frames)["ok"], "the stock AG-UI verifier and schemas accept the live stream"
+    assert frames[0]["type"] == "RUN_STARTED"
     assert frames[-1]["result"]["status"] == "completed"
     # Every text message opens, streams, closes; every tool call has its args before its result.
     position = {(f["type"], f.get("toolCallId") or f.get("messageId")): i for i, f in enumerate(frames)}
@@ -121,6 +111,7 @@ async def test_reconnect_gets_missed_frames_then_the_live_stream(server: ServerP
     # A reconnect inside a run replays it from its RUN_STARTED (a consistent AG-UI stream); the
     # frames the client had carry seqs it already applied.
     assert rest[0]["type"] == "RUN_STARTED" and rest[0]["seq"] == 1
+    assert agui_verify(rest)["ok"], "a mid-message reconnect is a valid AG-UI stream"
     new = [f for f in rest if f["seq"] > seen[-1]["seq"]]
     assert [f["seq"] for f in rest if f["seq"] <= seen[-1]["seq"]] == [f["seq"] for f in seen]
     seqs = [f["seq"] for f in seen + new]
@@ -144,10 +135,12 @@ async def test_cancel_stops_the_run_keeps_its_work_and_the_session_goes_on(serve
     session_id = await new_session(api)
     socket, _ = await open_socket(server, session_id)
     await socket.send({"type": "message", "content": "Marie Curie"})
-    await socket.until(lambda f: f["type"] == "TEXT_MESSAGE_CONTENT" and f["agent"] == "screenwriter")
+    head = await socket.until(lambda f: f["type"] == "TEXT_MESSAGE_CONTENT" and f["agent"] == "screenwriter")
     await socket.send({"type": "cancel"})
     frames = await socket.until(run_over, timeout=10)
+    cancelled = head + frames
     assert frames[-1]["type"] == "RUN_FINISHED" and frames[-1]["result"]["status"] == "cancelled"
+    assert frames[-1]["outcome"] == {"type": "cancelled"}
 
     run_id = frames[-1]["runId"]
     run = (await api.get(f"/sessions/{session_id}/runs/{run_id}")).json()
@@ -164,6 +157,9 @@ async def test_cancel_stops_the_run_keeps_its_work_and_the_session_goes_on(serve
     await socket.send({"type": "message", "content": "hello"})
     frames = await socket.until(run_over)
     assert frames[-1]["result"]["status"] == "completed"
+    # The cancelled run and the next one, as the socket delivered them, are one valid AG-UI stream.
+    report = agui_verify(cancelled + frames)
+    assert report["ok"], report
     await socket.connection.close()
 
     rest = await api.post(f"/sessions/{session_id}/cancel")

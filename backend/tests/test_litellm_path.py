@@ -19,7 +19,7 @@ from agente_films.db.repositories import AnswerRepository, QuestionRepository, R
 from agente_films.models import make_model_resolver
 from agente_films.models.offline import OfflineLlm
 from agente_films.studio import Studio
-from tests.conftest import make_settings
+from tests.conftest import agui_verify, make_settings
 
 # respx sees httpx only; LiteLLM otherwise talks through aiohttp (see ADK_NOTES.md).
 os.environ["DISABLE_AIOHTTP_TRANSPORT"] = "True"
@@ -142,6 +142,8 @@ async def test_llm_failure_ends_the_run_with_a_stored_error_and_the_session_stay
             route.return_value = failure
         run_id, frames = await send(studio, row.id, "hello")
         assert frames[-1]["type"] == "RUN_ERROR" and expected in frames[-1]["message"]
+        assert frames[-1]["resumable"] and "You can resume" in frames[-1]["message"]
+        assert agui_verify(frames)["ok"], "a failed run is a valid AG-UI stream"
 
         route.side_effect = None
         route.return_value = text_stream("Back again. Who is it about?")

@@ -219,3 +219,47 @@ async def test_redis_down_gives_503_keeps_stored_runs_and_recovers(pg_url: str, 
     finally:
         own_redis.terminate()
         own_redis.wait()
+
+
+async def test_a_socket_hears_how_the_run_ended_when_redis_dies_mid_run(tmp_path: Path) -> None:
+    """Redis (the stream) stops mid-run: the run goes on and stores its work, and the socket on
+    the instance that runs it still gets the run's end, from the process itself."""
+    import shutil
+
+    from tests.conftest import free_port, need_service
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        need_service("redis-server", "not installed")
+    port = free_port()
+    private = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        await asyncio.sleep(0.3)
+        with Instance(tmp_path, f"sqlite+aiosqlite:///{tmp_path}/down.db", f"redis://127.0.0.1:{port}/0", "down",
+                      OFFLINE_CHUNK_DELAY_MS="20") as instance:
+            server = instance.server
+            async with httpx.AsyncClient(base_url=f"{server.url}/api/v1", timeout=30) as api:
+                session_id = (await api.post("/sessions", json={})).json()["id"]
+                async with connect(f"{server.ws_url}/api/v1/ws/{session_id}") as socket:
+                    assert json.loads(await socket.recv())["control"] == "hello"
+                    await socket.send(json.dumps({"type": "message", "content": "Ada Lovelace"}))
+                    async with asyncio.timeout(30):
+                        while json.loads(await socket.recv()).get("type") != "STEP_STARTED":
+                            pass
+                    private.kill()
+                    private.wait()
+                    seen: list[dict] = []
+                    async with asyncio.timeout(120):
+                        while not any(m.get("control") == "run_ended" for m in seen):
+                            seen.append(json.loads(await socket.recv()))
+                ended = next(m for m in seen if m.get("control") == "run_ended")
+                assert ended["status"] == "completed"
+                assert any(m.get("code") == "stream_unavailable" for m in seen), "the socket said the stream was down"
+                run = (await api.get(f"/sessions/{session_id}/runs/{ended['runId']}")).json()
+                assert run["status"] == "completed" and run["answers"][-1]["agent_name"] == "file_writer"
+    finally:
+        if private.poll() is None:
+            private.kill()

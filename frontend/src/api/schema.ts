@@ -4,6 +4,28 @@
  */
 
 export interface paths {
+    "/api/v1/agui": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run Agent
+         * @description Runs the team on the last user message in the session `threadId` (created if new) and
+         *     streams the run's AG-UI events. `state` is accepted and ignored except for keys in
+         *     CLIENT_STATE_KEYS (none today). 422 when threadId is not a UUID or there is no user message.
+         */
+        post: operations["run_agent_api_v1_agui_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/info": {
         parameters: {
             query?: never;
@@ -2373,6 +2395,63 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    run_agent_api_v1_agui_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Owner of the sessions; defaults to the local user. */
+                "x-user-id"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunAgentInput"];
+            };
+        };
+        responses: {
+            /** @description AG-UI events as server-sent events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description The thread is another user's session. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A run is already in progress in this session. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The message is too long. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     info_api_v1_info_get: {
         parameters: {
             query?: never;

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 from ag_ui.core import RunAgentInput
 from ag_ui.encoder import EventEncoder
-from fastapi import APIRouter, Body, HTTPException, status
+from fastapi import APIRouter, Body, HTTPException
 from fastapi.responses import StreamingResponse
 from google.adk.events import Event, EventActions
 
@@ -214,7 +214,6 @@ async def agui_stream(
         404: {"description": "The thread is another user's session."},
         409: {"description": "A run is already in progress in this session."},
         413: {"description": "The message is too long."},
-        422: {"description": "Bad input: threadId not a UUID, no user message."},
     },
 )
 async def run_agent(
@@ -222,16 +221,16 @@ async def run_agent(
 ) -> StreamingResponse:
     """Runs the team on the last user message in the session `threadId` (created if new) and
     streams the run's AG-UI events. `state` is accepted and ignored except for keys in
-    CLIENT_STATE_KEYS (none today)."""
+    CLIENT_STATE_KEYS (none today). 422 when threadId is not a UUID or there is no user message."""
     try:
         thread_id = str(uuid.UUID(body.thread_id))
     except ValueError:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY, f"threadId must be a UUID (it names the session), not {body.thread_id!r}."
+            422, f"threadId must be a UUID (it names the session), not {body.thread_id!r}."
         ) from None
     text = user_text(body)
     if not text.strip():
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "There is no user message to run on (no user message).")
+        raise HTTPException(422, "There is no user message to run on (no user message).")
     text = checked_content(studio, text)
     row = await thread_session(studio, thread_id, user_id, text)
     delta = client_state(body.state)
