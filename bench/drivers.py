@@ -291,9 +291,9 @@ class OursWSDriver(_OursBase):
             max_size=None, open_timeout=120, ping_interval=None, compression=None,
         )
         hello = json.loads(await session.ws.recv())
-        if hello.get("name") != "session":
+        if hello.get("control") != "hello":
             raise RuntimeError(f"unexpected first frame {hello}")
-        session.last_seq = hello["value"]["lastSeq"]
+        session.last_seq = hello["lastSeq"]
 
     async def new_session(self) -> Session:
         session = await super().new_session()
@@ -327,7 +327,7 @@ class OursWSDriver(_OursBase):
                         result.seq_gaps += abs(seq - session.last_seq - 1)
                     session.last_seq = seq
                 kind = frame.get("type")
-                if kind == "ERROR":
+                if frame.get("control") == "error":
                     raise RuntimeError(f"{frame.get('code')}: {frame.get('message')}")
                 if kind == "RUN_STARTED":
                     run_id = frame.get("runId")
