@@ -31,7 +31,7 @@ def _json(value: Any) -> str:
 def readable_error(status: str, error: str | None) -> str:
     """A sentence for the person, from a stored error such as 'RateLimitError (HTTP 429): ...'."""
     if status == "interrupted":
-        return f"{INTERRUPTED_MESSAGE} You can resume it."
+        return INTERRUPTED_MESSAGE
     text = error or ""
     http = re.search(r"HTTP (\d{3})", text)
     if "BudgetExceeded" in text or "budget of $" in text:
@@ -50,7 +50,7 @@ def readable_error(status: str, error: str | None) -> str:
         sentence = "The database refused to store the run."
     else:
         sentence = FAILED_MESSAGE
-    return f"{sentence} You can resume the run."
+    return sentence  # whether it can be resumed is RUN_ERROR.resumable
 
 
 class FrameTranslator:
