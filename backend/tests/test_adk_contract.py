@@ -47,3 +47,20 @@ def test_the_private_signatures_are_the_ones_we_call() -> None:
     assert inspect.signature(BatchingSessionService.append_event).parameters.keys() == inspect.signature(
         DatabaseSessionService.append_event
     ).parameters.keys()
+
+
+def test_every_private_adk_name_the_resume_uses_still_exists() -> None:
+    from google.adk.agents.base_agent import _agent_state_key
+    from google.adk.agents.callback_context import CallbackContext
+    from google.adk.agents.invocation_context import InvocationContext
+
+    from agente_films.runs import adk_resume
+
+    assert {name for _, name in adk_resume.PRIVATE_NAMES} == {"_agent_state_key", "_get_events", "_invocation_context"}
+    assert list(inspect.signature(_agent_state_key).parameters) == ["ctx", "agent_name"]
+    assert "current_invocation" in inspect.signature(InvocationContext._get_events).parameters
+    # Set in the constructor of CallbackContext's base class, not declared: read the source.
+    sources = "".join(inspect.getsource(cls) for cls in CallbackContext.__mro__ if cls.__module__.startswith("google.adk"))
+    assert "self._invocation_context = " in sources
+    for field in ("agent_states", "end_of_agents", "is_resumable"):
+        assert hasattr(InvocationContext, field) or field in InvocationContext.model_fields, field

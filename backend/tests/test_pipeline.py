@@ -423,3 +423,94 @@ async def test_a_finished_run_leaves_nothing_of_itself_in_memory(studio: Studio)
     assert live_adk_events() <= after_one
     assert len(recorders) == 3 and [ref() for ref in recorders] == [None, None, None]
     assert [studio.runs.find(run_id).status for run_id in run_ids] == ["completed"] * 3
+
+
+def _nth(test, n: int = 1):  # noqa: ANN001, ANN202
+    seen = [0]
+
+    def match(event: Event) -> bool:
+        if test(event):
+            seen[0] += 1
+            return seen[0] == n
+        return False
+
+    return match
+
+
+def _ended(author: str, n: int = 1):  # noqa: ANN202
+    return _nth(lambda e: e.author == author and bool(e.actions.end_of_agent), n)
+
+
+def _result(author: str, tool: str, n: int = 1):  # noqa: ANN202
+    return _nth(lambda e: e.author == author and tool in [r.name for r in e.get_function_responses()], n)
+
+
+def _answered(author: str, n: int = 1):  # noqa: ANN202
+    return _nth(lambda e: e.author == author and e.is_final_response() and bool(e.content and e.content.parts and e.content.parts[0].text), n)
+
+
+KILL_POINTS = {
+    "greeter ended": _ended("greeter"),
+    "researcher ended": _ended("researcher"),
+    "screenwriter answered": _answered("screenwriter"),
+    "critic ended round 1": _ended("critic"),
+    "round 2 search result": _result("researcher", "wikipedia_search", 2),
+    "critic exited the loop": _result("critic", "exit_loop"),
+    "critic ended round 2": _ended("critic", 2),
+    "writers room ended": _ended("writers_room"),
+    "box office ended": _ended("box_office_researcher"),
+    "document saved": _result("file_writer", "save_pitch_document"),
+    "file writer answered": _answered("file_writer"),
+}
+
+
+@pytest.mark.parametrize("kill_point", list(KILL_POINTS))
+async def test_a_resumed_run_goes_on_from_its_last_checkpoint_and_redoes_nothing(
+    studio: Studio, monkeypatch: pytest.MonkeyPatch, kill_point: str
+) -> None:
+    """A process killed anywhere in the team: what the writer had committed 0.3 s later stays,
+    the rest is lost; the resume answers exactly what the uninterrupted run answers, in the same
+    rounds, and saves the document once."""
+    from agente_films.runs.recorder import RunRecorder
+
+    original = RunRecorder.on_event
+    cut = KILL_POINTS[kill_point]
+
+    async def die_soon_after(self, event):  # noqa: ANN001, ANN202
+        await original(self, event)
+        if not event.partial and cut(event):
+            await asyncio.sleep(0.3)  # the writer commits whatever it may meanwhile
+            self.writer._entries.clear()  # the rest is lost with the process
+            self.writer._by_event.clear()
+            raise asyncio.CancelledError
+
+    row = await studio.create_session("local")
+    monkeypatch.setattr(RunRecorder, "on_event", die_soon_after)
+    run = await studio.runs.start(session_id=row.id, user_id="local", text="Ada Lovelace")
+    await run.done.wait()
+    monkeypatch.setattr(RunRecorder, "on_event", original)
+    async with studio.sessionmaker.begin() as db:
+        await QuestionRepository(db).finish(run.run_id, status="interrupted", error="killed")
+
+    resumed = await studio.runs.resume(session_id=row.id, user_id="local", run_id=run.run_id)
+    await resumed.done.wait()
+    async with studio.sessionmaker() as db:
+        question = await QuestionRepository(db).get(run.run_id, row.id)
+        answers = await AnswerRepository(db).for_question(run.run_id)
+        events = await AgentEventRepository(db).for_session(row.id, question_id=run.run_id)
+    assert question.run_status == "completed"
+    per_agent: dict[str, int] = {}
+    for answer in answers:
+        per_agent[answer.agent_name] = per_agent.get(answer.agent_name, 0) + 1
+    assert per_agent == {
+        "greeter": 1, "researcher": 2, "screenwriter": 2, "critic": 2,
+        "box_office_researcher": 1, "casting_agent": 1, "file_writer": 1,
+    }
+    rounds = {e.event_data.get("iteration") for e in events if e.event_type == "agent_start" and e.agent_name != "writers_room" and e.event_data.get("parent") == "writers_room"}
+    assert rounds <= {1, 2}, [(e.agent_name, e.event_type, e.event_data.get("iteration")) for e in events if e.event_type in ("agent_start", "agent_end")]
+    keys = await studio.artifact_service.list_artifact_keys(app_name=APP_NAME, user_id="local", session_id=row.id)
+    assert len(keys) == 1
+    versions = await studio.artifact_service.list_artifact_versions(
+        app_name=APP_NAME, user_id="local", session_id=row.id, filename=keys[0]
+    )
+    assert len(versions) == 1

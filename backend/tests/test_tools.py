@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from google.adk.artifacts.base_artifact_service import ArtifactVersion
+from google.adk.events.event_actions import EventActions
 
 from agente_films import state_keys as keys
 from agente_films.tools.pitch_document import make_pitch_document_tool, pitch_filename
@@ -18,13 +20,21 @@ from tests.conftest import DEAD_WIKIPEDIA
 
 
 class FakeToolContext:
-    def __init__(self) -> None:
+    def __init__(self, invocation_id: str = "e-1") -> None:
         self.state: dict[str, Any] = {}
         self.saved: list[tuple[str, Any, dict]] = []
+        self.invocation_id = invocation_id
+        self.actions = EventActions()
 
     async def save_artifact(self, filename: str, artifact: Any, custom_metadata: dict | None = None) -> int:
         self.saved.append((filename, artifact, custom_metadata or {}))
         return len([s for s in self.saved if s[0] == filename]) - 1
+
+    async def get_artifact_version(self, filename: str) -> ArtifactVersion | None:
+        versions = [s for s in self.saved if s[0] == filename]
+        if not versions:
+            return None
+        return ArtifactVersion(version=len(versions) - 1, canonical_uri="fake://", custom_metadata=versions[-1][2])
 
 
 @pytest.mark.parametrize("key", ["app:theme", "user:name", "temp:scratch", "PLOT_OUTLINE", "research"])
@@ -83,6 +93,21 @@ async def test_the_document_tool_saves_versions_and_refuses_oversized_documents(
     assert too_big["status"] == "error" and "limit is 1000" in too_big["message"]
     assert (await tool(title="Empty", markdown=" \n", tool_context=context))["status"] == "error"
     assert len(context.saved) == 2
+
+
+async def test_the_document_tool_saves_a_document_once_per_run() -> None:
+    """A resumed run that makes the same call again gets the version it saved, not a new one."""
+    tool = make_pitch_document_tool(max_bytes=1000)
+    context = FakeToolContext("e-1")
+    first = await tool(title="The Engine", markdown="# The Engine\n", tool_context=context)
+    again = FakeToolContext("e-1")
+    again.saved = context.saved
+    repeated = await tool(title="The Engine", markdown="# The Engine\n", tool_context=again)
+    assert repeated == first and len(context.saved) == 1
+    assert again.actions.artifact_delta == {"the-engine.md": 0}
+    later = FakeToolContext("e-2")
+    later.saved = context.saved
+    assert (await tool(title="The Engine", markdown="# The Engine\n", tool_context=later))["version"] == 1
 
 
 def test_pitch_command_runs_the_team_in_the_terminal(tmp_path: Path) -> None:

@@ -21,7 +21,13 @@ class RunHooks(Protocol):
     def queue_event(self, service: Any, session: Session, event: Event) -> None:
         """ADK appended `event` to `session` in memory; store it with the run's next batch."""
 
-    async def agent_started(self, agent: BaseAgent) -> None: ...
+    # Agents whose stored end came by escalating (exit_loop), for a resumed run.
+    escalated_ends: set[str]
+    track: Any
+
+    async def agent_started(self, agent: BaseAgent, rounds_before: int = 0) -> None: ...
+
+    async def agent_skipped(self, agent: BaseAgent) -> None: ...
 
     async def agent_finished(self, agent: BaseAgent) -> None: ...
 

@@ -72,6 +72,7 @@ class RunRecorder:
         self._session: Session | None = None
         self._stream_failed = False
         self._resumed = False
+        self.escalated_ends: set[str] = set()
         # Parallel branches call in concurrently: one caller at a time keeps rows and seq in order.
         self._lock = asyncio.Lock()
 
@@ -161,11 +162,18 @@ class RunRecorder:
 
         self.writer.write(write)
 
-    async def agent_started(self, agent: BaseAgent) -> None:
+    async def agent_started(self, agent: BaseAgent, rounds_before: int = 0) -> None:
         async with self._lock:
-            step = self.track.start_step(agent)
+            step = self.track.start_step(agent, rounds_before)
             self._step_row("agent_start", step)
             await self._publish(self.frames.step_started(step))
+
+    async def agent_skipped(self, agent: BaseAgent) -> None:
+        """A resumed run passes over an agent whose end is stored: no step, but it is done, and a
+        loop's first agent still begins a round."""
+        async with self._lock:
+            self.track.count_round(agent)
+            self.track.finished_steps.add(agent.name)
 
     async def agent_finished(self, agent: BaseAgent) -> None:
         async with self._lock:
@@ -237,10 +245,6 @@ class RunRecorder:
             if resumed:
                 usage = UsageRepository(db)
                 self.track.run_cost = await usage.cost(question_id=self.run_id)
-                steps = await AgentEventRepository(db).for_session(self.session_id, question_id=self.run_id)
-                self.track.restore_rounds(
-                    [StepFacts.from_row(row.event_data) for row in steps if row.event_type == "agent_start"]
-                )
         async with self._lock:
             await self._publish(self.frames.run_started(question_text, resumed=resumed, state=public_state(state)))
 

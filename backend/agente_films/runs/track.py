@@ -85,14 +85,17 @@ class RunTrack:
             handed_off_to=handed_off_to,
         )
 
-    def start_step(self, agent: BaseAgent) -> StepFacts:
-        if is_loop(agent):
-            # A resumed run goes on in the round it was in: the first sub-agent starting again
-            # begins the next one, as in a fresh run.
-            self.loop_iterations.setdefault(agent.name, 0)
+    def count_round(self, agent: BaseAgent) -> None:
+        """A loop's first agent starting (or passed over by a resume) begins a round."""
         parent = agent.parent_agent
-        if parent is not None and parent.name in self.loop_iterations and parent.sub_agents[0] is agent:
+        if parent is not None and parent.name in self.loop_iterations and parent.sub_agents[0].name == agent.name:
             self.loop_iterations[parent.name] += 1
+
+    def start_step(self, agent: BaseAgent, rounds_before: int = 0) -> StepFacts:
+        """`rounds_before`: for a loop resumed from its checkpoint, the rounds it had begun."""
+        if is_loop(agent):
+            self.loop_iterations[agent.name] = rounds_before
+        self.count_round(agent)
         self.open_steps[agent.name] = self.open_steps.get(agent.name, 0) + 1
         self.agents[agent.name] = agent
         return self._facts(agent)
@@ -114,9 +117,3 @@ class RunTrack:
         if parent is None or parent.name not in self.loop_iterations:
             return None, None
         return parent.name, self.loop_iterations[parent.name]
-
-    def restore_rounds(self, steps: list[StepFacts]) -> None:
-        """A resumed run keeps counting rounds from where its stored steps left off."""
-        for step in steps:
-            if step.parent is not None and step.iteration is not None:
-                self.loop_iterations[step.parent] = max(self.loop_iterations.get(step.parent, 0), step.iteration)

@@ -7,12 +7,14 @@ run holds the single write lock once per batch. A process killed before a batch 
 that batch whole: the database always holds a prefix of the run, each event with its rows, which
 is what a resume goes on from.
 
-Two gates keep that prefix whole:
+Three gates keep that prefix whole:
 - an event is written only once its rows are planned (ADK appends an event just before the run
   loop sees it; the rows are planned there);
 - a batch waits while a tool call has no result yet (unless someone flushes): ADK 2.13 skips an
   agent it resumes with a call and no result, so a kill during a tool would silently drop that
-  agent's work.
+  agent's work;
+- a batch waits while an agent's final answer has no end_of_agent checkpoint yet: stored without
+  it, the agent looks unfinished to a resume, which runs its model again (a second answer).
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ class RunWriter:
         self._by_event: dict[str, _Entry] = {}
         self._store_with: tuple[Any, Session] | None = None
         self._open_calls: set[str] = set()
+        self._open_answers: set[str] = set()
         self._wake = asyncio.Event()
         self._flushing = 0
         self._task: asyncio.Task | None = None
@@ -94,6 +97,11 @@ class RunWriter:
         self._by_event[event.id] = entry
         self._open_calls.update(call.id for call in event.get_function_calls() if call.id)
         self._open_calls.difference_update(r.id for r in event.get_function_responses())
+        if event.actions.end_of_agent:
+            self._open_answers.discard(event.author)
+        elif event.author != "user" and event.is_final_response() and event.content and event.content.parts:
+            # A final answer, or a tool result that ends the turn (exit_loop skips summarization).
+            self._open_answers.add(event.author)
 
     def attach(self, event_id: str, plan: RowPlan) -> bool:
         """The rows of a queued event. False if no such event is waiting (not ours to store)."""
@@ -116,7 +124,7 @@ class RunWriter:
     # -- writing -------------------------------------------------------------------------------
 
     def _take_batch(self) -> list[_Entry]:
-        if self._open_calls and not self._flushing:
+        if (self._open_calls or self._open_answers) and not self._flushing:
             return []
         ready = 0
         # A flush writes what it has: an event whose rows never came is stored without them.

@@ -6,6 +6,7 @@ the artifact service (FileArtifactService under sessions/ by default) and caps i
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Callable
@@ -45,10 +46,24 @@ def make_pitch_document_tool(max_bytes: int) -> Callable[..., Any]:
                 "Shorten it and save again.",
             }
         filename = pitch_filename(str(title))
+        digest = hashlib.sha256(data).hexdigest()
+        # Idempotent within a run: a run resumed after a crash may make the same call again (the
+        # artifact is written at once, the call's events only with the writer's next batch).
+        # The version this invocation already saved of this very document is the answer.
+        latest = await tool_context.get_artifact_version(filename)
+        saved = (latest.custom_metadata or {}) if latest is not None else {}
+        if saved.get("invocation_id") == tool_context.invocation_id and saved.get("sha256") == digest:
+            tool_context.actions.artifact_delta[filename] = latest.version
+            return {"status": "saved", "filename": filename, "version": latest.version, "bytes": len(data)}
         version = await tool_context.save_artifact(
             filename=filename,
             artifact=types.Part.from_bytes(data=data, mime_type=MARKDOWN_MIME),
-            custom_metadata={"title": str(title)[:300], "size": len(data)},
+            custom_metadata={
+                "title": str(title)[:300],
+                "size": len(data),
+                "invocation_id": tool_context.invocation_id,
+                "sha256": digest,
+            },
         )
         return {"status": "saved", "filename": filename, "version": version, "bytes": len(data)}
 
