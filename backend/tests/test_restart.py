@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import signal
 import time
 
 import httpx
 
-from tests.conftest import ServerProcess
+from tests.conftest import ServerProcess, agui_verify
+
+
+async def _socket_replay(ws_url: str, session_id: str) -> list[dict]:
+    """Everything a client that connects now is sent, until the end of a run (AG-UI events only)."""
+    from websockets.asyncio.client import connect
+
+    frames: list[dict] = []
+    async with connect(f"{ws_url}/api/v1/ws/{session_id}") as socket:
+        async with asyncio.timeout(30):
+            while True:
+                message = json.loads(await socket.recv())
+                if "type" in message:
+                    frames.append(message)
+                    if message["type"] in ("RUN_FINISHED", "RUN_ERROR"):
+                        return frames
 
 
 def wait_for_run(api: httpx.Client, session_id: str, run_id: str) -> dict:
@@ -72,7 +89,24 @@ async def test_a_run_cut_off_by_a_crash_is_marked_interrupted_and_the_session_st
         assert resumed.status_code == 202 and resumed.json()["run_id"] == run_id
         finished = wait_for_run(api, session_id, run_id)
         assert finished["status"] == "completed" and finished["answers"][-1]["agent_name"] == "file_writer"
-        assert len(api.get(f"/sessions/{session_id}/pitches").json()) == 1
+        pitches = api.get(f"/sessions/{session_id}/pitches").json()
+        assert len(pitches) == 1 and len(pitches[0]["versions"]) == 1, "the document was saved once"
+        # Exactly what an uninterrupted run of the same message stores.
+        normal = api.post("/sessions").json()["id"]
+        assert api.post(f"/sessions/{normal}/messages", json={"content": "Marie Curie"}).json()["status"] == "completed"
+        normal_run = api.get(f"/sessions/{normal}/history").json()["items"][0]
+
+        def agents(items: list) -> list[str]:
+            return sorted(a["agent_name"] for a in items)
+
+        assert agents(finished["answers"]) == agents(normal_run["answers"])
+        states = [v for v in api.get(f"/sessions/{session_id}/states").json() if v["question_id"] == run_id]
+        assert len(states) == len(api.get(f"/sessions/{normal}/states").json())
+        # A client that follows the session now reads the run once: one start, one end.
+        frames = await _socket_replay(second.ws_url, session_id)
+        assert [f["type"] for f in frames if f["type"].startswith("RUN_")] == ["RUN_STARTED", "RUN_FINISHED"]
+        assert frames[0]["runId"] == run_id and frames[0]["resumed"] is True
+        assert agui_verify(frames)["ok"]
         again = api.post(f"/sessions/{session_id}/runs/{run_id}/resume")
         assert again.status_code == 409 and "completed" in again.json()["detail"]
         # The session takes new messages as before.
