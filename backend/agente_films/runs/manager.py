@@ -20,6 +20,7 @@ from typing import Any
 from google.adk.agents import RunConfig
 from google.adk.agents.run_config import StreamingMode
 from google.adk.runners import Runner
+from google.adk.sessions.base_session_service import GetSessionConfig
 from google.genai import types
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -264,8 +265,10 @@ class RunManager:
         return run
 
     async def _state(self, session_id: str, user_id: str) -> dict[str, Any]:
+        """The state a run starts from (its first STATE_SNAPSHOT): the state alone, no events."""
         session = await self.runner.session_service.get_session(
-            app_name=self.runner.app_name, user_id=user_id, session_id=session_id
+            app_name=self.runner.app_name, user_id=user_id, session_id=session_id,
+            config=GetSessionConfig(num_recent_events=0),
         )
         return dict(session.state) if session is not None else {}
 
