@@ -18,6 +18,8 @@ from google.adk.agents.base_agent import _agent_state_key
 from google.adk.agents.callback_context import CallbackContext
 from google.adk.agents.invocation_context import InvocationContext
 
+from agente_films.runs.track import is_loop
+
 PRIVATE_NAMES = (
     ("google.adk.agents.base_agent", "_agent_state_key"),
     ("google.adk.agents.invocation_context.InvocationContext", "_get_events"),
@@ -30,10 +32,6 @@ def _subtree(agent: BaseAgent) -> list[str]:
     for sub_agent in agent.sub_agents:
         names.extend(_subtree(sub_agent))
     return names
-
-
-def _is_loop(agent: BaseAgent | None) -> bool:
-    return agent is not None and getattr(agent, "max_iterations", None) is not None and bool(agent.sub_agents)
 
 
 def _rounds_begun(loop: BaseAgent, state: dict[str, Any] | None) -> int:
@@ -126,7 +124,3 @@ def agent_state(ctx: InvocationContext, agent_name: str) -> dict[str, Any] | Non
 
 def rounds_begun(loop: BaseAgent, state: dict[str, Any] | None) -> int:
     return _rounds_begun(loop, state)
-
-
-def is_loop(agent: BaseAgent | None) -> bool:
-    return _is_loop(agent)

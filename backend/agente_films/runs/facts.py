@@ -3,6 +3,7 @@ row translators read only those."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,14 @@ from google.adk.events import Event
 
 # ADK seals a cancelled invocation with events carrying this code: a stop, not a failure.
 ABORTED = "INVOCATION_ABORTED"
+# Tool arguments and results are cut to this many characters in frames and reasoning rows.
+TOOL_TEXT_LIMIT = 4000
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
 # Tools ADK adds itself, and what their call means to the team.
 INTERNAL_TOOLS = {"transfer_to_agent": "transfer", "exit_loop": "loop_exit"}
 

@@ -7,25 +7,20 @@ before the run's terminal frame, and each run is RUN_STARTED ... RUN_FINISHED | 
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 import ag_ui.core as agui
 
 from agente_films import protocol as p
-from agente_films.runs.facts import EventFacts
+from agente_films.runs.facts import TOOL_TEXT_LIMIT, EventFacts, to_json
 from agente_films.runs.track import RunTrack, StepFacts
 from agente_films.urls import pitch_urls
 
-TOOL_TEXT_LIMIT = 4000
 # What a person reads when a run failed; the raw error stays in the stored run and the logs.
 FAILED_MESSAGE = "The team stopped with an error before finishing the pitch."
 INTERRUPTED_MESSAGE = "The server running this run stopped before it finished."
 
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def readable_error(status: str, error: str | None) -> str:
@@ -198,7 +193,7 @@ class FrameTranslator:
                 p.ToolCallStart(run_id=run_id, tool_call_id=call.id, tool_call_name=call.name,
                                 parent_message_id=facts.event_id, agent=agent)
             )
-            frames.append(p.ToolCallArgs(run_id=run_id, tool_call_id=call.id, delta=_json(call.args), agent=agent))
+            frames.append(p.ToolCallArgs(run_id=run_id, tool_call_id=call.id, delta=to_json(call.args), agent=agent))
             frames.append(p.ToolCallEnd(run_id=run_id, tool_call_id=call.id, agent=agent))
         for result in facts.results:
             frames.append(
@@ -206,7 +201,7 @@ class FrameTranslator:
                     run_id=run_id,
                     message_id=f"{facts.event_id}-{result.id}",
                     tool_call_id=result.id,
-                    content=_json(result.response)[:TOOL_TEXT_LIMIT],
+                    content=to_json(result.response)[:TOOL_TEXT_LIMIT],
                     role="tool",
                     agent=agent,
                     tool_name=result.name,

@@ -13,6 +13,7 @@ from google.genai import types
 
 from agente_films.runs import adk_resume
 from agente_films.runs.context import current_agent, running
+from agente_films.runs.track import is_loop
 
 
 class StepPlugin(BasePlugin):
@@ -54,12 +55,12 @@ class StepPlugin(BasePlugin):
             return types.Content(role="model", parts=[])
         if run is not None:
             parent = agent.parent_agent
-            if adk_resume.is_loop(parent) and parent.name not in run.track.loop_iterations:
+            if is_loop(parent) and parent.name not in run.track.loop_iterations:
                 # ADK resumed this agent alone (its tool result was the last stored event).
                 run.track.loop_iterations[parent.name] = adk_resume.rounds_begun(
                     parent, adk_resume.agent_state(ctx, parent.name)
                 )
-            rounds = adk_resume.rounds_begun(agent, adk_resume.agent_state(ctx, agent.name)) if adk_resume.is_loop(agent) else 0
+            rounds = adk_resume.rounds_begun(agent, adk_resume.agent_state(ctx, agent.name)) if is_loop(agent) else 0
             await run.agent_started(agent, rounds)
         return None
 

@@ -132,7 +132,7 @@ class RunRecorder:
             plan = self._plan(facts)
             if not self.writer.attach(facts.event_id, plan):
                 # Stored by ADK itself (not through this run's session service): rows alone.
-                self.writer.write(lambda db, plan=plan: self.writer._apply(db, plan))
+                self.writer.write_plan(plan)
             failure = readable_error("failed", facts.failure) if facts.failure else None
             frames = self.frames.stored(facts, failure_message=failure)
             if facts.transfer_to:  # an agent that hands over is finished then

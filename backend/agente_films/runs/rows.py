@@ -5,20 +5,15 @@ titles the project, a saved document marks it pitched. Pure: a plan of rows, wri
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from agente_films import state_keys as keys
 from agente_films.db.tables import new_id
-from agente_films.runs.facts import INTERNAL_TOOLS, EventFacts
+from agente_films.runs.facts import INTERNAL_TOOLS, TOOL_TEXT_LIMIT, EventFacts, to_json
 from agente_films.runs.track import RunTrack, StepFacts
 
-TOOL_TEXT_LIMIT = 4000
 
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def title_from_outline(outline: str) -> str | None:
@@ -73,7 +68,7 @@ class RunRows:
                 loop, iteration = track.loop_of(agent)
                 summary = f"{agent} ends {loop or 'the loop'} after round {iteration}"
             else:
-                summary = f"{call.name}({_json(call.args)[:TOOL_TEXT_LIMIT]})"
+                summary = f"{call.name}({to_json(call.args)[:TOOL_TEXT_LIMIT]})"
             plan.reasoning.append({
                 "reasoning_type": kind,
                 "reasoning_text": summary,
@@ -82,7 +77,7 @@ class RunRows:
         for result in facts.results:
             plan.reasoning.append({
                 "reasoning_type": "tool_result",
-                "reasoning_text": f"{result.name} -> {_json(result.response)[:TOOL_TEXT_LIMIT]}",
+                "reasoning_text": f"{result.name} -> {to_json(result.response)[:TOOL_TEXT_LIMIT]}",
                 "tool_calls": {"id": result.id, "name": result.name, "response": result.response},
             })
         if facts.failure:

@@ -50,8 +50,8 @@ def agent_kind(agent: BaseAgent) -> str:
     return type(agent).__name__.removesuffix("Agent").lower() or "agent"
 
 
-def is_loop(agent: BaseAgent) -> bool:
-    return getattr(agent, "max_iterations", None) is not None and bool(agent.sub_agents)
+def is_loop(agent: BaseAgent | None) -> bool:
+    return agent is not None and getattr(agent, "max_iterations", None) is not None and bool(agent.sub_agents)
 
 
 @dataclass

@@ -115,6 +115,10 @@ class RunWriter:
     def unplanned(self) -> list[Event]:
         return [entry.event for entry in self._by_event.values() if entry.event is not None]
 
+    def write_plan(self, plan: RowPlan) -> None:
+        """The rows of an event stored elsewhere (by ADK itself), in order with the rest."""
+        self.write(lambda db: self._apply(db, plan))
+
     def write(self, work: Write) -> None:
         """A row write of its own (a step, usage, the run's end), in order with the rest."""
         self._check()
