@@ -80,6 +80,8 @@ class _Step(Wire):
     iteration: int | None = None
     max_iterations: int | None = None
     handed_off_to: str | None = None
+    # Passed over in a revision: it kept its earlier report, as no note concerns it.
+    kept: bool | None = None
 
 
 class StepStarted(agui.StepStartedEvent, _Step):
@@ -175,6 +177,37 @@ class RunQueuedValue(Wire):
     ahead: int
 
 
+NoteStatus = Literal["pending", "taken", "addressed", "not_addressed"]
+
+
+class NoteReceivedValue(Wire):
+    """A producer's note sent while the team works, stored and queued for the next round."""
+
+    note_id: str
+    text: str
+    # Set when the run it was sent to ended before taking it: it waits for the next run.
+    kept_for_next_run: bool = False
+
+
+class NoteTakenValue(Wire):
+    """The writers' room took the note at the start of a round."""
+
+    note_id: str
+    text: str
+    round: int
+    revision: int
+
+
+class NoteVerdictValue(Wire):
+    """The critic's verdict on a taken note, in the critic's words."""
+
+    note_id: str
+    text: str
+    addressed: bool
+    verdict: str
+    round: int | None = None
+
+
 class _Custom(agui.CustomEvent, _Agent):
     pass
 
@@ -209,10 +242,25 @@ class RunQueued(_Custom):
     value: RunQueuedValue
 
 
+class NoteReceived(_Custom):
+    name: Literal["note_received"] = "note_received"
+    value: NoteReceivedValue
+
+
+class NoteTaken(_Custom):
+    name: Literal["note_taken"] = "note_taken"
+    value: NoteTakenValue
+
+
+class NoteVerdict(_Custom):
+    name: Literal["note_verdict"] = "note_verdict"
+    value: NoteVerdictValue
+
+
 _FRAME_CLASSES: tuple[type[BaseModel], ...] = (
     RunStarted, RunFinished, RunError, StepStarted, StepFinished, TextMessageStart, TextMessageContent,
     TextMessageEnd, ToolCallStart, ToolCallArgs, ToolCallEnd, ToolCallResult, StateSnapshot, StateDelta,
-    ArtifactSaved, Usage, AgentTransfer, LoopExit, AgentError, RunQueued,
+    ArtifactSaved, Usage, AgentTransfer, LoopExit, AgentError, RunQueued, NoteReceived, NoteTaken, NoteVerdict,
 )
 
 
@@ -280,6 +328,7 @@ ErrorCode = Literal[
     "empty_message",
     "message_too_long",
     "run_in_progress",
+    "too_many_notes",
     "no_run",
     "session_not_found",
     "stream_unavailable",
@@ -323,9 +372,16 @@ ServerMessage = Union[RunFrame, ControlMessage]
 # -- client frames --------------------------------------------------------------------------------
 
 
+Tone = Literal["drama", "thriller", "comedy", "family", "darker", "lighter"]
+"""The direction chips the UI offers; free notes go in the message itself."""
+
+
 class SendMessage(Wire):
+    """A message to the greeter; while a run works, a note for the writers' room."""
+
     type: Literal["message"]
     content: str
+    direction: list[Tone] = Field(default_factory=list, max_length=6)
 
 
 class CancelRun(Wire):

@@ -7,11 +7,23 @@ PLOT_OUTLINE = "PLOT_OUTLINE"
 CRITICAL_FEEDBACK = "CRITICAL_FEEDBACK"
 BOX_OFFICE_REPORT = "box_office_report"
 CASTING_REPORT = "casting_report"
+# How the pitch should feel (tone, genre, audience, length, focus), set by the greeter with the subject.
+DIRECTION = "direction"
+# The producer's notes on the current pitch: a list of {id, text, status, round, revision, addressed,
+# verdict} (see `notes.py`); the writers' room takes them at a round's start, the critic judges them.
+PRODUCER_NOTES = "producer_notes"
+# 0 for the first pitch of a subject, then 1, 2, ... for each revision the greeter hands over.
+REVISION = "revision"
+# The pitch document's file name, fixed by its first save, so each revision is its next version.
+PITCH_DOCUMENT = "pitch_document"
 
 # Everything that belongs to one pitch; a new PROMPT resets these.
-PITCH_KEYS = (RESEARCH, PLOT_OUTLINE, CRITICAL_FEEDBACK, BOX_OFFICE_REPORT, CASTING_REPORT)
-# What the state tool may ever write (output_key writes the rest).
-WRITABLE = frozenset({PROMPT, RESEARCH, CRITICAL_FEEDBACK})
+PITCH_KEYS = (
+    RESEARCH, PLOT_OUTLINE, CRITICAL_FEEDBACK, BOX_OFFICE_REPORT, CASTING_REPORT, DIRECTION,
+    PRODUCER_NOTES, REVISION, PITCH_DOCUMENT,
+)
+# What the state tool may ever write (output_key and the brief and note tools write the rest).
+WRITABLE = frozenset({RESEARCH, CRITICAL_FEEDBACK})
 
 
 def public_state(state: dict[str, object]) -> dict[str, object]:

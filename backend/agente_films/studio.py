@@ -25,6 +25,7 @@ from agente_films.runs.bus import EventBus, LocalAnnouncer, MemoryEventBus, Redi
 from agente_films.runs.locks import RedisRunLocks
 from agente_films.runs.manager import RunManager
 from agente_films.runs.plugin import StepPlugin
+from agente_films.runs.revision_plugin import RevisionPlugin
 from agente_films.runs.session_service import BatchingSessionService
 from agente_films.settings import Settings
 from agente_films.tools.wikipedia import WikipediaClient, make_wikipedia_client, make_wikipedia_tool
@@ -88,7 +89,12 @@ class Studio:
             app=App(
                 name=APP_NAME,
                 root_agent=root_agent,
-                plugins=[StepPlugin(settings.budget_per_session_usd, settings.budget_per_user_day_usd)],
+                # StepPlugin first: it passes over agents a resumed run finished before RevisionPlugin
+                # looks at them.
+                plugins=[
+                    StepPlugin(settings.budget_per_session_usd, settings.budget_per_user_day_usd),
+                    RevisionPlugin(),
+                ],
                 # ADK checkpoints each agent's progress, so an interrupted run can be resumed.
                 resumability_config=ResumabilityConfig(is_resumable=True),
             ),

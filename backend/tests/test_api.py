@@ -166,24 +166,59 @@ async def test_cancel_stops_the_run_keeps_its_work_and_the_session_goes_on(serve
     assert rest.status_code == 409 and "No run" in rest.json()["detail"]
 
 
-async def test_a_second_message_during_a_run_gets_409(server: ServerProcess, api: httpx.AsyncClient) -> None:
+async def test_during_a_run_a_message_is_a_note_and_a_new_subject_gets_409(
+    server: ServerProcess, api: httpx.AsyncClient
+) -> None:
     session_id = await new_session(api)
+    socket, _ = await open_socket(server, session_id)
     first = await api.post(f"/sessions/{session_id}/messages/async", json={"content": "Alan Turing"})
     assert first.status_code == 202 and first.json()["status"] == "running"
+    run_id = first.json()["run_id"]
+    # A note over REST: 202 and the note; one over the socket: acknowledged on the stream at once.
+    rest_note = await api.post(f"/sessions/{session_id}/messages", json={"content": "Act II drags"})
+    assert rest_note.status_code == 202, rest_note.json()
+    assert rest_note.json()["run_id"] == run_id and rest_note.json()["applies_to"] == "the next round of the running run"
+    await socket.send({"type": "message", "content": "give Joan Clarke a bigger role"})
+    frames = await socket.until(lambda f: f.get("name") == "note_received" and f["value"]["text"].startswith("give"))
+    note_id = frames[-1]["value"]["noteId"]
+    assert frames[-1]["runId"] == run_id
+
     second = await api.post(f"/sessions/{session_id}/messages", json={"content": "Grace Hopper"})
     assert second.status_code == 409
-    assert second.json() == {"detail": second.json()["detail"], "run_id": first.json()["run_id"]}
-    assert "already in progress" in second.json()["detail"]
-
-    socket, hello = await open_socket(server, session_id)
-    assert hello["activeRunId"] == first.json()["run_id"]
+    assert second.json() == {"detail": second.json()["detail"], "code": "run_in_progress", "run_id": run_id}
+    assert "Grace Hopper" in second.json()["detail"] and "once this run finishes" in second.json()["detail"]
     await socket.send({"type": "message", "content": "Grace Hopper"})
-    error = await socket.until(lambda f: f.get("control") == "error")
-    assert error[-1]["code"] == "run_in_progress" and error[-1]["status"] == 409
-    await socket.until(run_over)
+    for bad, code in [(None, "run_in_progress"), ({"content": "  "}, "empty_message"),
+                      ({"content": "z" * 501}, "message_too_long"),
+                      ({"content": "darker", "direction": ["spooky"]}, "bad_frame")]:
+        if bad is not None:
+            await socket.send({"type": "message", **bad})
+        frames += await socket.until(lambda f: f.get("control") == "error")
+        assert frames[-1]["code"] == code, bad
+
+    # Each note is taken at a round's start and judged by the critic (a note said after the
+    # writers' room had finished is a revision right after the run).
+    judged: dict[str, dict] = {}
+    while len(judged) < 2:
+        frames += await socket.until(lambda f: f.get("name") == "note_verdict")
+        judged[frames[-1]["value"]["noteId"]] = frames[-1]["value"]
+    frames += await socket.until(run_over)
+    taken = {f["value"]["noteId"]: f["value"]["round"] for f in frames if f.get("name") == "note_taken"}
+    assert set(taken) == set(judged) == {note_id, rest_note.json()["note_id"]}
+    assert all(v["addressed"] for v in judged.values()) and "Joan Clarke" in judged[note_id]["verdict"]
+    assert frames[-1]["type"] == "RUN_FINISHED"
     await socket.connection.close()
     history = (await api.get(f"/sessions/{session_id}/history")).json()
-    assert [i["question"]["question_text"] for i in history["items"]] == ["Alan Turing"]
+    asked = [(i["question"]["kind"], i["question"]["question_text"]) for i in history["items"]]
+    assert asked[0] == ("message", "Alan Turing")
+    assert ("note", "give Joan Clarke a bigger role") in asked and ("note", "Act II drags") in asked
+    statuses = {i["question"]["question_text"]: i["question"]["note_status"] for i in history["items"]}
+    assert statuses["give Joan Clarke a bigger role"] == statuses["Act II drags"] == "addressed"
+    # The rebuilt timeline tells the notes as the live stream did, and stock AG-UI accepts it.
+    timeline = (await api.get(f"/sessions/{session_id}/timeline")).json()
+    replayed = [f for run in timeline["runs"] for f in run["frames"]]
+    assert {f["value"]["noteId"] for f in replayed if f.get("name") == "note_taken"} == set(taken)
+    assert agui_verify(replayed)["ok"], agui_verify(replayed)
 
 
 async def test_sync_message_documents_state_and_delete(server: ServerProcess, api: httpx.AsyncClient, tmp_path_factory) -> None:  # noqa: ANN001

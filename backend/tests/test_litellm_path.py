@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 from pathlib import Path
 
 import httpx
@@ -93,34 +94,121 @@ async def test_streamed_text_arrives_in_chunks_and_is_stored_whole(studio: Studi
     assert frames[-1]["type"] == "RUN_FINISHED"
 
 
+def tool_call(call_id: str, name: str, args: dict, split: bool = False) -> httpx.Response:
+    """A streamed tool call; `split`: its arguments come in two chunks."""
+    text = json.dumps(args)
+    pieces = [text[: len(text) // 2], text[len(text) // 2 :]] if split else [text]
+    return sse(
+        {"role": "assistant", "tool_calls": [{"index": 0, "id": call_id, "type": "function",
+                                             "function": {"name": name, "arguments": ""}}]},
+        *({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]} for piece in pieces),
+        finish="tool_calls",
+    )
+
+
 async def test_streamed_tool_call_with_split_arguments_runs_the_tool(studio: Studio) -> None:
     row = await studio.create_session("local")
 
     def reply(request: httpx.Request) -> httpx.Response:
         messages = json.loads(request.content)["messages"]
         if messages[-1]["role"] == "tool":
-            return text_stream("Noted: Ada Lovelace.")
-        return sse(
-            {"role": "assistant", "tool_calls": [{"index": 0, "id": "call_1", "type": "function",
-                                                 "function": {"name": "append_to_state", "arguments": ""}}]},
-            {"tool_calls": [{"index": 0, "function": {"arguments": '{"key": "PRO'}}]},
-            {"tool_calls": [{"index": 0, "function": {"arguments": 'MPT", "value": "Ada Lovelace"}'}}]},
-            finish="tool_calls",
-        )
+            return text_stream("Sorry, I could not brief the team.")
+        # An unknown intent: the tool refuses it, so the greeter answers instead of handing over.
+        return tool_call("call_1", "brief_team", {"intent": "sequel", "subject": "Ada Lovelace"}, split=True)
 
     with respx.mock(assert_all_mocked=True) as router:
         route = router.post(COMPLETIONS).mock(side_effect=reply)
         run_id, frames = await send(studio, row.id, "Ada Lovelace please")
     assert route.call_count == 2
-    tools = json.loads(route.calls[0].request.content)["tools"]
-    assert {t["function"]["name"] for t in tools} >= {"append_to_state", "transfer_to_agent"}
-    assert (await studio.adk_state(row))["PROMPT"] == "Ada Lovelace"
+    tools = {t["function"]["name"]: t["function"] for t in json.loads(route.calls[0].request.content)["tools"]}
+    assert set(tools) >= {"brief_team", "transfer_to_agent"}
+    assert {"intent", "subject", "direction", "note"} <= set(tools["brief_team"]["parameters"]["properties"])
+    assert "PROMPT" not in (await studio.adk_state(row))
     async with studio.sessionmaker() as db:
         reasoning = [r for r in await ReasoningRepository(db).for_session(row.id) if r.question_id == run_id]
     call = next(r for r in reasoning if r.reasoning_type == "tool_call")
-    assert call.tool_calls["args"] == {"key": "PROMPT", "value": "Ada Lovelace"}
+    assert call.tool_calls["args"] == {"intent": "sequel", "subject": "Ada Lovelace"}
+    result = next(r for r in reasoning if r.reasoning_type == "tool_result")
+    assert result.tool_calls["response"]["status"] == "error"
     args = [f for f in frames if f["type"] == "TOOL_CALL_ARGS"]
-    assert json.loads(args[0]["delta"]) == {"key": "PROMPT", "value": "Ada Lovelace"}
+    assert json.loads(args[0]["delta"]) == {"intent": "sequel", "subject": "Ada Lovelace"}
+
+
+class ScriptedTeam:
+    """A real model's side of the whole team, scripted per agent from what LiteLLM sends: the
+    greeter briefs through its typed tool, the critic judges the notes it is shown, and a note is
+    said to the run while the researcher works on round 1."""
+
+    def __init__(self, studio: Studio, session_id: str, brief: dict) -> None:
+        self.studio, self.session_id, self.brief = studio, session_id, brief
+        self.note: object = None
+        self.say_during_round_one: str | None = None
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        messages = json.loads(request.content)["messages"]
+        system = messages[0]["content"] if messages[0]["role"] == "system" else ""
+        system = system if isinstance(system, str) else " ".join(p.get("text", "") for p in system)
+        last = messages[-1]
+        after_tool = last["role"] == "tool"
+        agent = next(name for name in ("greeter", "researcher", "screenwriter", "critic", "box-office",
+                                       "casting", "file writer") if f"You are the {name}" in system or
+                     f"You are a {name}" in system)
+        if agent == "greeter":
+            return text_stream("The team takes it from here.") if after_tool else tool_call("call_brief", "brief_team", self.brief)
+        if agent == "researcher":
+            if self.say_during_round_one and self.note is None:
+                # Said while the researcher works on round 1: the next round takes it.
+                self.note = await self.studio.runs.say(
+                    session_id=self.session_id, user_id="local", text=self.say_during_round_one
+                )
+            return text_stream("Research: ", "nothing new needed.")
+        if agent == "screenwriter":
+            return text_stream("**Title:** The Compiler\n\n**Logline:** A darker tale.\n\n", "**Act I: A.** a\n\n**Act II: B.** b")
+        if agent == "critic":
+            taken = re.findall(r"'id': '([^']+)', 'text': '[^']*', 'status': 'taken'", system)
+            if taken and not after_tool:
+                return tool_call("call_judge", "judge_note", {"note_id": taken[0], "addressed": True,
+                                                              "verdict": "Act II is tighter now."})
+            if after_tool and last.get("tool_call_id") == "call_feedback":
+                return text_stream("Not yet: Act II needs work.")
+            if not taken and "<CRITICAL_FEEDBACK>\n[]" in system and "'status': 'addressed'" not in system:
+                return tool_call("call_feedback", "append_to_state", {"key": "CRITICAL_FEEDBACK", "value": "Tighten Act II."})
+            return tool_call("call_exit", "exit_loop", {})
+        if agent == "file writer":
+            if after_tool:
+                return text_stream("Saved the pitch.")
+            return tool_call("call_save", "save_pitch_document", {"title": "The Compiler", "markdown": "# The Compiler\n\n" + system[-40:]})
+        return text_stream(f"The {agent} report.")
+
+
+async def test_a_scripted_model_briefs_a_subject_takes_a_note_mid_run_and_revises(studio: Studio) -> None:
+    row = await studio.create_session("local")
+    team = ScriptedTeam(studio, row.id, {"intent": "new_subject", "subject": "Grace Hopper", "direction": "darker in tone"})
+    team.say_during_round_one = "Act II drags"
+    with respx.mock(assert_all_mocked=True) as router:
+        router.post(COMPLETIONS).mock(side_effect=team)
+        first, frames = await send(studio, row.id, "I'd like a film about Grace Hopper, darker in tone")
+        note = team.note
+        state = await studio.adk_state(row)
+        assert (state["PROMPT"], state["direction"], state["revision"]) == ("Grace Hopper", "darker in tone", 0)
+        [stored] = state["producer_notes"]
+        assert (stored["id"], stored["status"], stored["round"]) == (note.note_id, "addressed", 2)
+        assert stored["verdict"] == "Act II is tighter now."
+        taken = [f["value"] for f in frames if f.get("name") == "note_taken"]
+        assert [(t["noteId"], t["round"]) for t in taken] == [(note.note_id, 2)]
+
+        # A revision: the greeter reports it through its tool; the team continues from the work.
+        team.brief, team.say_during_round_one = {"intent": "revision", "note": "make it funnier"}, None
+        revision, frames = await send(studio, row.id, "make it funnier")
+    assert frames[-1]["type"] == "RUN_FINISHED", frames[-1]
+    state = await studio.adk_state(row)
+    assert state["PROMPT"] == "Grace Hopper" and state["revision"] == 1
+    assert [(n["text"], n["status"], n["revision"]) for n in state["producer_notes"]][-1] == ("make it funnier", "addressed", 1)
+    kept = sorted(f["agent"] for f in frames if f["type"] == "STEP_FINISHED" and f.get("kept"))
+    assert kept == ["box_office_researcher", "casting_agent"]
+    saved = [f["value"]["version"] for f in frames if f.get("name") == "artifact_saved"]
+    assert saved == [1]
+    assert agui_verify(frames)["ok"]
 
 
 @pytest.mark.parametrize(

@@ -129,8 +129,9 @@ def wait_status(api: httpx.Client, session_id: str, run_id: str, wanted: set[str
 
 
 async def test_two_instances_share_runs_streams_and_cancels(redis: Redis, pg_url: str, tmp_path: Path) -> None:
-    with Instance(tmp_path, pg_url, REDIS_URL, "a", OFFLINE_CHUNK_DELAY_MS="5") as a, \
-         Instance(tmp_path, pg_url, REDIS_URL, "b", OFFLINE_CHUNK_DELAY_MS="5") as b, \
+    # The offline model at its real pace: a round lasts long enough for a note to arrive.
+    with Instance(tmp_path, pg_url, REDIS_URL, "a", OFFLINE_CHUNK_DELAY_MS="12") as a, \
+         Instance(tmp_path, pg_url, REDIS_URL, "b", OFFLINE_CHUNK_DELAY_MS="12") as b, \
          httpx.Client(base_url=f"{a.server.url}/api/v1", timeout=30) as api_a, \
          httpx.Client(base_url=f"{b.server.url}/api/v1", timeout=30) as api_b:
         assert httpx.get(f"{b.server.url}/health").json()["redis"] == "ok"
@@ -139,15 +140,24 @@ async def test_two_instances_share_runs_streams_and_cancels(redis: Redis, pg_url
         await asyncio.sleep(0.3)
         run_id = api_a.post(f"/sessions/{session_id}/messages/async", json={"content": "Ada Lovelace"}).json()["run_id"]
 
-        # The run lives on A; B refuses a second one with the same 409.
-        busy = await asyncio.to_thread(api_b.post, f"/sessions/{session_id}/messages", json={"content": "x"})
-        assert busy.status_code == 409 and busy.json()["run_id"] == run_id
+        # The run lives on A; B refuses a new subject with the same 409, and says why.
+        busy = await asyncio.to_thread(api_b.post, f"/sessions/{session_id}/messages", json={"content": "Marie Curie"})
+        assert busy.status_code == 409 and busy.json()["run_id"] == run_id and "Marie Curie" in busy.json()["detail"]
+        assert busy.json()["code"] == "run_in_progress"
         assert api_b.get(f"/sessions/{session_id}").json()["active_run_id"] == run_id
+        # A note sent to B reaches the run on A: stored at once, acknowledged and taken there.
+        note = await asyncio.to_thread(api_b.post, f"/sessions/{session_id}/messages", json={"content": "Act II drags"})
+        assert note.status_code == 202 and note.json()["run_id"] == run_id and note.json()["status"] == "pending"
 
         frames = await watcher
         seqs = [f["seq"] for f in frames if "seq" in f]
         assert seqs == list(range(1, len(seqs) + 1)) and frames[-1]["result"]["status"] == "completed"
         assert any(f.get("name") == "artifact_saved" for f in frames)
+        note_id = note.json()["note_id"]
+        assert [f["value"]["noteId"] for f in frames if f.get("name") == "note_received"] == [note_id]
+        [taken] = [f["value"] for f in frames if f.get("name") == "note_taken"]
+        [verdict] = [f["value"] for f in frames if f.get("name") == "note_verdict"]
+        assert taken["noteId"] == verdict["noteId"] == note_id and verdict["addressed"] is True
         assert api_b.get(f"/sessions/{session_id}/runs/{run_id}").json()["status"] == "completed"
 
         # A cancel sent to B reaches the run on A.

@@ -14,6 +14,9 @@ from google.adk.artifacts.base_artifact_service import ArtifactVersion
 from google.adk.events.event_actions import EventActions
 
 from agente_films import state_keys as keys
+from agente_films import notes
+from agente_films.tools.brief import make_brief_tool
+from agente_films.tools.notes import make_note_verdict_tool
 from agente_films.tools.pitch_document import make_pitch_document_tool, pitch_filename
 from agente_films.tools.state import make_state_tool
 from tests.conftest import DEAD_WIKIPEDIA
@@ -46,7 +49,7 @@ def test_the_state_tool_writes_only_its_agents_keys(key: str) -> None:
     assert context.state == {}
 
 
-def test_the_state_tool_appends_caps_and_resets_a_pitch_on_a_new_subject() -> None:
+def test_the_state_tool_appends_and_caps() -> None:
     context = FakeToolContext()
     research = make_state_tool({keys.RESEARCH}, max_chars=50)
     assert research(key="research", value="fact one", tool_context=context)["entries"] == 1
@@ -55,16 +58,65 @@ def test_the_state_tool_appends_caps_and_resets_a_pitch_on_a_new_subject() -> No
     too_long = research(key="research", value="x" * 51, tool_context=context)
     assert too_long["status"] == "error" and "limit is 50" in too_long["message"]
     assert context.state["research"] == ["fact one", "fact two"]
-    context.state["PLOT_OUTLINE"] = "old draft"
+    for not_writable in ("app:anything", keys.PROMPT, keys.PRODUCER_NOTES):
+        with pytest.raises(ValueError):
+            make_state_tool({not_writable}, max_chars=10)
 
-    prompt = make_state_tool({keys.PROMPT}, max_chars=50)
-    assert prompt(key="PROMPT", value="Nikola Tesla", tool_context=context)["status"] == "ok"
+
+def test_the_brief_resets_a_pitch_on_a_new_subject_and_hands_over() -> None:
+    context = FakeToolContext()
+    context.state.update({"research": ["fact"], "PLOT_OUTLINE": "old draft", "revision": 2,
+                          "producer_notes": [{"id": "n1", "text": "darker", "status": "addressed"}]})
+    brief = make_brief_tool("film_concept_team", max_chars=50)
+    result = brief(intent="switch", subject="Nikola Tesla", direction="thriller", tool_context=context)
+    assert result == {"status": "ok", "intent": "switch", "subject": "Nikola Tesla", "direction": "thriller"}
     assert context.state == {
-        "PROMPT": "Nikola Tesla", "research": [], "PLOT_OUTLINE": "", "CRITICAL_FEEDBACK": [],
-        "box_office_report": "", "casting_report": "",
+        "PROMPT": "Nikola Tesla", "direction": "thriller", "research": [], "PLOT_OUTLINE": "",
+        "CRITICAL_FEEDBACK": [], "box_office_report": "", "casting_report": "", "producer_notes": [],
+        "revision": 0, "pitch_document": "",
     }
-    with pytest.raises(ValueError):
-        make_state_tool({"app:anything"}, max_chars=10)
+    assert context.actions.transfer_to_agent == "film_concept_team"
+
+
+def test_a_revision_brief_keeps_the_pitch_and_adds_a_pending_note() -> None:
+    context = FakeToolContext()
+    brief = make_brief_tool("film_concept_team", max_chars=50)
+    refused = brief(intent="revision", note="make it darker", tool_context=context)
+    assert refused["status"] == "error" and "no pitch to revise" in refused["message"]
+    assert context.actions.transfer_to_agent is None and context.state == {}
+
+    context.state.update({"PROMPT": "Ada Lovelace", "research": ["fact"], "PLOT_OUTLINE": "draft"})
+    assert brief(intent="revision", note="", tool_context=context)["status"] == "error"
+    assert brief(intent="sequel", tool_context=context)["status"] == "error"
+    result = brief(intent="revision", note="make it darker", tool_context=context)
+    assert result["status"] == "ok" and result["revision"] == 1
+    assert context.state["PROMPT"] == "Ada Lovelace" and context.state["research"] == ["fact"]
+    assert context.state["PLOT_OUTLINE"] == "draft" and context.state["revision"] == 1
+    [note] = context.state["producer_notes"]
+    assert (note["text"], note["status"], note["revision"], note["round"]) == ("make it darker", "pending", 1, None)
+    assert context.actions.transfer_to_agent == "film_concept_team"
+    # Notes that came with the message (said after the last writers' room): hand over, add nothing.
+    context.actions = EventActions()
+    assert brief(intent="revision", note="", tool_context=context)["notes"] == ["make it darker"]
+    assert len(context.state["producer_notes"]) == 1 and context.state["revision"] == 1
+    assert context.actions.transfer_to_agent == "film_concept_team"
+
+
+def test_the_critic_judges_only_taken_notes() -> None:
+    context = FakeToolContext()
+    context.state["producer_notes"] = [
+        notes.new_note("n1", "make it darker", 1), {**notes.new_note("n2", "Act II drags", 1), "status": "taken", "round": 1},
+    ]
+    judge = make_note_verdict_tool(max_chars=80)
+    assert judge(note_id="n1", addressed=True, verdict="ok", tool_context=context)["status"] == "error"
+    assert judge(note_id="n2", addressed=True, verdict=" ", tool_context=context)["status"] == "error"
+    result = judge(note_id="n2", addressed=False, verdict="Act II is unchanged.", tool_context=context)
+    assert result == {"status": "ok", "note_id": "n2", "addressed": False}
+    judged = context.state["producer_notes"][1]
+    assert (judged["status"], judged["addressed"], judged["verdict"]) == ("not_addressed", False, "Act II is unchanged.")
+    # A note not addressed is taken again at the next round, with the new pending one.
+    taken_again, taken = notes.take(context.state["producer_notes"], 2)
+    assert [n["id"] for n in taken] == ["n1", "n2"] and all(n["round"] == 2 for n in taken)
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,16 @@ audience and the main commercial risk.
 <PLOT_OUTLINE>
 {PLOT_OUTLINE?}
 </PLOT_OUTLINE>
+
+The direction the producer asked for:
+<direction>
+{direction?}
+</direction>
+
+The producer's notes (status "taken" = to apply in this round):
+<producer_notes>
+{producer_notes?}
+</producer_notes>
 """
 
 

@@ -14,6 +14,16 @@ film below: the lead, the key supporting roles and what to look for in each, and
 <PLOT_OUTLINE>
 {PLOT_OUTLINE?}
 </PLOT_OUTLINE>
+
+The direction the producer asked for:
+<direction>
+{direction?}
+</direction>
+
+The producer's notes (status "taken" = to apply in this round):
+<producer_notes>
+{producer_notes?}
+</producer_notes>
 """
 
 

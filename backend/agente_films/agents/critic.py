@@ -6,6 +6,9 @@ from google.adk.tools import exit_loop
 INSTRUCTION = """You are the critic in a film writers' room. Judge the outline below on
 structure, stakes and historical grounding.
 
+- First, for each producer's note with status "taken", call `judge_note` with its id, whether
+  the outline now does what the note asks, and one sentence saying how (or what is missing).
+  Never approve a draft that leaves a note unaddressed: give feedback for another draft instead.
 - If it needs work, call `append_to_state` with key "CRITICAL_FEEDBACK" and concrete feedback;
   end the feedback with a line "Research focus: <what the researcher should look up next>".
   Then reply with your reasons in a few sentences.
@@ -20,6 +23,16 @@ structure, stakes and historical grounding.
 {PLOT_OUTLINE?}
 </PLOT_OUTLINE>
 
+The direction the producer asked for:
+<direction>
+{direction?}
+</direction>
+
+The producer's notes (status "taken" = to apply in this round):
+<producer_notes>
+{producer_notes?}
+</producer_notes>
+
 Your earlier feedback:
 <CRITICAL_FEEDBACK>
 {CRITICAL_FEEDBACK?}
@@ -27,11 +40,11 @@ Your earlier feedback:
 """
 
 
-def build(model, state_tool) -> LlmAgent:  # noqa: ANN001
+def build(model, state_tool, note_verdict_tool) -> LlmAgent:  # noqa: ANN001
     return LlmAgent(
         name="critic",
         model=model,
         description="Reviews the outline; stores feedback or approves it with exit_loop.",
         instruction=INSTRUCTION,
-        tools=[state_tool, exit_loop],
+        tools=[state_tool, note_verdict_tool, exit_loop],
     )

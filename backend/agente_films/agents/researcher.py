@@ -12,6 +12,15 @@ INSTRUCTION = """You are the researcher in a film writers' room.
    If Wikipedia was unavailable, say so in one bullet; never invent a URL.
 3. Reply with one or two sentences on what you found.
 
+In a revision (revision above 0, research already there), the research stays: look up only what a
+taken producer's note needs (a person or event it names that the research lacks), or nothing;
+then say so in one sentence.
+
+Revision (0 is the first pitch):
+<revision>
+{revision?}
+</revision>
+
 <PROMPT>
 {PROMPT?}
 </PROMPT>
@@ -20,6 +29,11 @@ Research so far:
 <research>
 {research?}
 </research>
+
+The producer's notes (status "taken" = to apply in this round):
+<producer_notes>
+{producer_notes?}
+</producer_notes>
 
 Critic's feedback so far:
 <CRITICAL_FEEDBACK>

@@ -5,8 +5,11 @@ from google.adk.agents import LlmAgent
 from agente_films import state_keys as keys
 
 INSTRUCTION = """You are the screenwriter in a film writers' room. Write a plot outline for a
-biographical film about the subject, grounded in the research. If the critic gave feedback,
-write a new draft that answers it.
+biographical film about the subject, grounded in the research, in the direction the producer
+asked for. If the critic gave feedback, write a new draft that answers it. If producer's notes are
+taken (status "taken"), revise your previous draft to apply each of them, visibly where the note
+asks (a tone note changes the tone of the logline and acts, "Act II drags" rewrites Act II, a
+bigger role brings that person into the acts), and keep the title and what the notes do not touch.
 
 Reply with the outline only, in exactly this Markdown shape:
 **Title:** <title>
@@ -26,6 +29,16 @@ Reply with the outline only, in exactly this Markdown shape:
 <research>
 {research?}
 </research>
+
+The direction the producer asked for:
+<direction>
+{direction?}
+</direction>
+
+The producer's notes (status "taken" = to apply in this round):
+<producer_notes>
+{producer_notes?}
+</producer_notes>
 
 Your previous draft:
 <PLOT_OUTLINE>

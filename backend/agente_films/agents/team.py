@@ -18,6 +18,8 @@ from agente_films.agents import (
 )
 from agente_films import state_keys as keys
 from agente_films.settings import Settings
+from agente_films.tools.brief import make_brief_tool
+from agente_films.tools.notes import make_note_verdict_tool
 from agente_films.tools.pitch_document import make_pitch_document_tool
 from agente_films.tools.state import make_state_tool
 
@@ -57,7 +59,9 @@ def build_root_agent(
                 model_for("researcher"), make_state_tool({keys.RESEARCH}, cap), wikipedia_tool
             ),
             screenwriter.build(model_for("screenwriter")),
-            critic.build(model_for("critic"), make_state_tool({keys.CRITICAL_FEEDBACK}, cap)),
+            critic.build(
+                model_for("critic"), make_state_tool({keys.CRITICAL_FEEDBACK}, cap), make_note_verdict_tool(cap)
+            ),
         ],
         max_iterations=settings.writers_room_max_iterations,
     )
@@ -80,4 +84,4 @@ def build_root_agent(
             ),
         ],
     )
-    return greeter.build(model_for("greeter"), make_state_tool({keys.PROMPT}, cap), film_concept_team)
+    return greeter.build(model_for("greeter"), make_brief_tool(TEAM_AGENT, cap), film_concept_team)

@@ -13,12 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from agente_films import __version__, protocol
 from agente_films.api.routes import agui, health, messages, pitches, projects, sessions, ws
-from agente_films.runs.manager import (
-    RunInProgress,
-    RunNotResumable,
-    ServiceUnavailable,
-    freeze_long_lived_objects,
-)
+from agente_films.runs.manager import RunRefused, freeze_long_lived_objects
 from agente_films.settings import Settings, get_settings
 from agente_films.studio import Studio
 
@@ -48,17 +43,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"]
         )
 
-    @app.exception_handler(RunInProgress)
-    async def _run_in_progress(_request: Request, exc: RunInProgress) -> JSONResponse:
-        return JSONResponse({"detail": str(exc), "run_id": exc.run_id}, status_code=409)
-
-    @app.exception_handler(ServiceUnavailable)
-    async def _unavailable(_request: Request, exc: ServiceUnavailable) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=503)
-
-    @app.exception_handler(RunNotResumable)
-    async def _not_resumable(_request: Request, exc: RunNotResumable) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
+    @app.exception_handler(RunRefused)
+    async def _run_refused(_request: Request, exc: RunRefused) -> JSONResponse:
+        # The socket maps the same errors to error frames (api/routes/ws.py).
+        body: dict[str, object] = {"detail": str(exc), "code": exc.code}
+        if exc.run_id is not None:
+            body["run_id"] = exc.run_id
+        return JSONResponse(body, status_code=exc.status_code)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field
 
 from agente_films.db.repositories import as_utc
+from agente_films.protocol import NoteStatus, Tone
 
 
 # SQLite returns naive timestamps; they were written in UTC, so say so in the JSON.
@@ -46,6 +47,20 @@ class SessionPage(BaseModel):
 
 class MessageIn(BaseModel):
     content: str
+    # Direction chips chosen in the UI (tone and genre); they travel with the subject.
+    direction: list[Tone] = Field(default_factory=list, max_length=6)
+
+
+class NoteOut(BaseModel):
+    """A message sent while the team works: stored as a producer's note for the writers' room."""
+
+    note_id: str
+    run_id: str | None
+    session_id: str
+    text: str
+    status: NoteStatus
+    # Where it goes: the next round of the running run, or the next run (the run has ended).
+    applies_to: str
 
 
 class AnswerOut(Orm):
@@ -71,6 +86,9 @@ class ReasoningOut(Orm):
 class QuestionOut(Orm):
     id: str
     question_text: str
+    # "message" (it started the run with this id) or "note" (said to a running run)
+    kind: str = "message"
+    note_status: str | None = None
     run_status: str
     run_error: str | None
     project_id: str | None
@@ -184,6 +202,9 @@ class PitchVersionOut(BaseModel):
     version: int
     created_at: UtcDatetime | None
     size: int | None
+    # 0 for the first pitch, then 1, 2, ... for each revision, with the notes that produced it.
+    revision: int = 0
+    notes: list[str] = []
     markdown_url: str
     pdf_url: str
 

@@ -70,6 +70,14 @@ class SessionRepository:
             .values(updated_at=utcnow(), **values)
         )
 
+    async def name_after_subject(self, session_id: str, title: str) -> None:
+        """A new subject names the session, unless the person named it."""
+        await self.db.execute(
+            update(StudioSession)
+            .where(StudioSession.id == session_id, StudioSession.title_set_by_user.is_(False))
+            .values(updated_at=utcnow(), title=title)
+        )
+
     async def delete(self, session_id: str) -> None:
         # Children go first so that SQLite without ON DELETE CASCADE enforcement stays clean too.
         for table in (LlmUsage, AgentEvent, SessionState, InferentialReasoning, Answer, Question, FilmProject):
@@ -128,21 +136,65 @@ class QuestionRepository:
     async def create(
         self, *, session_id: str, text: str, project_id: str | None, question_id: str | None = None
     ) -> Question:
-        row = Question(session_id=session_id, question_text=text, project_id=project_id)
+        row = Question(session_id=session_id, question_text=text, project_id=project_id, kind="message")
         if question_id:
             row.id = question_id
         self.db.add(row)
         await self.db.flush()
         return row
 
+    async def create_note(
+        self, *, session_id: str, text: str, project_id: str | None, run_id: str | None
+    ) -> Question:
+        row = Question(
+            session_id=session_id, question_text=text, project_id=project_id, kind="note",
+            run_status="note", note_status="pending", metadata_={"run_id": run_id},
+        )
+        self.db.add(row)
+        await self.db.flush()
+        return row
+
+    async def pending_notes(self, session_id: str) -> Sequence[Question]:
+        """Notes said and not taken yet, oldest first: the next round (or run) takes them."""
+        rows = await self.db.scalars(
+            select(Question)
+            .where(Question.session_id == session_id, Question.note_status == "pending")
+            .order_by(Question.created_at, Question.id)
+        )
+        return rows.all()
+
+    async def update_notes(self, notes: Sequence[dict[str, Any]]) -> None:
+        """Note rows follow the notes in the session state: status, and the round and verdict."""
+        ids = [str(note["id"]) for note in notes]
+        rows = await self.db.scalars(select(Question).where(Question.id.in_(ids), Question.kind == "note"))
+        by_id = {note["id"]: note for note in notes}
+        for row in rows.all():
+            note = by_id[row.id]
+            row.note_status = note["status"]
+            row.metadata_ = {
+                **(row.metadata_ or {}),
+                "round": note.get("round"), "revision": note.get("revision"),
+                "addressed": note.get("addressed"), "verdict": note.get("verdict") or "",
+            }
+
+    async def notes_of(self, session_id: str) -> Sequence[Question]:
+        rows = await self.db.scalars(
+            select(Question)
+            .where(Question.session_id == session_id, Question.kind == "note")
+            .order_by(Question.created_at, Question.id)
+        )
+        return rows.all()
+
     async def get(self, question_id: str, session_id: str) -> Question | None:
         row = await self.db.get(Question, question_id)
         return row if row is not None and row.session_id == session_id else None
 
-    async def for_session(self, session_id: str) -> Sequence[Question]:
-        rows = await self.db.scalars(
-            select(Question).where(Question.session_id == session_id).order_by(Question.created_at, Question.id)
-        )
+    async def for_session(self, session_id: str, *, kind: str | None = "message") -> Sequence[Question]:
+        """The session's messages (each with its run) in order; `kind=None`: notes as well."""
+        query = select(Question).where(Question.session_id == session_id)
+        if kind is not None:
+            query = query.where(Question.kind == kind)
+        rows = await self.db.scalars(query.order_by(Question.created_at, Question.id))
         return rows.all()
 
     async def finish(self, question_id: str, *, status: str, error: str | None) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     desc,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -66,6 +68,8 @@ class StudioSession(Base):
     # idle | running | completed | failed | cancelled | interrupted
     status: Mapped[str] = mapped_column(String(20), default="idle")
     model: Mapped[str] = mapped_column(String(200))
+    # The person renamed the session: a new subject no longer renames it.
+    title_set_by_user: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
@@ -91,12 +95,15 @@ class FilmProject(Base):
 
 
 class Question(Base):
-    """One user message, and the run that answers it (run id == question id)."""
+    """One user message, and the run that answers it (run id == question id); or a producer's note
+    said while a run worked (kind "note": no run of its own; metadata has the run it was sent to,
+    and the round and verdict once taken and judged)."""
 
     __tablename__ = "questions"
     __table_args__ = (
         Index("idx_questions_session_created", "session_id", desc("created_at")),
         Index("idx_questions_run_status", "run_status"),
+        Index("idx_questions_session_note", "session_id", "note_status"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -105,8 +112,12 @@ class Question(Base):
         String(36), ForeignKey("film_projects.id", ondelete="SET NULL")
     )
     question_text: Mapped[str] = mapped_column(Text)
+    # message | note
+    kind: Mapped[str] = mapped_column(String(10), default="message", server_default="message")
+    # pending | taken | addressed | not_addressed (notes only)
+    note_status: Mapped[str | None] = mapped_column(String(20))
     agent_name: Mapped[str] = mapped_column(String(100), default="greeter")
-    # running | completed | failed | cancelled | interrupted
+    # running | completed | failed | cancelled | interrupted; "note" for a note
     run_status: Mapped[str] = mapped_column(String(20), default="running")
     run_error: Mapped[str | None] = mapped_column(Text)
     # ADK's invocation id: what a resumed run continues from.

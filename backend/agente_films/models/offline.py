@@ -22,23 +22,13 @@ from google.adk.models.llm_request import LlmRequest
 from google.adk.models.llm_response import LlmResponse
 from google.genai import types
 
+from agente_films import notes as producer_notes
+from agente_films.intent import Intent, note_effect, parse_message
 from agente_films.runs.context import report_usage
 
 OFFLINE_LABEL = "offline demo model"
 _AGENT_NAME = re.compile(r'Your internal name is "([^"]+)"')
 _BLOCK = re.compile(r"<([A-Za-z_]+)>\n?(.*?)\n?</\1>", re.DOTALL)
-_GREETINGS = {
-    "hi", "hello", "hey", "hola", "good morning", "good afternoon", "good evening", "yo",
-    "help", "start", "what can you do", "who are you", "thanks", "thank you",
-}
-_LEAD_INS = re.compile(
-    r"^(?:please\s+)?(?:(?:i(?:'d| would)? like|i want|let'?s|can you|could you|make|write|create|"
-    r"pitch|do|give me)\s+)?(?:(?:me|us)\s+)?(?:(?:a|an|the)\s+)?(?:(?:bio)?(?:pic|film|movie|"
-    r"biopic|pitch|story)\s+)?(?:(?:about|on|of|for)\s+)?",
-    re.IGNORECASE,
-)
-
-
 @dataclass
 class Turn:
     """What the offline model knows when it is called."""
@@ -64,6 +54,23 @@ class Turn:
             return [str(item) for item in value if str(item).strip()]
         return [str(value)]
 
+    def notes(self) -> list[dict[str, Any]]:
+        """The producer's notes as the prompt renders them (a Python list of dicts)."""
+        raw = self.get("producer_notes")
+        try:
+            return producer_notes.as_notes(ast.literal_eval(raw)) if raw else []
+        except (ValueError, SyntaxError):
+            return []
+
+    @property
+    def revision(self) -> int:
+        raw = self.get("revision")
+        return int(raw) if raw.isdigit() else 0
+
+    def applied_notes(self) -> list[dict[str, Any]]:
+        """Every note the writers' room has taken so far, in order: a draft applies them all."""
+        return [n for n in self.notes() if n["status"] != "pending"]
+
     def last_result(self, tool: str) -> dict[str, Any] | None:
         for name, response in reversed(self.tool_results):
             if name == tool:
@@ -80,15 +87,6 @@ class Reply:
 def _pick(options: list[str], seed: str) -> str:
     digest = int(hashlib.sha256(seed.encode()).hexdigest(), 16)
     return options[digest % len(options)]
-
-
-def extract_subject(message: str) -> str | None:
-    """The pitch subject in a user message, or None for a greeting or an empty message."""
-    text = message.strip().strip(".!?").strip()
-    if not text or text.lower() in _GREETINGS or len(text) > 300:
-        return None
-    subject = _LEAD_INS.sub("", text).strip(" .!?\"'")
-    return subject or None
 
 
 def _facts(turn: Turn) -> list[tuple[str, str]]:
@@ -110,23 +108,83 @@ def _first_sentences(text: str, count: int = 2) -> str:
 # --- one function per agent -------------------------------------------------------------------
 
 
-def _greeter(turn: Turn) -> Reply:
-    if turn.last_result("append_to_state"):
-        return Reply(calls=[("transfer_to_agent", {"agent_name": "film_concept_team"})])
-    subject = extract_subject(turn.user_text)
-    if subject is None:
-        return Reply(
-            "Welcome to **Agente Films**! I'm the greeter, running on the built-in "
-            f"{OFFLINE_LABEL} (no real LLM is connected). Name a historical figure or topic "
-            "(for example *Ada Lovelace*, *Hypatia of Alexandria* or *the Apollo 11 landing*) "
-            "and our writers' room, box-office analyst and casting director will develop a film "
-            "pitch about it."
+_ANSWERS = {
+    "capabilities": (
+        "Name a historical figure or event and a team of agents develops a film pitch about it: a "
+        "writers' room (researcher with Wikipedia, screenwriter, critic) drafts until the critic "
+        "approves, a box-office analyst and a casting director report, and a file writer saves the "
+        "pitch document. Afterwards, tell me what to change (\"make it darker\", \"Act II drags\") "
+        "and the team revises it."
+    ),
+    "duration": (
+        "With this offline model a pitch takes well under a minute; with a real model, a few "
+        "minutes. You can send notes to the writers' room while it works."
+    ),
+    "model": (
+        f"This studio runs on the built-in {OFFLINE_LABEL}: deterministic scripts for every agent, "
+        "no real LLM and no network. Configure a LiteLLM model to use a real one."
+    ),
+    "other": "I can develop a film pitch about a historical figure or event, and revise it with you.",
+}
+
+
+def _greeting(subject: str) -> str:
+    if subject:
+        return (
+            f"Hello again! The current pitch is about **{subject}**. Tell me what to change (for "
+            "example *make it darker* or *Act II drags*), or name another subject."
         )
-    return Reply(
-        f"**{subject}**: a fine subject for a biographical film. I'm handing it to the film "
-        f"concept team now; the writers' room starts with research. ({OFFLINE_LABEL})",
-        [("append_to_state", {"key": "PROMPT", "value": subject})],
+    return (
+        "Welcome to **Agente Films**! I'm the greeter, running on the built-in "
+        f"{OFFLINE_LABEL} (no real LLM is connected). Name a historical figure or topic "
+        "(for example *Ada Lovelace*, *Hypatia of Alexandria* or *the Apollo 11 landing*) "
+        "and our writers' room, box-office analyst and casting director will develop a film "
+        "pitch about it."
     )
+
+
+def _brief(intent: Intent, subject: str) -> Reply:
+    if intent.kind == "revision":
+        return Reply(
+            f"Noted: \"{intent.note}\". The writers' room revises the current pitch on **{subject}** "
+            f"with it; research, title and what the note does not touch stay. ({OFFLINE_LABEL})",
+            [("brief_team", {"intent": "revision", "note": intent.note})],
+        )
+    direction = f", {intent.direction}" if intent.direction else ""
+    lead = (
+        f"A new film project: **{intent.subject}**{direction}. The pitch on {subject} stays in "
+        "Documents. " if intent.kind == "switch" else f"**{intent.subject}**{direction}: a fine subject. "
+    )
+    return Reply(
+        f"{lead}I'm handing it to the film concept team now; the writers' room starts with research. "
+        f"({OFFLINE_LABEL})",
+        [("brief_team", {"intent": intent.kind, "subject": intent.subject, "direction": intent.direction})],
+    )
+
+
+def _greeter(turn: Turn) -> Reply:
+    subject = turn.get("PROMPT")
+    refused = turn.last_result("brief_team")
+    if refused is not None:  # an accepted brief hands over at once; this one was refused
+        return Reply(f"I could not brief the team: {refused.get('message', 'unknown error')}")
+    if turn.user_text.startswith(producer_notes.FOLLOW_UP_PREFIX):
+        return Reply(
+            f"The notes you sent came after the writers' room had finished, so the team now "
+            f"revises the pitch on **{subject}** with them. ({OFFLINE_LABEL})",
+            [("brief_team", {"intent": "revision", "note": ""})],
+        )
+    intent = parse_message(turn.user_text, subject or None)
+    if intent.kind == "greeting":
+        return Reply(_greeting(subject))
+    if intent.kind == "question":
+        return Reply(f"{_ANSWERS.get(intent.topic, _ANSWERS['other'])} ({OFFLINE_LABEL})")
+    if intent.kind == "unclear":
+        ask = (
+            f"tell me what to change in the pitch on **{subject}**, or name another subject"
+            if subject else "name a historical figure or event for the film (for example *Marie Curie*)"
+        )
+        return Reply(f"I did not catch a subject or a change there. Please {ask}. ({OFFLINE_LABEL})")
+    return _brief(intent, subject)
 
 
 def _research_focus(turn: Turn) -> str:
@@ -138,11 +196,31 @@ def _research_focus(turn: Turn) -> str:
     return ""
 
 
+def _revision_query(turn: Turn) -> str | None:
+    """In a revision the research stays: look up only a person a taken note brings in that the
+    research does not mention yet."""
+    known = " ".join(turn.entries("research")).lower()
+    for note in turn.notes():
+        name = note_effect(note["text"]).bigger_role if note["status"] == "taken" else None
+        if name and name.lower() not in known:
+            return name
+    return None
+
+
 def _researcher(turn: Turn) -> Reply:
-    subject = turn.get("PROMPT") or extract_subject(turn.user_text) or "the subject"
-    focus = _research_focus(turn)
-    query = f"{subject} {focus}".strip() if focus else subject
+    subject = turn.get("PROMPT") or "the subject"
     found = turn.last_result("wikipedia_search")
+    if turn.revision and turn.entries("research"):
+        needed = _revision_query(turn)
+        if needed is None:
+            return Reply(
+                f"The research on {subject} already covers this revision's notes; nothing new to "
+                f"look up. ({OFFLINE_LABEL})"
+            )
+        query = f"{needed} {subject}"
+    else:
+        focus = _research_focus(turn)
+        query = f"{subject} {focus}".strip() if focus else subject
     if found is None:
         return Reply(calls=[("wikipedia_search", {"query": query})])
     if turn.last_result("append_to_state") is None:
@@ -183,7 +261,40 @@ def outline_title(subject: str) -> str:
     return pattern.format(subject=subject, word=word)
 
 
-def _screenwriter(turn: Turn) -> Reply:
+# How a tone changes the draft: the logline's turn of phrase and one line in every act. The critic
+# checks a tone note against the logline.
+_TONES = {
+    "darker": ("one stubborn conviction curdles into an obsession that costs everything and everyone",
+               "The shadows lengthen: every gain is paid for in grief."),
+    "lighter": ("one stubborn conviction turns into a joyful, stubborn adventure",
+                "The mood stays warm: setbacks are met with wit and friendship."),
+    "funnier": ("one stubborn conviction sets off a chain of gloriously absurd mishaps",
+                "The comedy comes from pride colliding with bad timing."),
+    "thriller": ("one stubborn conviction becomes a race against the clock with enemies closing in",
+                 "The tension tightens: someone is watching, and time is running out."),
+    "drama": ("one stubborn conviction becomes an intimate drama of loyalty and sacrifice",
+              "The drama is in the quiet scenes: what is said, and what is not."),
+    "comedy": ("one stubborn conviction sets off a chain of gloriously absurd mishaps",
+               "The comedy comes from pride colliding with bad timing."),
+    "family": ("one stubborn conviction becomes an adventure the whole family can cheer for",
+               "The heart of it is family: who believes first, and who comes around."),
+}
+_BASE_LOGLINE = "one stubborn conviction becomes a fight for a legacy that will outlast everyone who doubted it"
+
+
+def _tone_of(turn: Turn) -> str | None:
+    """The tone the draft takes: the latest tone note, else the direction's tone."""
+    for note in reversed(turn.applied_notes()):
+        tone = note_effect(note["text"]).tone
+        if tone in _TONES:
+            return tone
+    direction = turn.get("direction").lower()
+    return next((tone for tone in _TONES if tone in direction), None)
+
+
+def compose_outline(turn: Turn) -> str:
+    """The offline screenwriter's draft: the subject and research, in the direction asked for,
+    with every note taken so far applied where a reader can see it."""
     subject = turn.get("PROMPT") or "the subject"
     facts = _facts(turn)
     draft = len(turn.entries("CRITICAL_FEEDBACK")) + 1
@@ -191,44 +302,121 @@ def _screenwriter(turn: Turn) -> Reply:
     turning = facts[-1][0].split(": ", 1)[-1] if len(facts) > 1 else (
         f"the moment {subject}'s work is doubted by the people who matter most."
     )
+    notes = turn.applied_notes()
+    effects = [note_effect(n["text"]) for n in notes]
+    tone = _tone_of(turn)
+    logline_turn, tone_line = _TONES[tone] if tone else (_BASE_LOGLINE, "")
+    roles = [e.bigger_role for e in effects if e.bigger_role]
+    acts_to_rewrite = {e.act for e in effects if e.act}
+    role_line = {
+        1: " ".join(f"{name} enters early, as the ally who sees what {subject} sees." for name in roles),
+        2: " ".join(f"{name} now carries half of Act II, sharing every risk." for name in roles),
+        3: " ".join(f"{name} stands beside {subject} at the final test." for name in roles),
+    }
+    acts = {
+        1: f"**Act I: The Spark.** We meet {subject} on the edge of obscurity. Grounding: {fact} "
+           f"A chance encounter opens a door, and {subject} makes a choice that costs comfort and reputation.",
+        2: f"**Act II: The Cost.** Rivals, money and family pull against the work. Turning point: "
+           f"{turning} The midpoint reversal leaves {subject} alone with the idea.",
+        3: f"**Act III: The Legacy.** {subject} risks everything on one public test. Win or lose, "
+           f"the final image shows what the world later understood and the people who paid for it.",
+    }
+    rewritten = {
+        1: f"**Act I: The Spark (rewritten).** We open in the middle of the action: {subject} already "
+           f"at work and already in trouble. Grounding: {fact}",
+        2: f"**Act II: The Cost (rewritten, tighter).** Three sharp setbacks in a row, each one "
+           f"forcing a choice. Turning point: {turning} By the midpoint {subject} has lost the last ally.",
+        3: f"**Act III: The Legacy (rewritten).** One public test, staged as a ticking clock; "
+           f"{subject} wins or loses in a single scene, and the epilogue shows the price.",
+    }
+    paragraphs = []
+    for number in (1, 2, 3):
+        text = rewritten[number] if number in acts_to_rewrite else acts[number]
+        extra = " ".join(part for part in (role_line[number] if roles else "", tone_line) if part)
+        paragraphs.append(f"{text} {extra}".strip())
     revision = ""
-    if draft > 1:
+    if draft > 1 and not notes:
         revision = (
             f"\n\n_Draft {draft}: revised for the critic. The stakes are now personal as well as "
             "historical, and every act leans on a researched fact._"
         )
-    text = (
+    if notes:
+        applied = "; ".join(f"\u201c{n['text']}\u201d" for n in notes)
+        revision += f"\n\n_Producer's notes applied: {applied}._"
+    direction = turn.get("direction")
+    direction_line = f"\n\n_Direction: {direction}._" if direction else ""
+    return (
         f"**Title:** {outline_title(subject)}\n\n"
-        f"**Logline:** When the world underestimates {subject}, one stubborn conviction becomes "
-        f"a fight for a legacy that will outlast everyone who doubted it.\n\n"
-        f"**Act I: The Spark.** We meet {subject} on the edge of obscurity. Grounding: {fact} "
-        f"A chance encounter opens a door, and {subject} makes a choice that costs comfort and "
-        f"reputation.\n\n"
-        f"**Act II: The Cost.** Rivals, money and family pull against the work. Turning point: "
-        f"{turning} The midpoint reversal leaves {subject} alone with the idea.\n\n"
-        f"**Act III: The Legacy.** {subject} risks everything on one public test. Win or lose, "
-        f"the final image shows what the world later understood and the people who paid for it."
-        f"{revision}\n\n_Written by the {OFFLINE_LABEL}._"
+        f"**Logline:** When the world underestimates {subject}, {logline_turn}.\n\n"
+        + "\n\n".join(paragraphs)
+        + f"{direction_line}{revision}\n\n_Written by the {OFFLINE_LABEL}._"
     )
-    return Reply(text)
+
+
+def _screenwriter(turn: Turn) -> Reply:
+    return Reply(compose_outline(turn))
+
+
+def note_addressed(note: str, outline: str) -> tuple[bool, str]:
+    """The offline critic's check of one note against the outline, and its words for it."""
+    effect = note_effect(note)
+    logline = _section(outline, "Logline")
+    if effect.tone in _TONES:
+        ok = _TONES[effect.tone][0] in logline
+        return ok, (f"The logline and every act now read {effect.tone}." if ok
+                    else f"The draft does not read {effect.tone} yet; the logline is unchanged.")
+    if effect.bigger_role:
+        acts = [part for part in outline.split("\n\n") if part.startswith("**Act")]
+        count = sum(effect.bigger_role in act for act in acts)
+        ok = count >= 2
+        return ok, (f"{effect.bigger_role} now appears in {count} of the three acts." if ok
+                    else f"{effect.bigger_role} is still missing from most of the acts.")
+    if effect.act:
+        label = {1: "I", 2: "II", 3: "III"}.get(effect.act, str(effect.act))
+        ok = f"**Act {label}:" in outline and "(rewritten" in outline.split(f"**Act {label}:", 1)[-1].split("\n\n", 1)[0]
+        return ok, (f"Act {label} is rewritten around sharper setbacks." if ok else f"Act {label} is unchanged.")
+    ok = note in outline
+    return ok, ("The draft names the note and applies it." if ok else "The draft does not take the note up.")
 
 
 def _critic(turn: Turn) -> Reply:
     subject = turn.get("PROMPT") or "the subject"
-    has_outline = bool(turn.get("PLOT_OUTLINE"))
+    outline = turn.get("PLOT_OUTLINE")
     earlier_feedback = turn.entries("CRITICAL_FEEDBACK")
+    waiting = producer_notes.awaiting_verdict(turn.notes())
+    if waiting and turn.last_result("judge_note") is None:
+        calls = []
+        for note in waiting:
+            addressed, words = note_addressed(note["text"], outline)
+            calls.append(("judge_note", {"note_id": note["id"], "addressed": addressed, "verdict": words}))
+        return Reply(calls=calls)
+    open_notes = producer_notes.unaddressed(turn.notes())
     if turn.last_result("append_to_state") is not None:
+        if open_notes:
+            return Reply(
+                "Not yet: the draft does not answer " + ", ".join(f"\u201c{n['text']}\u201d" for n in open_notes)
+                + f"; I sent it back with that note. ({OFFLINE_LABEL})"
+            )
         return Reply(
             f"Not yet. **Structure:** solid three acts, but Act II sags without a midpoint "
             f"reversal. **Stakes:** the personal cost to {subject} is implied rather than shown. "
             f"**Historical grounding:** needs more on the legacy and the historical context, so I "
             f"sent the researcher back for it. ({OFFLINE_LABEL})"
         )
-    if earlier_feedback and has_outline:
+    if open_notes:
+        feedback = "Apply the producer's notes: " + "; ".join(n["text"] for n in open_notes) + "."
+        return Reply(calls=[("append_to_state", {"key": "CRITICAL_FEEDBACK", "value": feedback})])
+    judged = [n for n in turn.notes() if n["status"] == "addressed" and n.get("revision") == turn.revision]
+    if outline and (earlier_feedback or turn.revision):
+        notes_line = ""
+        if judged:
+            notes_line = " **Producer's notes:** " + " ".join(
+                f"\u201c{n['text']}\u201d: {n['verdict']}" for n in judged
+            )
         return Reply(
             f"Approved. **Structure:** three clear acts with a midpoint reversal. **Stakes:** "
             f"personal and historical, and they now escalate. **Historical grounding:** each act "
-            f"cites the research on {subject}. The outline is ready for preproduction. "
+            f"cites the research on {subject}.{notes_line} The outline is ready for preproduction. "
             f"({OFFLINE_LABEL})",
             [("exit_loop", {})],
         )
@@ -255,8 +443,8 @@ def _box_office(turn: Turn) -> Reply:
         f"A prestige biopic like this plays best with a fall festival launch and an awards-season "
         f"platform release. Suggested budget: $25-40M. Core audience: adults 25-54 who follow "
         f"history and awards films, with a second wave on streaming. Risk: the subject's name "
-        f"recognition; mitigate with a marketable lead. These are {OFFLINE_LABEL} estimates, "
-        f"not market data."
+        f"recognition; mitigate with a marketable lead.{_notes_for(turn, 'box_office_researcher')} "
+        f"These are {OFFLINE_LABEL} estimates, not market data."
     )
 
 
@@ -268,8 +456,15 @@ def _casting(turn: Turn) -> Reply:
         f"supporting cast de-risks the budget. Key supporting roles: the mentor who opens the "
         f"first door, the rival who embodies the establishment, and the confidant who pays the "
         f"personal price. Look for chemistry reads between the lead and the rival early. "
-        f"Director: someone with a track record in intimate period drama. ({OFFLINE_LABEL})"
+        f"Director: someone with a track record in intimate period drama.{_notes_for(turn, 'casting_agent')} "
+        f"({OFFLINE_LABEL})"
     )
+
+
+def _notes_for(turn: Turn, agent: str) -> str:
+    """A report revised for the notes that concern its agent says so, note by note."""
+    notes = [n["text"] for n in turn.applied_notes() if agent in note_effect(n["text"]).touches]
+    return "".join(f" Revised for the producer's note \u201c{text}\u201d." for text in notes)
 
 
 def _section(outline: str, label: str) -> str:
@@ -290,13 +485,22 @@ def compose_pitch(turn: Turn) -> tuple[str, str]:
     source_lines = "\n".join(f"- {url}" for url in sources) or (
         "- Wikipedia could not be reached during research; sources are unverified."
     )
+    direction = turn.get("direction")
+    notes = turn.applied_notes()
+    notes_section = ""
+    if notes:
+        notes_section = "## Producer's notes\n\n" + "\n".join(
+            f"- \u201c{n['text']}\u201d (revision {n.get('revision') or 0}, round {n.get('round')}): "
+            f"{n.get('verdict') or 'taken'}" for n in notes
+        ) + "\n\n"
     markdown = (
         f"# {title}\n\n"
-        f"*A film pitch about {subject}*\n\n"
+        f"*A film pitch about {subject}*" + (f" · *{direction}*" if direction else "") + "\n\n"
         f"## Logline\n\n{logline}\n\n"
         f"## Outline\n\n{acts}\n\n"
         f"## Box-office report\n\n{turn.get('box_office_report') or 'Not available.'}\n\n"
         f"## Casting report\n\n{turn.get('casting_report') or 'Not available.'}\n\n"
+        f"{notes_section}"
         f"## Sources\n\n{source_lines}\n\n"
         f"---\n\n_Generated by Agente Films with the {OFFLINE_LABEL}._\n"
     )
@@ -310,10 +514,17 @@ def _file_writer(turn: Turn) -> Reply:
         return Reply(calls=[("save_pitch_document", {"title": title, "markdown": markdown})])
     if saved.get("status") != "saved":
         return Reply(f"I could not save the pitch document: {saved.get('message', 'unknown error')}")
-    return Reply(
+    saved_line = (
         f"The pitch document **{saved.get('filename')}** (version {saved.get('version')}) is "
-        f"saved and ready to download. ({OFFLINE_LABEL})"
+        f"saved and ready to download."
     )
+    notes = [n for n in turn.notes() if n.get("revision") == turn.revision and n["status"] != "pending"]
+    if turn.revision and notes:
+        changed = " ".join(
+            f"For \u201c{n['text']}\u201d: {n.get('verdict') or 'applied'}" for n in notes
+        )
+        saved_line += f" What changed in revision {turn.revision}: {changed}"
+    return Reply(f"{saved_line} ({OFFLINE_LABEL})")
 
 
 SCRIPTS = {

@@ -31,6 +31,12 @@ class RunHooks(Protocol):
 
     async def agent_finished(self, agent: BaseAgent) -> None: ...
 
+    async def agent_kept(self, agent: BaseAgent) -> None:
+        """A revision passed over the agent; it keeps its earlier report."""
+
+    def take_queued_notes(self) -> list[dict[str, Any]]:
+        """The producer's notes said since the last round, as new pending notes."""
+
     async def check_budget(self, per_session_usd: float | None, per_user_day_usd: float | None) -> None: ...
 
     async def record_usage(

@@ -12,7 +12,9 @@ from typing import Any
 
 import ag_ui.core as agui
 
+from agente_films import notes as producer_notes
 from agente_films import protocol as p
+from agente_films import state_keys as p_keys
 from agente_films.runs.facts import TOOL_TEXT_LIMIT, EventFacts, to_json
 from agente_films.runs.track import RunTrack, StepFacts
 from agente_films.urls import pitch_urls
@@ -140,6 +142,7 @@ class FrameTranslator:
             iteration=step.iteration,
             max_iterations=step.max_iterations,
             handed_off_to=step.handed_off_to,
+            kept=step.kept or None,
         )
 
     def step_started(self, step: StepFacts) -> list[Any]:
@@ -216,6 +219,8 @@ class FrameTranslator:
                     version=self.track.state_version,
                 )
             )
+        if p_keys.PRODUCER_NOTES in facts.state_delta:
+            frames += self.notes_moved(agent, facts.state_delta[p_keys.PRODUCER_NOTES])
         for filename, version in facts.artifact_delta.items():
             frames.append(
                 p.ArtifactSaved(
@@ -236,6 +241,28 @@ class FrameTranslator:
         if facts.failure:
             frames.append(p.AgentError(run_id=run_id, agent=agent,
                                        value=p.AgentErrorValue(agent=agent, message=failure_message or facts.failure)))
+        return frames
+
+    def note_received(self, note_id: str, text: str, *, kept_for_next_run: bool = False) -> list[Any]:
+        return [p.NoteReceived(run_id=self.run_id, agent="producer", value=p.NoteReceivedValue(
+            note_id=note_id, text=text, kept_for_next_run=kept_for_next_run))]
+
+    def notes_moved(self, agent: str, value: Any) -> list[Any]:
+        """The producer's notes as a state delta has them: a frame for each note taken or judged
+        since the track last saw it (the track holds the statuses across a session's runs)."""
+        frames: list[Any] = []
+        for note in producer_notes.as_notes(value):
+            if self.track.note_status.get(note["id"]) == note["status"]:
+                continue
+            self.track.note_status[note["id"]] = note["status"]
+            if note["status"] == "taken":
+                frames.append(p.NoteTaken(run_id=self.run_id, agent=agent, value=p.NoteTakenValue(
+                    note_id=note["id"], text=note["text"], round=int(note.get("round") or 1),
+                    revision=int(note.get("revision") or 0))))
+            elif note["status"] in ("addressed", "not_addressed"):
+                frames.append(p.NoteVerdict(run_id=self.run_id, agent=agent, value=p.NoteVerdictValue(
+                    note_id=note["id"], text=note["text"], addressed=note["status"] == "addressed",
+                    verdict=str(note.get("verdict") or ""), round=note.get("round"))))
         return frames
 
     def usage(self, *, agent: str, model: str, prompt_tokens: int, completion_tokens: int, cost_usd: float) -> list[Any]:

@@ -32,7 +32,10 @@ from agente_films.db.repositories import (
     SessionRepository,
 )
 from agente_films.db.tables import new_id
+from agente_films import notes as producer_notes
 from agente_films import protocol as p
+from agente_films import state_keys as keys
+from agente_films.intent import parse_message
 from agente_films.runs.bus import EventBus, LocalAnnouncer
 from agente_films.runs.context import enter_run
 from agente_films.runs.frames import FrameTranslator
@@ -46,24 +49,67 @@ log = logging.getLogger(__name__)
 RESUMABLE = ("interrupted", "failed")
 INTERRUPTED = "The server running this run stopped before it finished; resume it or send the message again."
 CANCEL_CHANNEL = "agente_films:cancel"
+NOTES_CHANNEL = "agente_films:notes"
+MAX_PENDING_NOTES = 20
 
 
-class RunNotResumable(Exception):
+def with_direction(text: str, direction: list[str]) -> str:
+    """The message the greeter reads: the person's words, then the direction chips they chose."""
+    return f"{text}\n\nDirection: {', '.join(direction)}" if direction else text
+
+
+class RunRefused(Exception):
+    """Something a client asked of a run that cannot be done now: mapped once for REST (status and
+    JSON detail) and once for the socket (an error frame with `code`)."""
+
+    status_code = 400
+    code: p.ErrorCode = "bad_request"
+    run_id: str | None = None
+
+
+class RunNotResumable(RunRefused):
     def __init__(self, message: str, status_code: int) -> None:
         super().__init__(message)
         self.status_code = status_code
+        self.code = "no_run" if status_code == 404 else "run_in_progress"
 
 
-class RunInProgress(Exception):
-    def __init__(self, run_id: str | None) -> None:
+class RunInProgress(RunRefused):
+    status_code = 409
+    code: p.ErrorCode = "run_in_progress"
+
+    def __init__(self, run_id: str | None, reason: str | None = None) -> None:
         super().__init__(
-            "A run is already in progress for this session; wait for it to finish or cancel it."
+            reason or "A run is already in progress for this session; wait for it to finish or cancel it."
         )
         self.run_id = run_id
 
 
-class ServiceUnavailable(Exception):
+class TooManyNotes(RunRefused):
+    status_code = 429
+    code: p.ErrorCode = "too_many_notes"
+
+    def __init__(self, run_id: str | None, limit: int) -> None:
+        super().__init__(
+            f"{limit} notes already wait for the writers' room; send more once it has taken them."
+        )
+        self.run_id = run_id
+
+
+class ServiceUnavailable(RunRefused):
     """Something a run needs (Redis) is down: HTTP 503, and nothing stored is touched."""
+
+    status_code = 503
+    code: p.ErrorCode = "unavailable"
+
+
+@dataclass(frozen=True)
+class NoteAccepted:
+    note_id: str
+    run_id: str | None
+    text: str
+    # False: the running run's next round takes it; True: no run works now, the next run takes it.
+    for_next_run: bool = False
 
 
 @dataclass
@@ -75,6 +121,10 @@ class ActiveRun:
     abort: asyncio.Event = field(default_factory=asyncio.Event)
     done: asyncio.Event = field(default_factory=asyncio.Event)
     status: str = "running"
+    recorder: RunRecorder | None = None
+    # Notes said to this run (not those it inherited): left over at its end, they are applied as
+    # a revision right after it.
+    notes_said: set[str] = field(default_factory=set)
 
 
 def freeze_long_lived_objects() -> None:
@@ -135,7 +185,7 @@ class RunManager:
     async def open(self) -> None:
         await self.reap_interrupted()
         if self.redis is not None:
-            self._background.append(asyncio.create_task(self._listen_for_cancels(), name="cancel-listener"))
+            self._background.append(asyncio.create_task(self._listen_for_cancels(), name="cancel-and-note-listener"))
             self._background.append(asyncio.create_task(self._reap_forever(), name="run-reaper"))
 
     async def shutdown(self) -> None:
@@ -214,24 +264,83 @@ class RunManager:
         with contextlib.suppress(Exception):
             await self.locks.release(run.session_id, run.owner)
 
-    async def start(self, *, session_id: str, user_id: str, text: str) -> ActiveRun:
+    async def say(
+        self, *, session_id: str, user_id: str, text: str, direction: list[str] | None = None
+    ) -> ActiveRun | NoteAccepted:
+        """A message from the person: it starts a run, or while one works it is a producer's note
+        for the writers' room (a new subject then is refused: it would start another film)."""
+        run_id = await self.active_run_id(session_id)
+        if run_id is None:
+            try:
+                return await self.start(session_id=session_id, user_id=user_id, text=text, direction=direction)
+            except RunInProgress as exc:  # another message started one meanwhile
+                run_id = exc.run_id
+        state = await self._state(session_id, user_id)
+        intent = parse_message(text, str(state.get(keys.PROMPT) or "") or None)
+        if intent.kind in ("new_subject", "switch"):
+            raise RunInProgress(
+                run_id,
+                f"The team is working on {state.get(keys.PROMPT) or 'a pitch'}; a new subject "
+                f"({intent.subject}) can start once this run finishes or is cancelled. A note about "
+                "the current pitch is taken at the next round.",
+            )
+        return await self.add_note(session_id=session_id, run_id=run_id, text=text)
+
+    async def add_note(self, *, session_id: str, run_id: str | None, text: str) -> NoteAccepted:
+        """Store the note at once (a question of kind note), then hand it to the run's queue:
+        here, or over Redis to the instance that runs it."""
+        async with self.sessionmaker.begin() as db:
+            questions = QuestionRepository(db)
+            if len(await questions.pending_notes(session_id)) >= MAX_PENDING_NOTES:
+                raise TooManyNotes(run_id, MAX_PENDING_NOTES)
+            project = await ProjectRepository(db).latest_for_session(session_id)
+            note = await questions.create_note(
+                session_id=session_id, text=text, project_id=project.id if project else None, run_id=run_id
+            )
+        run = self._active.get(session_id)
+        if run is not None and run.run_id == run_id:
+            await self._deliver_note(run, note.id, text)
+        elif self.redis is not None and run_id is not None:
+            with contextlib.suppress(Exception):  # undelivered, it still waits in the database
+                await self.redis.publish(
+                    NOTES_CHANNEL, json.dumps({"session_id": session_id, "note_id": note.id, "text": text})
+                )
+        return NoteAccepted(note_id=note.id, run_id=run_id, text=text, for_next_run=run_id is None)
+
+    @staticmethod
+    async def _pending_notes(db: Any, session_id: str) -> list[dict[str, Any]]:
+        """Notes kept from a run that ended before taking them: the next run's rounds take them."""
+        return [{"id": q.id, "text": q.question_text} for q in await QuestionRepository(db).pending_notes(session_id)]
+
+    async def _deliver_note(self, run: ActiveRun, note_id: str, text: str) -> None:
+        if run.recorder is None or run.done.is_set():
+            return
+        run.notes_said.add(note_id)
+        await run.recorder.note_received(note_id, text)
+
+    async def start(
+        self, *, session_id: str, user_id: str, text: str, direction: list[str] | None = None,
+        state_delta: dict[str, Any] | None = None,
+    ) -> ActiveRun:
         run = await self._claim(session_id, new_id())
+        message = with_direction(text, list(direction or []))
         try:
             async with self.sessionmaker.begin() as db:
                 project = await ProjectRepository(db).latest_for_session(session_id)
                 await QuestionRepository(db).create(
                     question_id=run.run_id,
                     session_id=session_id,
-                    text=text,
+                    text=message,
                     project_id=project.id if project else None,
                 )
                 await SessionRepository(db).update(session_id, status="running")
-            recorder = self._recorder(run, user_id, project.id if project else None)
-            await recorder.run_started(text, state=await self._state(session_id, user_id))
+                inherited = await self._pending_notes(db, session_id)
+            recorder = self._recorder(run, user_id, project.id if project else None, inherited)
+            await recorder.run_started(message, state=await self._state(session_id, user_id))
         except BaseException:
             await self._unclaim(run)
             raise
-        self._launch(run, recorder, user_id, new_message=types.UserContent(text))
+        self._launch(run, recorder, user_id, new_message=types.UserContent(message), state_delta=state_delta)
         return run
 
     async def resume(self, *, session_id: str, user_id: str, run_id: str) -> ActiveRun:
@@ -250,11 +359,12 @@ class RunManager:
                     )
                 await QuestionRepository(db).reopen(run_id)
                 await SessionRepository(db).update(session_id, status="running")
+                inherited = await self._pending_notes(db, session_id)
             # The attempt that stopped ended on the stream; the resumed one is a new stream, so
             # that a client reads the run once (it reloads the history, then follows along).
             with contextlib.suppress(Exception):
                 await self.bus.restart(session_id)
-            recorder = self._recorder(run, user_id, question.project_id)
+            recorder = self._recorder(run, user_id, question.project_id, inherited)
             await recorder.run_started(
                 question.question_text, state=await self._state(session_id, user_id), resumed=True
             )
@@ -272,8 +382,10 @@ class RunManager:
         )
         return dict(session.state) if session is not None else {}
 
-    def _recorder(self, run: ActiveRun, user_id: str, project_id: str | None) -> RunRecorder:
-        return RunRecorder(
+    def _recorder(
+        self, run: ActiveRun, user_id: str, project_id: str | None, notes: list[dict[str, Any]]
+    ) -> RunRecorder:
+        run.recorder = RunRecorder(
             sessionmaker=self.sessionmaker,
             bus=self.bus,
             announcer=self.announcer,
@@ -281,9 +393,12 @@ class RunManager:
             user_id=user_id,
             run_id=run.run_id,
             project_id=project_id,
+            note_queue=notes,
         )
+        return run.recorder
 
     def _launch(self, run: ActiveRun, recorder: RunRecorder, user_id: str, **run_args: object) -> None:
+        run_args = {key: value for key, value in run_args.items() if value is not None}
         run.task = asyncio.create_task(self._execute(run, recorder, user_id, run_args), name=f"run-{run.run_id}")
 
     # -- running -----------------------------------------------------------------------------
@@ -316,6 +431,12 @@ class RunManager:
             log.warning("run %s failed", run.run_id, exc_info=True)
             status, error = "failed", describe_error(exc)
         run.status = status
+        left_over = [note for note in recorder.note_queue if note["id"] in run.notes_said]
+        if left_over and status != "completed":
+            # Said to a run that stopped: stored as pending, they wait for the next run; say so.
+            for note in left_over:
+                with contextlib.suppress(Exception):
+                    await recorder.note_received(note["id"], note["text"], kept_for_next_run=True)
         try:
             await asyncio.shield(recorder.run_finished(status, error))
             await self.bus.expire(run.session_id, self.settings.run_stream_ttl_seconds)
@@ -325,10 +446,14 @@ class RunManager:
             if keeper is not None:
                 keeper.cancel()
             await self._unclaim(run)
+            run.recorder = None  # finished runs are remembered, their recorder (and events) not
             self._finished[run.run_id] = run
             while len(self._finished) > 1000:
                 self._finished.pop(next(iter(self._finished)))
             run.done.set()
+            if left_over and status == "completed":
+                # Said after the writers' room had finished: applied as a revision right away.
+                self._background.append(asyncio.create_task(self._follow_up(run, user_id, left_over)))
             if not self._active and not RunManager._warmed_up:
                 # Idle after a first run: what stays now was loaded to serve runs. Called soon,
                 # once this task has let go of the run's objects, so they are not kept with it.
@@ -348,6 +473,24 @@ class RunManager:
             yield
         finally:
             self._slots.release()
+
+    async def _follow_up(self, run: ActiveRun, user_id: str, notes: list[dict[str, Any]]) -> None:
+        """The run that applies notes said too late for the run they were sent to: the notes enter
+        the state as this revision's pending notes with the message, and the greeter hands over."""
+        state = await self._state(run.session_id, user_id)
+        revision = int(state.get(keys.REVISION) or 0) + 1
+        pending = [producer_notes.new_note(note["id"], note["text"], revision) for note in notes]
+        text = f"{producer_notes.FOLLOW_UP_PREFIX} " + "; ".join(note["text"] for note in notes)
+        try:
+            await self.start(
+                session_id=run.session_id, user_id=user_id, text=text,
+                state_delta={
+                    keys.REVISION: revision,
+                    keys.PRODUCER_NOTES: producer_notes.add(state.get(keys.PRODUCER_NOTES), pending),
+                },
+            )
+        except Exception:  # another run started first: the notes wait in the database for it
+            log.info("notes %s wait for the next run of %s", [n["id"] for n in notes], run.session_id, exc_info=True)
 
     async def _run_team(
         self, run: ActiveRun, recorder: RunRecorder, user_id: str, run_args: dict[str, object]
@@ -424,13 +567,19 @@ class RunManager:
         while True:
             try:
                 pubsub = self.redis.pubsub()
-                await pubsub.subscribe(CANCEL_CHANNEL)
+                await pubsub.subscribe(CANCEL_CHANNEL, NOTES_CHANNEL)
                 async for message in pubsub.listen():
                     if message.get("type") != "message":
                         continue
-                    session_id = json.loads(message["data"]).get("session_id")
-                    run = self._active.get(session_id)
-                    if run is not None:
+                    data = json.loads(message["data"])
+                    run = self._active.get(data.get("session_id"))
+                    if run is None:
+                        continue  # not ours; a note whose run ended waits in the database
+                    channel = message.get("channel")
+                    channel = channel.decode() if isinstance(channel, bytes) else channel
+                    if channel == NOTES_CHANNEL:
+                        asyncio.create_task(self._deliver_note(run, data["note_id"], data["text"]))
+                    else:
                         asyncio.create_task(self._cancel_local(run))
             except asyncio.CancelledError:
                 raise

@@ -36,6 +36,8 @@ from agente_films.runs.frames import FrameTranslator, readable_error
 from agente_films.runs.rows import RowPlan, RunRows
 from agente_films.runs.track import RunTrack, StepFacts
 from agente_films.runs.writer import RunWriter, StoreRefused
+from agente_films import state_keys as keys
+from agente_films.notes import new_note
 from agente_films.state_keys import public_state
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,7 @@ class RunRecorder:
         user_id: str,
         run_id: str,
         project_id: str | None,
+        note_queue: list[dict[str, Any]] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.bus = bus
@@ -73,6 +76,8 @@ class RunRecorder:
         self._stream_failed = False
         self._resumed = False
         self.escalated_ends: set[str] = set()
+        # Producer's notes said during the run, waiting for the writers' room's next round.
+        self.note_queue = note_queue if note_queue is not None else []
         # Parallel branches call in concurrently: one caller at a time keeps rows and seq in order.
         self._lock = asyncio.Lock()
 
@@ -175,6 +180,29 @@ class RunRecorder:
             self.track.count_round(agent)
             self.track.finished_steps.add(agent.name)
 
+    async def agent_kept(self, agent: BaseAgent) -> None:
+        """A revision passed over the agent: it keeps its earlier report (its step ends at once)."""
+        async with self._lock:
+            step = self.track.finish_step(agent.name, kept=True)
+            if step is not None:
+                self._step_row("agent_end", step)
+                await self._publish(self.frames.step_finished(step))
+
+    # -- the producer's door: notes said while the team works ------------------------------------
+
+    async def note_received(self, note_id: str, text: str, *, kept_for_next_run: bool = False) -> None:
+        """Acknowledge a stored note on the stream; unless the run is over, queue it for the
+        writers' room's next round."""
+        async with self._lock:
+            if not kept_for_next_run:
+                self.note_queue.append({"id": note_id, "text": text})
+            await self._publish(self.frames.note_received(note_id, text, kept_for_next_run=kept_for_next_run))
+
+    def take_queued_notes(self) -> list[dict[str, Any]]:
+        """The notes queued since the last round, as new pending notes (taken by the caller)."""
+        taken, self.note_queue[:] = list(self.note_queue), []
+        return [new_note(note["id"], note["text"], revision=0) for note in taken]
+
     async def agent_finished(self, agent: BaseAgent) -> None:
         async with self._lock:
             step = self.track.finish_step(agent.name)
@@ -240,6 +268,7 @@ class RunRecorder:
 
     async def run_started(self, question_text: str, *, state: dict[str, Any], resumed: bool = False) -> None:
         self._resumed = resumed
+        self.track.remember_notes(state.get(keys.PRODUCER_NOTES))
         async with self.sessionmaker() as db:
             self.track.state_version = await StateRepository(db).latest_version(self.session_id)
             if resumed:

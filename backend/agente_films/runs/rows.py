@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from agente_films import notes as producer_notes
 from agente_films import state_keys as keys
 from agente_films.db.tables import new_id
 from agente_films.runs.facts import INTERNAL_TOOLS, TOOL_TEXT_LIMIT, EventFacts, to_json
@@ -38,6 +39,7 @@ class RowPlan:
     project_id: str | None = None
     project_title: str | None = None
     document: str | None = None
+    notes: list[dict[str, Any]] = field(default_factory=list)  # the producer's notes as the state has them now
 
 
 @dataclass
@@ -80,6 +82,12 @@ class RunRows:
                 "reasoning_text": f"{result.name} -> {to_json(result.response)[:TOOL_TEXT_LIMIT]}",
                 "tool_calls": {"id": result.id, "name": result.name, "response": result.response},
             })
+        if facts.transfer_to and not any(INTERNAL_TOOLS.get(c.name) == "transfer" for c in facts.calls):
+            # A tool that hands over itself (the greeter's brief): the hand-over is its own row.
+            plan.reasoning.append({
+                "reasoning_type": "transfer",
+                "reasoning_text": f"{agent} hands over to {facts.transfer_to}",
+            })
         if facts.failure:
             plan.reasoning.append({"reasoning_type": "error", "reasoning_text": facts.failure})
 
@@ -95,6 +103,8 @@ class RunRows:
             if subject:
                 self.project_id = new_id()
                 plan.new_project = {"id": self.project_id, "subject": str(subject)}
+            if keys.PRODUCER_NOTES in delta:
+                plan.notes = producer_notes.as_notes(delta[keys.PRODUCER_NOTES])
             outline = delta.get(keys.PLOT_OUTLINE)
             if outline and self.project_id:
                 plan.project_title = title_from_outline(str(outline))

@@ -43,19 +43,23 @@ def _stamp(frames: list[BaseModel], at: int) -> list[BaseModel]:
 def run_frames(
     session_id: str,
     question: Question,
-    rows: Sequence[AgentEvent | LlmUsage],
+    rows: Sequence[AgentEvent | LlmUsage | Question],
     events: dict[str, Event],
     versions: dict[str, int],
     final_state: dict[str, Any] | None,
+    note_status: dict[str, str] | None = None,
 ) -> list[BaseModel]:
-    """One run's frames. `rows` are its step/event rows and usage rows in the order they happened;
-    `events` ADK's stored events by id; `versions` the state version each event produced."""
-    track = RunTrack()
+    """One run's frames. `rows` are its step/event rows, usage rows and the notes said to it, in
+    the order they happened; `events` ADK's stored events by id; `versions` the state version
+    each event produced; `note_status` the notes' statuses as the runs before left them."""
+    track = RunTrack(note_status=note_status if note_status is not None else {})
     translator = FrameTranslator(session_id=session_id, run_id=question.id, track=track)
     frames = _stamp(translator.run_started(question.question_text, resumed=False, state=None), _ms(question.created_at))
     for row in rows:
         at = _ms(row.created_at)
-        if isinstance(row, LlmUsage):
+        if isinstance(row, Question):  # a producer's note said during this run
+            frames += _stamp(translator.note_received(row.id, row.question_text), at)
+        elif isinstance(row, LlmUsage):
             track.run_cost += row.cost_usd
             track.prompt_tokens += row.prompt_tokens
             track.completion_tokens += row.completion_tokens
@@ -83,6 +87,7 @@ def run_frames(
 
 async def session_timeline(db: AsyncSession, session_id: str, adk_events: list[Event]) -> p.SessionTimeline:
     questions = await QuestionRepository(db).for_session(session_id)
+    notes = await QuestionRepository(db).notes_of(session_id)
     steps_and_events = await AgentEventRepository(db).for_session(session_id)
     usage = await UsageRepository(db).for_session(session_id)
     snapshots = await StateRepository(db).versions(session_id)
@@ -91,14 +96,16 @@ async def session_timeline(db: AsyncSession, session_id: str, adk_events: list[E
     last_state: dict[str | None, dict[str, Any]] = {}
     for snapshot in snapshots:
         last_state[snapshot.question_id] = snapshot.state_value
-    by_run: dict[str | None, list[AgentEvent | LlmUsage]] = {}
-    for row in sorted([*steps_and_events, *usage], key=lambda r: (r.created_at, r.id)):
-        by_run.setdefault(row.question_id, []).append(row)
+    by_run: dict[str | None, list[AgentEvent | LlmUsage | Question]] = {}
+    for row in sorted([*steps_and_events, *usage, *notes], key=lambda r: (r.created_at, r.id)):
+        run_id = (row.metadata_ or {}).get("run_id") if isinstance(row, Question) else row.question_id
+        by_run.setdefault(run_id, []).append(row)
+    note_status: dict[str, str] = {}  # carried from run to run, as the live stream's state is
     runs = [
         p.RunFrames(
             run_id=question.id,
             frames=run_frames(session_id, question, by_run.get(question.id, []), events, versions,
-                              last_state.get(question.id)),
+                              last_state.get(question.id), note_status),
         )
         for question in questions
     ]

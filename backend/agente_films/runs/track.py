@@ -4,7 +4,7 @@ translators read it, the recorder moves it forward."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from google.adk.agents import BaseAgent
@@ -20,6 +20,8 @@ class StepFacts:
     iteration: int | None = None
     max_iterations: int | None = None
     handed_off_to: str | None = None
+    # The agent was passed over and kept its earlier report (a revision no note of which concerns it).
+    kept: bool = False
 
     def as_row(self) -> dict[str, Any]:
         """The step row's event_data (camelCase, as it has always been stored)."""
@@ -29,6 +31,7 @@ class StepFacts:
             ("iteration", self.iteration),
             ("maxIterations", self.max_iterations),
             ("handedOffTo", self.handed_off_to),
+            ("kept", self.kept or None),
         ):
             if value is not None:
                 row[key] = value
@@ -43,6 +46,7 @@ class StepFacts:
             iteration=data.get("iteration"),
             max_iterations=data.get("maxIterations"),
             handed_off_to=data.get("handedOffTo"),
+            kept=bool(data.get("kept")),
         )
 
 
@@ -67,6 +71,8 @@ class RunTrack:
     completion_tokens: int = 0
     error: str | None = None
     invocation_recorded: bool = False
+    # The status of each producer's note as last seen (a note frame goes out when it moves).
+    note_status: dict[str, str] = field(default_factory=dict)
 
     # -- steps ------------------------------------------------------------------------------
 
@@ -100,7 +106,14 @@ class RunTrack:
         self.agents[agent.name] = agent
         return self._facts(agent)
 
-    def finish_step(self, agent_name: str, handed_off_to: str | None = None) -> StepFacts | None:
+    def remember_notes(self, notes: Any) -> None:
+        for note in notes if isinstance(notes, list) else []:
+            if isinstance(note, dict) and note.get("id"):
+                self.note_status[str(note["id"])] = str(note.get("status"))
+
+    def finish_step(
+        self, agent_name: str, handed_off_to: str | None = None, *, kept: bool = False
+    ) -> StepFacts | None:
         """None when the agent has no open step: one that transfers away is finished then, and
         ADK may report its end again later."""
         agent = self.agents.get(agent_name)
@@ -108,7 +121,8 @@ class RunTrack:
             return None
         self.open_steps[agent_name] -= 1
         self.finished_steps.add(agent_name)
-        return self._facts(agent, handed_off_to)
+        facts = self._facts(agent, handed_off_to)
+        return replace(facts, kept=True) if kept else facts
 
     def loop_of(self, agent_name: str) -> tuple[str | None, int | None]:
         """The loop an agent works in, and the round it is in."""

@@ -194,7 +194,9 @@ class RunWriter:
                 subject=subject,
             )
             await QuestionRepository(db).set_project(self.run_id, plan.new_project["id"])
-            await SessionRepository(db).update(self.session_id, title=subject[:200])
+            await SessionRepository(db).name_after_subject(self.session_id, subject[:200])
+        if plan.notes:
+            await QuestionRepository(db).update_notes(plan.notes)
         if plan.project_title and plan.project_id:
             await projects.update(plan.project_id, title=plan.project_title)
         if plan.document and plan.project_id:

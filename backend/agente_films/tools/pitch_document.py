@@ -15,6 +15,9 @@ from typing import Any
 from google.adk.tools.tool_context import ToolContext
 from google.genai import types
 
+from agente_films import notes as producer_notes
+from agente_films import state_keys as keys
+
 MARKDOWN_MIME = "text/markdown"
 _MAX_SLUG = 80
 
@@ -45,7 +48,11 @@ def make_pitch_document_tool(max_bytes: int) -> Callable[..., Any]:
                 "message": f"The document is {len(data)} bytes; the limit is {max_bytes}. "
                 "Shorten it and save again.",
             }
-        filename = pitch_filename(str(title))
+        state = tool_context.state
+        # A revision is the next version of the same document, whatever its title became.
+        filename = str(state.get(keys.PITCH_DOCUMENT) or "") or pitch_filename(str(title))
+        revision = int(state.get(keys.REVISION) or 0)
+        notes = [n["text"] for n in producer_notes.of_revision(state.get(keys.PRODUCER_NOTES), revision)]
         digest = hashlib.sha256(data).hexdigest()
         # Idempotent within a run: a run resumed after a crash may make the same call again (the
         # artifact is written at once, the call's events only with the writer's next batch).
@@ -54,6 +61,7 @@ def make_pitch_document_tool(max_bytes: int) -> Callable[..., Any]:
         saved = (latest.custom_metadata or {}) if latest is not None else {}
         if saved.get("invocation_id") == tool_context.invocation_id and saved.get("sha256") == digest:
             tool_context.actions.artifact_delta[filename] = latest.version
+            state[keys.PITCH_DOCUMENT] = filename
             return {"status": "saved", "filename": filename, "version": latest.version, "bytes": len(data)}
         version = await tool_context.save_artifact(
             filename=filename,
@@ -63,8 +71,11 @@ def make_pitch_document_tool(max_bytes: int) -> Callable[..., Any]:
                 "size": len(data),
                 "invocation_id": tool_context.invocation_id,
                 "sha256": digest,
+                "revision": revision,
+                "notes": notes,
             },
         )
+        state[keys.PITCH_DOCUMENT] = filename
         return {"status": "saved", "filename": filename, "version": version, "bytes": len(data)}
 
     return save_pitch_document

@@ -45,12 +45,6 @@ def make_state_tool(allowed: Iterable[str], max_chars: int) -> Callable[..., Any
                 "message": f"Value is {len(text)} characters; the limit is {max_chars}. Shorten it.",
             }
         state = tool_context.state
-        if key == keys.PROMPT:
-            # A new subject starts a new pitch: earlier drafts stay in the state snapshots.
-            state[keys.PROMPT] = text
-            for reset in keys.PITCH_KEYS:
-                state[reset] = [] if reset in _LIST_KEYS else ""
-            return {"status": "ok", "key": key}
         if key in _LIST_KEYS:
             entries = list(state.get(key) or [])
             entries.append(text)

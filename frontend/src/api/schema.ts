@@ -187,6 +187,7 @@ export interface paths {
         /**
          * Send Message
          * @description Runs the team on the message and answers when the run is over (or the wait times out).
+         *     While a run works, the message is a note for the writers' room: 202 and the note.
          */
         post: operations["send_message_api_v1_sessions__session_id__messages_post"];
         delete?: never;
@@ -204,7 +205,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send Message Async */
+        /**
+         * Send Message Async
+         * @description Starts a run on the message (the run to follow), or while one works stores a note for it.
+         */
         post: operations["send_message_async_api_v1_sessions__session_id__messages_async_post"];
         delete?: never;
         options?: never;
@@ -694,7 +698,7 @@ export interface components {
              * Code
              * @enum {string}
              */
-            code: "bad_frame" | "frame_too_large" | "unknown_type" | "empty_message" | "message_too_long" | "run_in_progress" | "no_run" | "session_not_found" | "stream_unavailable" | "unavailable" | "bad_request";
+            code: "bad_frame" | "frame_too_large" | "unknown_type" | "empty_message" | "message_too_long" | "run_in_progress" | "too_many_notes" | "no_run" | "session_not_found" | "stream_unavailable" | "unavailable" | "bad_request";
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -993,6 +997,8 @@ export interface components {
         MessageIn: {
             /** Content */
             content: string;
+            /** Direction */
+            direction?: ("drama" | "thriller" | "comedy" | "family" | "darker" | "lighter")[];
         };
         /**
          * MoveOperation
@@ -1010,6 +1016,174 @@ export interface components {
             path: string;
         } & {
             [key: string]: unknown;
+        };
+        /**
+         * NoteOut
+         * @description A message sent while the team works: stored as a producer's note for the writers' room.
+         */
+        NoteOut: {
+            /** Applies To */
+            applies_to: string;
+            /** Note Id */
+            note_id: string;
+            /** Run Id */
+            run_id: string | null;
+            /** Session Id */
+            session_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "taken" | "addressed" | "not_addressed";
+            /** Text */
+            text: string;
+        };
+        /** NoteReceived */
+        NoteReceived: {
+            /** Agent */
+            agent?: string | null;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Name
+             * @default note_received
+             * @constant
+             */
+            name: "note_received";
+            /** Rawevent */
+            rawEvent?: unknown | null;
+            /** Runid */
+            runId?: string | null;
+            /** Seq */
+            seq?: number | null;
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+            /** Timestamp */
+            timestamp?: number | null;
+            /**
+             * Type
+             * @default CUSTOM
+             * @constant
+             */
+            type: "CUSTOM";
+            value: components["schemas"]["NoteReceivedValue"];
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * NoteReceivedValue
+         * @description A producer's note sent while the team works, stored and queued for the next round.
+         */
+        NoteReceivedValue: {
+            /**
+             * Keptfornextrun
+             * @default false
+             */
+            keptForNextRun: boolean;
+            /** Noteid */
+            noteId: string;
+            /** Text */
+            text: string;
+        };
+        /** NoteTaken */
+        NoteTaken: {
+            /** Agent */
+            agent?: string | null;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Name
+             * @default note_taken
+             * @constant
+             */
+            name: "note_taken";
+            /** Rawevent */
+            rawEvent?: unknown | null;
+            /** Runid */
+            runId?: string | null;
+            /** Seq */
+            seq?: number | null;
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+            /** Timestamp */
+            timestamp?: number | null;
+            /**
+             * Type
+             * @default CUSTOM
+             * @constant
+             */
+            type: "CUSTOM";
+            value: components["schemas"]["NoteTakenValue"];
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * NoteTakenValue
+         * @description The writers' room took the note at the start of a round.
+         */
+        NoteTakenValue: {
+            /** Noteid */
+            noteId: string;
+            /** Revision */
+            revision: number;
+            /** Round */
+            round: number;
+            /** Text */
+            text: string;
+        };
+        /** NoteVerdict */
+        NoteVerdict: {
+            /** Agent */
+            agent?: string | null;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Name
+             * @default note_verdict
+             * @constant
+             */
+            name: "note_verdict";
+            /** Rawevent */
+            rawEvent?: unknown | null;
+            /** Runid */
+            runId?: string | null;
+            /** Seq */
+            seq?: number | null;
+            /** Subagentrunid */
+            subagentRunId?: string | null;
+            /** Timestamp */
+            timestamp?: number | null;
+            /**
+             * Type
+             * @default CUSTOM
+             * @constant
+             */
+            type: "CUSTOM";
+            value: components["schemas"]["NoteVerdictValue"];
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * NoteVerdictValue
+         * @description The critic's verdict on a taken note, in the critic's words.
+         */
+        NoteVerdictValue: {
+            /** Addressed */
+            addressed: boolean;
+            /** Noteid */
+            noteId: string;
+            /** Round */
+            round?: number | null;
+            /** Text */
+            text: string;
+            /** Verdict */
+            verdict: string;
         };
         /** Ping */
         Ping: {
@@ -1034,8 +1208,18 @@ export interface components {
             created_at: string | null;
             /** Markdown Url */
             markdown_url: string;
+            /**
+             * Notes
+             * @default []
+             */
+            notes: string[];
             /** Pdf Url */
             pdf_url: string;
+            /**
+             * Revision
+             * @default 0
+             */
+            revision: number;
             /** Size */
             size: number | null;
             /** Version */
@@ -1103,6 +1287,13 @@ export interface components {
             finished_at: string | null;
             /** Id */
             id: string;
+            /**
+             * Kind
+             * @default message
+             */
+            kind: string;
+            /** Note Status */
+            note_status?: string | null;
             /** Project Id */
             project_id: string | null;
             /** Question Text */
@@ -1429,7 +1620,7 @@ export interface components {
          */
         RunFrames: {
             /** Frames */
-            frames: (components["schemas"]["RunStarted"] | components["schemas"]["RunFinished"] | components["schemas"]["RunError"] | components["schemas"]["StepStarted"] | components["schemas"]["StepFinished"] | components["schemas"]["TextMessageStart"] | components["schemas"]["TextMessageContent"] | components["schemas"]["TextMessageEnd"] | components["schemas"]["ToolCallStart"] | components["schemas"]["ToolCallArgs"] | components["schemas"]["ToolCallEnd"] | components["schemas"]["ToolCallResult"] | components["schemas"]["StateSnapshot"] | components["schemas"]["StateDelta"] | components["schemas"]["ArtifactSaved"] | components["schemas"]["Usage"] | components["schemas"]["AgentTransfer"] | components["schemas"]["LoopExit"] | components["schemas"]["AgentError"] | components["schemas"]["RunQueued"])[];
+            frames: (components["schemas"]["RunStarted"] | components["schemas"]["RunFinished"] | components["schemas"]["RunError"] | components["schemas"]["StepStarted"] | components["schemas"]["StepFinished"] | components["schemas"]["TextMessageStart"] | components["schemas"]["TextMessageContent"] | components["schemas"]["TextMessageEnd"] | components["schemas"]["ToolCallStart"] | components["schemas"]["ToolCallArgs"] | components["schemas"]["ToolCallEnd"] | components["schemas"]["ToolCallResult"] | components["schemas"]["StateSnapshot"] | components["schemas"]["StateDelta"] | components["schemas"]["ArtifactSaved"] | components["schemas"]["Usage"] | components["schemas"]["AgentTransfer"] | components["schemas"]["LoopExit"] | components["schemas"]["AgentError"] | components["schemas"]["RunQueued"] | components["schemas"]["NoteReceived"] | components["schemas"]["NoteTaken"] | components["schemas"]["NoteVerdict"])[];
             /** Runid */
             runId: string;
         };
@@ -1549,17 +1740,22 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** SendMessage */
+        /**
+         * SendMessage
+         * @description A message to the greeter; while a run works, a note for the writers' room.
+         */
         SendMessage: {
             /** Content */
             content: string;
+            /** Direction */
+            direction?: ("drama" | "thriller" | "comedy" | "family" | "darker" | "lighter")[];
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             type: "message";
         };
-        ServerMessage: (components["schemas"]["RunStarted"] | components["schemas"]["RunFinished"] | components["schemas"]["RunError"] | components["schemas"]["StepStarted"] | components["schemas"]["StepFinished"] | components["schemas"]["TextMessageStart"] | components["schemas"]["TextMessageContent"] | components["schemas"]["TextMessageEnd"] | components["schemas"]["ToolCallStart"] | components["schemas"]["ToolCallArgs"] | components["schemas"]["ToolCallEnd"] | components["schemas"]["ToolCallResult"] | components["schemas"]["StateSnapshot"] | components["schemas"]["StateDelta"] | components["schemas"]["ArtifactSaved"] | components["schemas"]["Usage"] | components["schemas"]["AgentTransfer"] | components["schemas"]["LoopExit"] | components["schemas"]["AgentError"] | components["schemas"]["RunQueued"]) | (components["schemas"]["Hello"] | components["schemas"]["Resync"] | components["schemas"]["ControlError"] | components["schemas"]["Pong"] | components["schemas"]["RunEnded"]);
+        ServerMessage: (components["schemas"]["RunStarted"] | components["schemas"]["RunFinished"] | components["schemas"]["RunError"] | components["schemas"]["StepStarted"] | components["schemas"]["StepFinished"] | components["schemas"]["TextMessageStart"] | components["schemas"]["TextMessageContent"] | components["schemas"]["TextMessageEnd"] | components["schemas"]["ToolCallStart"] | components["schemas"]["ToolCallArgs"] | components["schemas"]["ToolCallEnd"] | components["schemas"]["ToolCallResult"] | components["schemas"]["StateSnapshot"] | components["schemas"]["StateDelta"] | components["schemas"]["ArtifactSaved"] | components["schemas"]["Usage"] | components["schemas"]["AgentTransfer"] | components["schemas"]["LoopExit"] | components["schemas"]["AgentError"] | components["schemas"]["RunQueued"] | components["schemas"]["NoteReceived"] | components["schemas"]["NoteTaken"] | components["schemas"]["NoteVerdict"]) | (components["schemas"]["Hello"] | components["schemas"]["Resync"] | components["schemas"]["ControlError"] | components["schemas"]["Pong"] | components["schemas"]["RunEnded"]);
         /** SessionCreate */
         SessionCreate: {
             /** Title */
@@ -1732,6 +1928,8 @@ export interface components {
             handedOffTo?: string | null;
             /** Iteration */
             iteration?: number | null;
+            /** Kept */
+            kept?: boolean | null;
             /** Maxiterations */
             maxIterations?: number | null;
             /** Metadata */
@@ -1771,6 +1969,8 @@ export interface components {
             handedOffTo?: string | null;
             /** Iteration */
             iteration?: number | null;
+            /** Kept */
+            kept?: boolean | null;
             /** Maxiterations */
             maxIterations?: number | null;
             /** Metadata */
@@ -2951,7 +3151,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RunOut"];
+                    "application/json": components["schemas"]["RunOut"] | components["schemas"]["NoteOut"];
+                };
+            };
+            /** @description The team is working: the message is a producer's note. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoteOut"];
                 };
             };
             /** @description Validation Error */
@@ -2989,7 +3198,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RunOut"];
+                    "application/json": components["schemas"]["RunOut"] | components["schemas"]["NoteOut"];
                 };
             };
             /** @description Validation Error */

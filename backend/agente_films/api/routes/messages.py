@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Response, status
 
 from agente_films.api.deps import OwnedSession, StudioDep
-from agente_films.api.schemas import AnswerOut, MessageIn, RunOut, UsageOut
+from agente_films.api.schemas import AnswerOut, MessageIn, NoteOut, RunOut, UsageOut
 from agente_films.db.repositories import AnswerRepository, QuestionRepository, UsageRepository
 from agente_films.db.tables import StudioSession
-from agente_films.runs.manager import ActiveRun
+from agente_films.runs.manager import ActiveRun, NoteAccepted
 from agente_films.studio import Studio
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["messages"])
@@ -50,27 +50,45 @@ async def run_out(studio: Studio, row: StudioSession, run_id: str) -> RunOut:
     )
 
 
-async def start_run(studio: Studio, row: StudioSession, body: MessageIn) -> ActiveRun:
-    return await studio.runs.start(
-        session_id=row.id, user_id=row.user_id, text=checked_content(studio, body.content)
+def note_out(row: StudioSession, note: NoteAccepted) -> NoteOut:
+    return NoteOut(
+        note_id=note.note_id, run_id=note.run_id, session_id=row.id, text=note.text, status="pending",
+        applies_to="the next run" if note.for_next_run else "the next round of the running run",
     )
 
 
-@router.post("/messages")
-async def send_message(studio: StudioDep, row: OwnedSession, body: MessageIn) -> RunOut:
-    """Runs the team on the message and answers when the run is over (or the wait times out)."""
-    run = await start_run(studio, row, body)
+async def say(studio: Studio, row: StudioSession, body: MessageIn) -> ActiveRun | NoteAccepted:
+    return await studio.runs.say(
+        session_id=row.id, user_id=row.user_id, text=checked_content(studio, body.content),
+        direction=list(body.direction),
+    )
+
+
+_NOTE_RESPONSE = {202: {"model": NoteOut, "description": "The team is working: the message is a producer's note."}}
+
+
+@router.post("/messages", responses=_NOTE_RESPONSE)
+async def send_message(studio: StudioDep, row: OwnedSession, body: MessageIn, response: Response) -> RunOut | NoteOut:
+    """Runs the team on the message and answers when the run is over (or the wait times out).
+    While a run works, the message is a note for the writers' room: 202 and the note."""
+    said = await say(studio, row, body)
+    if isinstance(said, NoteAccepted):
+        response.status_code = status.HTTP_202_ACCEPTED
+        return note_out(row, said)
     try:
-        await asyncio.wait_for(asyncio.shield(run.done.wait()), studio.settings.sync_message_timeout_seconds)
+        await asyncio.wait_for(asyncio.shield(said.done.wait()), studio.settings.sync_message_timeout_seconds)
     except TimeoutError:
         pass  # the run goes on server-side; the body says "running" and the run id to follow
-    return await run_out(studio, row, run.run_id)
+    return await run_out(studio, row, said.run_id)
 
 
 @router.post("/messages/async", status_code=status.HTTP_202_ACCEPTED)
-async def send_message_async(studio: StudioDep, row: OwnedSession, body: MessageIn) -> RunOut:
-    run = await start_run(studio, row, body)
-    return await run_out(studio, row, run.run_id)
+async def send_message_async(studio: StudioDep, row: OwnedSession, body: MessageIn) -> RunOut | NoteOut:
+    """Starts a run on the message (the run to follow), or while one works stores a note for it."""
+    said = await say(studio, row, body)
+    if isinstance(said, NoteAccepted):
+        return note_out(row, said)
+    return await run_out(studio, row, said.run_id)
 
 
 @router.get("/runs/{run_id}")

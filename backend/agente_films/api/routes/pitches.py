@@ -30,6 +30,8 @@ async def list_pitches(studio: StudioDep, row: OwnedSession) -> list[PitchOut]:
                     version=meta.version,
                     created_at=datetime.fromtimestamp(meta.create_time, UTC),
                     size=(meta.custom_metadata or {}).get("size"),
+                    revision=int((meta.custom_metadata or {}).get("revision") or 0),
+                    notes=[str(n) for n in (meta.custom_metadata or {}).get("notes") or []],
                     markdown_url=urls["markdownUrl"],
                     pdf_url=urls["pdfUrl"],
                 )

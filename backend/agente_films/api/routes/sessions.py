@@ -81,7 +81,7 @@ async def get_session(studio: StudioDep, row: OwnedSession) -> SessionOut:
 @router.patch("/{session_id}")
 async def rename_session(studio: StudioDep, row: OwnedSession, body: SessionUpdate) -> SessionOut:
     async with studio.sessionmaker.begin() as db:
-        await SessionRepository(db).update(row.id, title=body.title.strip())
+        await SessionRepository(db).update(row.id, title=body.title.strip(), title_set_by_user=True)
         fresh = await SessionRepository(db).get(row.id, row.user_id)
     return await session_out(studio, fresh)
 
@@ -137,7 +137,7 @@ async def get_history(studio: StudioDep, row: OwnedSession) -> HistoryOut:
     """Every question in order, with the answers and the reasoning (tool calls, transfers, loop
     exits) that explain them, in the order they happened."""
     async with studio.sessionmaker() as db:
-        questions = await QuestionRepository(db).for_session(row.id)
+        questions = await QuestionRepository(db).for_session(row.id, kind=None)
         answers = await AnswerRepository(db).for_session(row.id)
         reasoning = await ReasoningRepository(db).for_session(row.id)
     items = [

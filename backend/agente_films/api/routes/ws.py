@@ -14,6 +14,7 @@ import json
 import uuid
 from typing import Annotated, Any
 
+from pydantic import ValidationError
 from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
@@ -21,7 +22,7 @@ from agente_films import protocol as p
 from agente_films.api.deps import check_user_id, load_owned_session
 from agente_films.api.routes.messages import checked_content
 from agente_films.db.tables import StudioSession
-from agente_films.runs.manager import RunInProgress, ServiceUnavailable
+from agente_films.runs.manager import RunRefused
 from agente_films.studio import Studio
 
 router = APIRouter(tags=["websocket"])
@@ -90,7 +91,7 @@ class Connection:
         if kind == "ping":
             await self.send(p.dump(p.Pong()))
         elif kind == "message":
-            await self._message(frame.get("content"))
+            await self._message(frame)
         elif kind == "cancel":
             if await self.studio.runs.active_run_id(self.row.id) is None:
                 await self.send(error_frame("no_run", "No run is in progress in this session.", 409))
@@ -102,24 +103,29 @@ class Connection:
                 error_frame("unknown_type", f"Unknown frame type {kind!r}; use message, cancel or ping.", 400)
             )
 
-    async def _message(self, content: Any) -> None:
-        if not isinstance(content, str):
-            await self.send(error_frame("bad_frame", 'A message frame needs a string "content".', 400))
+    async def _message(self, frame: dict[str, Any]) -> None:
+        try:
+            message = p.SendMessage.model_validate(frame)
+        except ValidationError as exc:
+            where = ".".join(str(part) for part in exc.errors()[0]["loc"])
+            await self.send(error_frame("bad_frame", f"Bad message frame at {where!r}: {exc.errors()[0]['msg']}.", 400))
             return
         try:
             # The session may have been deleted since the socket opened.
             await load_owned_session(self.studio, self.row.id, self.row.user_id)
-            text = checked_content(self.studio, content)
-            await self.studio.runs.start(session_id=self.row.id, user_id=self.row.user_id, text=text)
+            text = checked_content(self.studio, message.content)
+            # A run starts and its frames follow; or, during a run, a note's acknowledgement
+            # (note_received) comes on the stream.
+            await self.studio.runs.say(
+                session_id=self.row.id, user_id=self.row.user_id, text=text, direction=list(message.direction)
+            )
         except HTTPException as exc:
             code = {404: "session_not_found", 413: "message_too_long", 422: "empty_message"}.get(
                 exc.status_code, "bad_request"
             )
             await self.send(error_frame(code, str(exc.detail), exc.status_code))
-        except RunInProgress as exc:
-            await self.send(error_frame("run_in_progress", str(exc), 409, run_id=exc.run_id))
-        except ServiceUnavailable as exc:
-            await self.send(error_frame("unavailable", str(exc), 503))
+        except RunRefused as exc:  # the same errors as REST's (api/app.py), as frames
+            await self.send(error_frame(exc.code, str(exc), exc.status_code, run_id=exc.run_id))
 
 
 @router.websocket("/ws/{session_id}")
