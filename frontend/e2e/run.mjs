@@ -2,122 +2,14 @@
 // starts itself on a free port with a throwaway database. Usage: `npm run e2e` (builds dist/ first if
 // it is missing; E2E_BUILD=1 forces a build). Screenshots go to test-results/screenshots/.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
+import { Backend, CHROMIUM, CHROMIUM_ARGS, FAST_MS, freePort, log, preflight, SHOTS, shot, SLOW_MS, sleep, textOf, until } from './harness.mjs';
 import { startWikipediaStub } from './wikipedia-stub.mjs';
-
-const FRONTEND = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SERVER_BIN = path.resolve(FRONTEND, '../.venv/bin/agente-films');
-const DIST = path.join(FRONTEND, 'dist');
-const SHOTS = path.join(FRONTEND, 'test-results', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
-const FAST_MS = 25;
-const SLOW_MS = 80;
-
-// -- helpers -----------------------------------------------------------------------------------
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function log(line) {
-  process.stdout.write(`${line}\n`);
-}
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function until(what, check, { timeout = 20_000, interval = 100 } = {}) {
-  const deadline = Date.now() + timeout;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(interval);
-  }
-  throw new Error(`timed out after ${timeout} ms waiting for ${what}${last ? ` (${last.message})` : ''}`);
-}
-
-/** The backend process: `agente-films serve`, with its own database, artifacts and settings. */
-class Backend {
-  constructor({ port, dir, wikipediaUrl, extraEnv = {} }) {
-    this.port = port;
-    this.dir = dir;
-    this.wikipediaUrl = wikipediaUrl;
-    this.extraEnv = extraEnv;
-    this.proc = null;
-    this.output = [];
-  }
-
-  get url() {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  async start(chunkDelayMs) {
-    const env = {};
-    // A developer's model settings must not leak in: these tests run on the offline model.
-    for (const [key, value] of Object.entries(process.env)) {
-      if (!/^(LLM_|LITELLM_|AGENT_MODELS|REDIS_URL|DATABASE_URL|ARTIFACTS_DIR|FRONTEND_DIST|WIKIPEDIA_|OFFLINE_|BUDGET_)/.test(key)) env[key] = value;
-    }
-    Object.assign(env, {
-      DATABASE_URL: `sqlite+aiosqlite:///${path.join(this.dir, 'e2e.db')}`,
-      ARTIFACTS_DIR: path.join(this.dir, 'artifacts'),
-      FRONTEND_DIST: DIST,
-      OFFLINE_CHUNK_DELAY_MS: String(chunkDelayMs),
-      LLM_MODEL: 'offline',
-      WIKIPEDIA_BASE_URL: this.wikipediaUrl,
-      LOG_LEVEL: 'warning',
-      ...this.extraEnv,
-    });
-    this.proc = spawn(SERVER_BIN, ['serve', '--host', '127.0.0.1', '--port', String(this.port)], { cwd: this.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (chunk) => {
-      this.output.push(chunk.toString());
-      if (this.output.length > 200) this.output.shift();
-    };
-    this.proc.stdout.on('data', keep);
-    this.proc.stderr.on('data', keep);
-    const proc = this.proc;
-    await until('the backend /health', async () => {
-      if (proc.exitCode !== null) throw new Error(`the backend exited with ${proc.exitCode}:\n${this.output.join('')}`);
-      const response = await fetch(`${this.url}/health`);
-      return response.ok;
-    }, { timeout: 60_000, interval: 200 });
-  }
-
-  async stop(signal = 'SIGTERM') {
-    const proc = this.proc;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill(signal);
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 8000);
-    await exited;
-    clearTimeout(timer);
-  }
-
-  async api(pathname, init) {
-    const response = await fetch(`${this.url}${pathname}`, init);
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : null };
-  }
-}
 
 // -- the run -----------------------------------------------------------------------------------
 
@@ -149,24 +41,8 @@ function watch(page, label) {
   page.on('pageerror', (err) => consoleProblems.push(`[${label}] page error: ${err.message}`));
 }
 
-async function shot(page, name) {
-  const file = path.join(SHOTS, `${name}.png`);
-  await page.screenshot({ path: file });
-  return file;
-}
-
-async function textOf(locator) {
-  return ((await locator.textContent()) ?? '').trim();
-}
-
 async function main() {
-  if (!existsSync(SERVER_BIN)) throw new Error(`The backend is not installed: ${SERVER_BIN} is missing (run \`make install\` at the repo root).`);
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH).`);
-  if (process.env.E2E_BUILD === '1' || !existsSync(path.join(DIST, 'index.html'))) {
-    log('building the frontend (npm run build)…');
-    const build = spawnSync('npm', ['run', 'build'], { cwd: FRONTEND, stdio: 'inherit' });
-    if (build.status !== 0) throw new Error('npm run build failed');
-  }
+  preflight();
   rmSync(SHOTS, { recursive: true, force: true });
   mkdirSync(SHOTS, { recursive: true });
 
@@ -356,20 +232,22 @@ async function main() {
     await backend.stop();
     await backend.start(SLOW_MS);
 
-    await scenario('a run can be stopped midway; the partial work stays and a second message is prevented meanwhile', async () => {
+    await scenario('a run can be stopped midway; the partial work stays, and meanwhile the composer takes notes', async () => {
       await page.goto(backend.url);
       await page.getByTestId('composer-input').fill('Hypatia of Alexandria');
       await page.keyboard.press('Enter');
       await page.waitForURL(/\/s\/[0-9a-f-]{36}$/);
       const id = page.url().split('/').pop();
       await page.locator('[data-testid="phase-screenwriter"] [data-testid="agent-text"][data-streaming="true"]').waitFor({ timeout: 20000 });
-      // While the team works a new message cannot be sent, and the page says why.
-      await page.getByTestId('composer-input').fill('Make it a musical');
-      await page.keyboard.press('Enter');
-      assert.equal(await page.getByTestId('send-button').isDisabled(), true);
-      assert.match(await textOf(page.getByTestId('composer-hint')), /team is working on this pitch/);
+      // While the team works the composer stays open: what is sent is a note for the writers' room.
+      const box = page.getByTestId('composer-input');
+      assert.equal(await box.getAttribute('placeholder'), "Note for the writers' room");
+      await box.fill('Make it a musical');
+      assert.equal(await page.getByTestId('send-button').isDisabled(), false);
+      assert.equal(await textOf(page.getByTestId('send-button')), 'Send note');
+      assert.match(await textOf(page.getByTestId('composer-hint')), /note for the writers' room/);
       await sleep(400);
-      await shot(page, '12-running-second-message-blocked');
+      await shot(page, '12-running-note-mode');
       const partial = await textOf(page.locator('[data-testid="phase-screenwriter"] [data-testid="agent-text"]').first());
       await page.getByTestId('stop-button').click();
       await page.locator('[data-testid="run-status"][data-status="cancelled"]').waitFor({ timeout: 15000 });
@@ -377,7 +255,7 @@ async function main() {
       assert.ok(kept.length >= partial.length && kept.startsWith(partial.slice(0, 20)), 'the partial draft is kept');
       assert.equal((await backend.api(`/api/v1/sessions/${id}`)).body.status, 'cancelled');
       const history = (await backend.api(`/api/v1/sessions/${id}/history`)).body;
-      assert.equal(history.items.length, 1, 'the blocked second message was not sent');
+      assert.equal(history.items.length, 1, 'the note typed but not sent was not sent');
       assert.equal(history.items[0].question.run_status, 'cancelled');
       assert.equal(await page.getByTestId('composer-input').inputValue(), 'Make it a musical', 'the unsent text stays in the box');
       await shot(page, '13-stopped');

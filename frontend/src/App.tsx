@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { ServerCrash } from 'lucide-react';
 
-import { api } from './api/client';
+import { api, type Tone } from './api/client';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { ModelBadge } from './components/ModelBadge';
 import { SessionView } from './components/SessionView';
@@ -39,11 +39,11 @@ export function App() {
   );
 
   const start = useCallback(
-    async (text: string): Promise<boolean> => {
+    async (text: string, direction: Tone[] = []): Promise<boolean> => {
       setStartError(null);
       try {
         const session = await sessions.create();
-        await api.sendMessage(session.id, text);
+        await api.sendMessage(session.id, text, direction);
         open(session.id);
         void sessions.refresh();
         return true;

@@ -6,7 +6,8 @@ INSTRUCTION = """You are the file writer. Compose the film pitch document in Mar
 sections, in order: "# <title>", "## Logline", "## Outline" (the three acts), "## Box-office
 report", "## Casting report", "## Sources" (every source URL in the research, one per line).
 Call `save_pitch_document` with the title and the whole Markdown, then tell the user in one
-sentence that the document is saved, naming the file and its version; in a revision (revision
+sentence that the document is saved, naming the file and its version as the tool's
+`version_label` says; in a revision (revision
 above 0), say in one more sentence what changed for which producer's note.
 
 <PROMPT>

@@ -515,7 +515,7 @@ def _file_writer(turn: Turn) -> Reply:
     if saved.get("status") != "saved":
         return Reply(f"I could not save the pitch document: {saved.get('message', 'unknown error')}")
     saved_line = (
-        f"The pitch document **{saved.get('filename')}** (version {saved.get('version')}) is "
+        f"The pitch document **{saved.get('filename')}** ({saved.get('version_label')}) is "
         f"saved and ready to download."
     )
     notes = [n for n in turn.notes() if n.get("revision") == turn.revision and n["status"] != "pending"]

@@ -284,7 +284,9 @@ class RunManager:
                 f"({intent.subject}) can start once this run finishes or is cancelled. A note about "
                 "the current pitch is taken at the next round.",
             )
-        return await self.add_note(session_id=session_id, run_id=run_id, text=text)
+        # Chips chosen with a note are part of it ("make it darker; thriller"), as the parser reads them.
+        note = "; ".join([text, ", ".join(direction)]) if direction else text
+        return await self.add_note(session_id=session_id, run_id=run_id, text=note)
 
     async def add_note(self, *, session_id: str, run_id: str | None, text: str) -> NoteAccepted:
         """Store the note at once (a question of kind note), then hand it to the run's queue:

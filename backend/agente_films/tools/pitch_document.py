@@ -29,6 +29,12 @@ def pitch_filename(title: str) -> str:
     return f"{slug or 'film-pitch'}.md"
 
 
+def saved_result(filename: str, version: int, size: int) -> dict[str, Any]:
+    """What the model hears back. ADK numbers versions from 0; people (the UI, the chat) from 1."""
+    return {"status": "saved", "filename": filename, "version": version, "version_label": f"Version {version + 1}",
+            "bytes": size}
+
+
 def make_pitch_document_tool(max_bytes: int) -> Callable[..., Any]:
     async def save_pitch_document(
         title: str, markdown: str, tool_context: ToolContext
@@ -62,7 +68,7 @@ def make_pitch_document_tool(max_bytes: int) -> Callable[..., Any]:
         if saved.get("invocation_id") == tool_context.invocation_id and saved.get("sha256") == digest:
             tool_context.actions.artifact_delta[filename] = latest.version
             state[keys.PITCH_DOCUMENT] = filename
-            return {"status": "saved", "filename": filename, "version": latest.version, "bytes": len(data)}
+            return saved_result(filename, latest.version, len(data))
         version = await tool_context.save_artifact(
             filename=filename,
             artifact=types.Part.from_bytes(data=data, mime_type=MARKDOWN_MIME),
@@ -76,6 +82,6 @@ def make_pitch_document_tool(max_bytes: int) -> Callable[..., Any]:
             },
         )
         state[keys.PITCH_DOCUMENT] = filename
-        return {"status": "saved", "filename": filename, "version": version, "bytes": len(data)}
+        return saved_result(filename, version, len(data))
 
     return save_pitch_document

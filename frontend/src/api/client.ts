@@ -20,6 +20,9 @@ export type StateSnapshotOut = Schemas['StateSnapshotOut'];
 export type PitchOut = Schemas['PitchOut'];
 export type PitchVersionOut = Schemas['PitchVersionOut'];
 export type RunOut = Schemas['RunOut'];
+/** The answer to a message sent while the team works: it was stored as a producer's note. */
+export type NoteOut = Schemas['NoteOut'];
+export type Tone = NonNullable<Schemas['MessageIn']['direction']>[number];
 export type InfoOut = Schemas['InfoOut'];
 export type UsageOut = Schemas['UsageOut'];
 
@@ -110,8 +113,14 @@ export const api = {
     ),
   usage: (id: string) => call(() => client.GET('/api/v1/sessions/{session_id}/usage', session(id))),
   pitches: (id: string) => call(() => client.GET('/api/v1/sessions/{session_id}/pitches', session(id))),
-  sendMessage: (id: string, content: string) =>
-    call(() => client.POST('/api/v1/sessions/{session_id}/messages/async', { ...session(id), body: { content } })),
+  /** Starts a run (RunOut), or while one works stores a producer's note (NoteOut, 202). */
+  sendMessage: (id: string, content: string, direction: Tone[] = []) =>
+    call(() =>
+      client.POST('/api/v1/sessions/{session_id}/messages/async', {
+        ...session(id),
+        body: direction.length ? { content, direction } : { content },
+      }),
+    ),
   resume: (id: string, runId: string) =>
     call(() =>
       client.POST('/api/v1/sessions/{session_id}/runs/{run_id}/resume', { params: { path: { session_id: id, run_id: runId } } }),

@@ -1,8 +1,9 @@
-import { ArrowDown, CircleStop, Clock, RotateCcw, Sparkles, TriangleExclamationPoint, X } from 'lucide-react';
-import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { ArrowDown, CircleStop, Clock, NotebookPen, RotateCcw, Sparkles, TriangleExclamationPoint, X } from 'lucide-react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 
 import { agentMeta } from '../stream/agents';
-import { chatItems } from '../stream/selectors';
+import type { Tone } from '../stream/frames';
+import { chatItems, FOLLOW_UP_PREFIX, noteBook, noteStatusLabel, splitQuestion, type NoteView } from '../stream/selectors';
 import type { Notice, RunView } from '../stream/types';
 import type { LoadState } from '../stream/useSession';
 import { clockTime, cx } from '../lib/format';
@@ -18,6 +19,11 @@ export const SUGGESTIONS = ['Ada Lovelace', 'Hypatia of Alexandria', 'The Apollo
 interface ChatPanelProps {
   runs: RunView[];
   pending: string | null;
+  /** Notes sent while the team works, not yet acknowledged by the server. */
+  pendingNotes?: string[];
+  /** The session state (its `producer_notes` tell where each note stands). */
+  sessionState?: Record<string, unknown>;
+  /** A run is at work: a message now is a note for the writers' room. */
   busy: boolean;
   cancelling: boolean;
   load: LoadState;
@@ -25,7 +31,7 @@ interface ChatPanelProps {
   maxChars: number;
   maxRounds: number | null;
   composerDisabledReason?: string;
-  onSend: (text: string) => Promise<boolean>;
+  onSend: (text: string, direction: Tone[]) => Promise<boolean>;
   onStop: () => void;
   /** Continue an interrupted or failed run from its checkpoint. */
   onResume?: (runId: string) => void;
@@ -34,15 +40,87 @@ interface ChatPanelProps {
   onRetryLoad: () => void;
 }
 
-function UserBubble({ text, at }: { text: string; at?: string | number | null }) {
+function DirectionTags({ direction }: { direction: string[] }) {
+  if (direction.length === 0) return null;
   return (
-    <div className="flex justify-end">
+    <div className="mt-1 flex flex-wrap justify-end gap-1" data-testid="message-direction" aria-label="Direction">
+      {direction.map((d) => (
+        <span key={d} className="rounded-full bg-indigo-50 px-2 py-0.5 text-[0.6875rem] font-medium text-indigo-700 ring-1 ring-indigo-600/15 ring-inset dark:bg-indigo-500/10 dark:text-indigo-300">
+          {d}
+        </span>
+      ))}
+    </div>
+  );
+}
+
+function UserBubble({ text, at }: { text: string; at?: string | number | null }) {
+  // The server appends the chosen direction chips as a last line: shown as tags under the words.
+  const { text: words, direction } = splitQuestion(text);
+  return (
+    <div className="flex flex-col items-end">
       <div
         data-testid="user-message"
         title={at ? `Sent ${clockTime(at)}` : undefined}
         className="max-w-[85%] rounded-2xl rounded-br-md bg-zinc-900 px-4 py-2.5 text-[0.9375rem] leading-relaxed whitespace-pre-wrap text-white shadow-sm dark:bg-zinc-100 dark:text-zinc-900"
       >
-        {text}
+        {words}
+      </div>
+      <DirectionTags direction={direction} />
+    </div>
+  );
+}
+
+/** A run the server started by itself to apply notes said after the writers' room had finished. */
+function FollowUpLine({ question }: { question: string }) {
+  const notes = question.slice(FOLLOW_UP_PREFIX.length).trim();
+  return (
+    <p className="flex items-start justify-center gap-2 text-center text-sm text-zinc-500 dark:text-zinc-400" data-testid="follow-up">
+      <NotebookPen aria-hidden className="mt-0.5 size-4 shrink-0" />
+      <span>
+        The team revises the pitch with your notes for the writers&apos; room{notes ? ': ' : '.'}
+        {notes && <q className="text-zinc-700 dark:text-zinc-300">{notes}</q>}
+      </span>
+    </p>
+  );
+}
+
+const NOTE_TONE: Record<string, string> = {
+  sending: 'text-zinc-500 dark:text-zinc-400',
+  queued: 'text-zinc-500 dark:text-zinc-400',
+  kept: 'text-amber-700 dark:text-amber-300',
+  taken: 'text-indigo-600 dark:text-indigo-300',
+  addressed: 'text-emerald-700 dark:text-emerald-300',
+  not_addressed: 'text-amber-700 dark:text-amber-300',
+};
+
+/** A producer's note in the chat: the person's words, marked as a note, with where it stands. */
+export function NoteBubble({ text, note }: { text: string; note: NoteView | undefined }) {
+  const status = note?.status ?? 'sending';
+  return (
+    <div className="flex justify-end">
+      <div
+        data-testid="producer-note"
+        data-note-id={note?.id}
+        data-status={status}
+        className="max-w-[85%] rounded-2xl rounded-br-md border border-dashed border-zinc-300 bg-zinc-50 px-4 py-2.5 shadow-xs dark:border-zinc-700 dark:bg-zinc-900"
+      >
+        <div className="mb-0.5 flex flex-wrap items-center gap-x-1.5 text-xs font-medium">
+          <NotebookPen aria-hidden className="size-3.5 text-zinc-400" />
+          <span className="text-zinc-600 dark:text-zinc-300">Note for the writers&apos; room</span>
+          <span aria-hidden className="text-zinc-300 dark:text-zinc-600">·</span>
+          <span data-testid="note-status" className={NOTE_TONE[status]}>
+            {status === 'sending' && <Spinner className="mr-1 inline size-3 align-[-2px]" />}
+            {noteStatusLabel(note)}
+          </span>
+        </div>
+        <div data-testid="note-text" className="text-[0.9375rem] leading-relaxed whitespace-pre-wrap text-zinc-900 dark:text-zinc-100">
+          {text}
+        </div>
+        {note?.verdict && (note.status === 'addressed' || note.status === 'not_addressed') && (
+          <p data-testid="note-verdict" className="mt-1.5 border-t border-zinc-200 pt-1.5 text-xs text-zinc-600 dark:border-zinc-800 dark:text-zinc-400">
+            <span className="font-medium">Critic:</span> {note.verdict}
+          </p>
+        )}
       </div>
     </div>
   );
@@ -118,14 +196,16 @@ function RunFooter({ run, onResume }: { run: RunView; onResume?: (runId: string)
   return null;
 }
 
-function RunBlock({ run, maxRounds, onOpenTeam, onResume }: { run: RunView; maxRounds: number | null; onOpenTeam: () => void; onResume?: (runId: string) => void }) {
-  const items = chatItems(run);
-  const waiting = run.status === 'running' && items.length === 0;
+function RunBlock({ run, notes, pendingNotes = [], maxRounds, onOpenTeam, onResume }: { run: RunView; notes: Map<string, NoteView>; pendingNotes?: string[]; maxRounds: number | null; onOpenTeam: () => void; onResume?: (runId: string) => void }) {
+  const items = chatItems(run, notes);
+  const waiting = run.status === 'running' && items.filter((i) => i.kind !== 'note').length === 0;
   return (
     <section className="space-y-4" data-testid="run" data-run-id={run.id} data-status={run.status}>
-      <UserBubble text={run.question} at={run.startedAt} />
+      {run.question.startsWith(FOLLOW_UP_PREFIX) ? <FollowUpLine question={run.question} /> : <UserBubble text={run.question} at={run.startedAt} />}
       {items.map((item) => {
         switch (item.kind) {
+          case 'note':
+            return <NoteBubble key={item.entry.id} text={item.note?.text || item.entry.text} note={item.note} />;
           case 'message':
             return <AgentMessage key={item.entry.id} agent={item.entry.agent} text={item.entry.text} streaming={!item.entry.done && run.status === 'running'} />;
           case 'tool':
@@ -162,6 +242,9 @@ function RunBlock({ run, maxRounds, onOpenTeam, onResume }: { run: RunView; maxR
           </span>
         </div>
       )}
+      {pendingNotes.map((text, i) => (
+        <NoteBubble key={`pending-${i}`} text={text} note={undefined} />
+      ))}
       <RunFooter run={run} onResume={onResume} />
     </section>
   );
@@ -196,11 +279,16 @@ function ChatEmpty({ onPick, disabled }: { onPick: (s: string) => void; disabled
 }
 
 export function ChatPanel(props: ChatPanelProps) {
-  const { runs, pending, busy, load, notices } = props;
+  const { runs, pending, busy, load, notices, pendingNotes = [] } = props;
+  const notes = useMemo(() => noteBook(runs, props.sessionState), [runs, props.sessionState]);
+  const [direction, setDirection] = useState<Tone[]>([]);
+  const pick = (text: string) => {
+    void props.onSend(text, direction).then((ok) => ok && setDirection([]));
+  };
   const scroller = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
   const [showJump, setShowJump] = useState(false);
-  const pendingShown = pending !== null && !runs.some((r) => r.status === 'running' && r.question === pending);
+  const pendingShown = pending !== null && !runs.some((r) => r.status === 'running' && splitQuestion(r.question).text === pending);
 
   const onScroll = () => {
     const el = scroller.current;
@@ -218,7 +306,7 @@ export function ChatPanel(props: ChatPanelProps) {
   // A new run (a message was just sent) always scrolls down.
   useEffect(() => {
     stick.current = true;
-  }, [runs.length, pending]);
+  }, [runs.length, pending, pendingNotes.length]);
 
   const jump = () => {
     const el = scroller.current;
@@ -248,13 +336,15 @@ export function ChatPanel(props: ChatPanelProps) {
             <Spinner /> Loading the conversation…
           </div>
         ) : empty && load.status !== 'error' ? (
-          <ChatEmpty onPick={(s) => void props.onSend(s)} disabled={busy} />
+          <ChatEmpty onPick={pick} disabled={busy} />
         ) : (
           <div className="mx-auto w-full max-w-3xl space-y-8 px-4 py-6 sm:px-6">
             {runs.map((run, i) => (
               <RunBlock
                 key={run.id}
                 run={run}
+                notes={notes}
+                pendingNotes={i === runs.length - 1 ? pendingNotes : undefined}
                 maxRounds={props.maxRounds}
                 onOpenTeam={props.onOpenTeam}
                 onResume={i === runs.length - 1 && !busy ? props.onResume : undefined}
@@ -300,7 +390,10 @@ export function ChatPanel(props: ChatPanelProps) {
           </ul>
         )}
         <Composer
-          busy={busy || pendingShown}
+          busy={pendingShown && !busy}
+          running={busy}
+          direction={direction}
+          onDirectionChange={setDirection}
           cancelling={props.cancelling}
           disabled={Boolean(props.composerDisabledReason)}
           disabledReason={props.composerDisabledReason}

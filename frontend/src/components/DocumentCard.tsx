@@ -1,5 +1,7 @@
 import { FileDown, FileText } from 'lucide-react';
 
+import { versionLabel } from '../lib/format';
+
 export function DownloadLinks({ markdownUrl, pdfUrl, size = 'md' }: { markdownUrl: string; pdfUrl: string; size?: 'sm' | 'md' }) {
   const base =
     'inline-flex items-center gap-1.5 rounded-lg border border-zinc-200 bg-white font-medium text-zinc-800 shadow-xs transition-colors hover:bg-zinc-50 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100 dark:hover:bg-zinc-800';
@@ -30,7 +32,7 @@ export function DocumentCard({ filename, version, markdownUrl, pdfUrl }: { filen
         <div className="min-w-0">
           <div className="text-sm font-semibold text-zinc-900 dark:text-zinc-100">Pitch document ready</div>
           <div className="truncate text-xs text-zinc-500 dark:text-zinc-400">
-            {filename} · version {version}
+            {filename} · {versionLabel(version)}
           </div>
         </div>
       </div>

@@ -2,7 +2,7 @@ import { Eye, FileText } from 'lucide-react';
 import { useState } from 'react';
 
 import { api, type PitchOut, type PitchVersionOut } from '../api/client';
-import { formatBytes, fullTime } from '../lib/format';
+import { formatBytes, fullTime, versionLabel } from '../lib/format';
 import { DownloadLinks } from './DocumentCard';
 import { Markdown } from './Markdown';
 import { Button, EmptyState, Spinner } from './ui';
@@ -22,12 +22,26 @@ function VersionRow({ version: v }: { version: PitchVersionOut }) {
     }
   };
   return (
-    <li className="border-t border-zinc-100 pt-2 dark:border-zinc-800">
+    <li className="border-t border-zinc-100 pt-2 dark:border-zinc-800" data-testid="document-version" data-version={v.version} data-revision={v.revision}>
       <div className="flex flex-wrap items-center gap-2">
-        <span className="text-xs text-zinc-600 dark:text-zinc-400">
-          <span className="font-medium text-zinc-800 dark:text-zinc-200">v{v.version}</span>
+        <span className="min-w-0 text-xs text-zinc-600 dark:text-zinc-400">
+          <span className="font-medium text-zinc-800 dark:text-zinc-200" data-testid="version-label">
+            {versionLabel(v.version)}
+          </span>
           {v.created_at && ` · ${fullTime(v.created_at)}`}
           {v.size ? ` · ${formatBytes(v.size)}` : ''}
+          {v.revision > 0 && (
+            // The producer's notes that made this version.
+            <span className="block text-zinc-500" data-testid="version-notes">
+              Revision {v.revision}
+              {v.notes.length > 0 && ' · '}
+              {v.notes.map((note, i) => (
+                <span key={i}>
+                  {i > 0 && ', '}“{note}”
+                </span>
+              ))}
+            </span>
+          )}
         </span>
         <span className="ml-auto flex flex-wrap items-center gap-1.5">
           <Button size="sm" variant="ghost" icon={Eye} onClick={() => void toggle()} aria-expanded={open}>
@@ -52,7 +66,7 @@ function VersionRow({ version: v }: { version: PitchVersionOut }) {
 }
 
 /** The session's pitch documents, every version downloadable as Markdown or PDF. */
-export function DocumentsPanel({ pitches, error, loading }: { pitches: PitchOut[]; error: string | null; loading: boolean }) {
+export function DocumentsPanel({ pitches, error, loading, current }: { pitches: PitchOut[]; error: string | null; loading: boolean; current?: string | null }) {
   if (loading && pitches.length === 0) {
     return (
       <div className="flex items-center justify-center gap-2 py-16 text-sm text-zinc-500">
@@ -70,13 +84,18 @@ export function DocumentsPanel({ pitches, error, loading }: { pitches: PitchOut[
   return (
     <ul className="space-y-3 px-4 py-4" data-testid="documents-list">
       {pitches.map((pitch) => (
-        <li key={pitch.filename} className="rounded-xl border border-zinc-200 bg-white p-3.5 shadow-xs dark:border-zinc-800 dark:bg-zinc-900" data-testid="document">
+        <li key={pitch.filename} className="rounded-xl border border-zinc-200 bg-white p-3.5 shadow-xs dark:border-zinc-800 dark:bg-zinc-900" data-testid="document" data-current={pitch.filename === current ? 'true' : undefined}>
           <div className="flex items-center gap-2.5">
             <FileText aria-hidden className="size-5 text-indigo-500" />
             <div className="min-w-0 flex-1">
-              <div className="truncate text-sm font-semibold">{pitch.filename}</div>
+              <div className="flex items-center gap-2">
+                <span className="truncate text-sm font-semibold">{pitch.filename}</span>
+                {pitch.filename === current && pitches.length > 1 && (
+                  <span className="shrink-0 rounded-full bg-indigo-50 px-2 py-0.5 text-[0.6875rem] font-medium text-indigo-700 dark:bg-indigo-500/10 dark:text-indigo-300">Current film</span>
+                )}
+              </div>
               <div className="text-xs text-zinc-500">
-                {pitch.versions.length} version{pitch.versions.length === 1 ? '' : 's'} · latest v{pitch.latest_version}
+                {pitch.versions.length} version{pitch.versions.length === 1 ? '' : 's'} · latest {versionLabel(pitch.latest_version)}
               </div>
             </div>
           </div>

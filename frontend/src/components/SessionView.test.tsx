@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { FakeSocket, helloFrame } from '../test/fakeSocket';
-import { pitchFrames, SESSION_ID } from '../test/fixtures';
+import { frame, pitchFrames, SESSION_ID } from '../test/fixtures';
 import { SessionView } from './SessionView';
 
 function json(body: unknown, status = 200) {
@@ -75,8 +75,9 @@ describe('SessionView', () => {
     expect((screen.getByTestId('assistant-message').textContent ?? '').length).toBeGreaterThan(short.length);
     expect(onSessionChange).toHaveBeenCalled();
 
-    // ...while it runs, another message waits and Stop is offered.
-    expect(screen.getByTestId('send-button')).toBeDisabled();
+    // ...while it runs, the composer takes notes for the writers' room and Stop is offered.
+    expect(screen.getByTestId('composer-input')).toHaveAttribute('placeholder', "Note for the writers' room");
+    expect(screen.getByTestId('send-button')).toBeDisabled(); // nothing typed yet
     await user.click(screen.getByTestId('stop-button'));
     expect(socket.sent[1]).toEqual({ type: 'cancel' });
 
@@ -86,6 +87,34 @@ describe('SessionView', () => {
     expect(within(screen.getByTestId('lanes')).getAllByTestId('agent-text')).toHaveLength(2);
     expect(screen.getAllByTestId('document-card').length).toBeGreaterThan(0);
     expect(screen.queryByTestId('stop-button')).toBeNull();
+  });
+
+  it('sends the direction chips with the message, and notes during the run that the chat follows', async () => {
+    const user = userEvent.setup();
+    const { socket } = await mount();
+    await user.click(screen.getByRole('button', { name: 'Thriller' }));
+    await user.type(screen.getByTestId('composer-input'), 'Ada Lovelace{Enter}');
+    expect(socket.sent).toEqual([{ type: 'message', content: 'Ada Lovelace', direction: ['thriller'] }]);
+    expect(screen.getByRole('button', { name: 'Thriller' })).toHaveAttribute('aria-pressed', 'false');
+
+    const runId = 'run-1';
+    act(() => socket.receive(frame({ type: 'RUN_STARTED', runId, question: 'Ada Lovelace\n\nDirection: thriller', seq: 1 })));
+    expect(screen.getByTestId('send-button')).toHaveAccessibleName('Send note');
+    await user.type(screen.getByTestId('composer-input'), 'make it darker{Enter}');
+    expect(socket.sent[1]).toEqual({ type: 'message', content: 'make it darker' });
+    expect(screen.getByTestId('producer-note')).toHaveAttribute('data-status', 'sending');
+
+    act(() => socket.receive(frame({ type: 'CUSTOM', name: 'note_received', runId, seq: 2, value: { noteId: 'n1', text: 'make it darker', keptForNextRun: false } })));
+    expect(screen.getAllByTestId('producer-note')).toHaveLength(1);
+    expect(screen.getByTestId('note-status')).toHaveTextContent('queued');
+    act(() => socket.receive(frame({ type: 'CUSTOM', name: 'note_taken', runId, seq: 3, value: { noteId: 'n1', text: 'make it darker', round: 1, revision: 0 } })));
+    expect(screen.getByTestId('note-status')).toHaveTextContent('taken in round 1');
+
+    // A new subject during the run is refused: the notice says why, the pending note goes.
+    await user.type(screen.getByTestId('composer-input'), 'Hypatia{Enter}');
+    act(() => socket.receive({ control: 'error', code: 'run_in_progress', message: 'The team is working on Ada Lovelace; a new subject can start once this run finishes.', status: 409, runId }));
+    expect(screen.getByTestId('notices')).toHaveTextContent('a new subject can start once this run finishes');
+    expect(screen.getAllByTestId('producer-note')).toHaveLength(1);
   });
 
   it('shows a reconnecting notice when the socket drops and catches up without duplicates', async () => {

@@ -3,7 +3,7 @@ import { useEffect, useMemo, useState, type ReactNode } from 'react';
 
 import type { InfoOut, SessionOut } from '../api/client';
 import { usePitches } from '../hooks/usePitches';
-import { isBusy, lastTeamRun, visibleRuns } from '../stream/selectors';
+import { isBusy, lastTeamRun, noteBook, visibleRuns } from '../stream/selectors';
 import { useSession } from '../stream/useSession';
 import { cx } from '../lib/format';
 import { ChatPanel } from './ChatPanel';
@@ -63,6 +63,8 @@ export function SessionView({ sessionId, session, info, onSessionChange, onMenu,
   const [mobile, setMobile] = useState<'chat' | 'panel'>('chat');
   const maxRounds = info?.writers_room_max_iterations ?? null;
   const teamRun = lastTeamRun(runs);
+  const notes = useMemo(() => [...noteBook(runs, s.state.state).values()], [runs, s.state.state]);
+  const pitchDocument = typeof s.state.state.pitch_document === 'string' ? s.state.state.pitch_document : null;
 
   const subject = typeof s.state.state.PROMPT === 'string' ? s.state.state.PROMPT : session?.subject ?? null;
   const notFound = s.connection.status === 'not_found' || (s.load.status === 'error' && s.load.notFound);
@@ -111,6 +113,8 @@ export function SessionView({ sessionId, session, info, onSessionChange, onMenu,
             <ChatPanel
               runs={runs}
               pending={s.pending}
+              pendingNotes={s.pendingNotes}
+              sessionState={s.state.state}
               busy={busy}
               cancelling={s.cancelling}
               load={s.load}
@@ -140,8 +144,8 @@ export function SessionView({ sessionId, session, info, onSessionChange, onMenu,
           <div className="scrollbar-thin min-h-0 flex-1 overflow-y-auto" data-testid={`panel-${panel}`}>
             <ErrorBoundary label={panel} key={panel}>
               {panel === 'team' && <TeamPanel runs={runs} maxRounds={maxRounds} />}
-              {panel === 'story' && <StoryPanel state={s.state.state} drafts={s.state.drafts} />}
-              {panel === 'docs' && <DocumentsPanel pitches={docs.pitches} error={docs.error} loading={docs.loading} />}
+              {panel === 'story' && <StoryPanel state={s.state.state} drafts={s.state.drafts} notes={notes} />}
+              {panel === 'docs' && <DocumentsPanel pitches={docs.pitches} error={docs.error} loading={docs.loading} current={pitchDocument} />}
             </ErrorBoundary>
           </div>
         </aside>

@@ -1,7 +1,8 @@
-import { BookOpen, GitCompare } from 'lucide-react';
+import { BookOpen, GitCompare, NotebookPen } from 'lucide-react';
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
 
 import { agentMeta } from '../stream/agents';
+import { noteStatusLabel, type NoteView } from '../stream/selectors';
 import type { Draft } from '../stream/types';
 import { asStringList, outlineTitle, parseResearch } from '../lib/research';
 import { clockTime, cx } from '../lib/format';
@@ -97,8 +98,43 @@ function Drafts({ drafts }: { drafts: Draft[] }) {
   );
 }
 
-export function StoryPanel({ state, drafts }: { state: Record<string, unknown>; drafts: Draft[] }) {
+const NOTE_PILL: Record<string, string> = {
+  queued: 'bg-zinc-100 text-zinc-600 ring-zinc-500/20 dark:bg-zinc-800 dark:text-zinc-300',
+  kept: 'bg-amber-50 text-amber-800 ring-amber-600/20 dark:bg-amber-500/10 dark:text-amber-300',
+  taken: 'bg-indigo-50 text-indigo-700 ring-indigo-600/20 dark:bg-indigo-500/10 dark:text-indigo-300',
+  addressed: 'bg-emerald-50 text-emerald-700 ring-emerald-600/20 dark:bg-emerald-500/10 dark:text-emerald-300',
+  not_addressed: 'bg-amber-50 text-amber-800 ring-amber-600/20 dark:bg-amber-500/10 dark:text-amber-300',
+};
+
+/** The producer's notes on the pitch: what was asked, where each note stands, the critic's verdict. */
+function ProducerNotes({ notes }: { notes: NoteView[] }) {
+  return (
+    <ol className="space-y-2" data-testid="story-notes">
+      {notes.map((note) => (
+        <li key={note.id} className="rounded-xl border border-zinc-200 p-3 dark:border-zinc-800" data-testid="story-note" data-status={note.status}>
+          <div className="flex flex-wrap items-start gap-2">
+            <NotebookPen aria-hidden className="mt-0.5 size-4 shrink-0 text-zinc-400" />
+            <q className="min-w-0 flex-1 text-sm text-zinc-900 dark:text-zinc-100">{note.text}</q>
+            <span className={cx('rounded-full px-2 py-0.5 text-[0.6875rem] font-medium whitespace-nowrap ring-1 ring-inset', NOTE_PILL[note.status])} data-testid="note-status">
+              {noteStatusLabel(note)}
+            </span>
+          </div>
+          {(note.revision ?? 0) > 0 && <div className="mt-1 pl-6 text-xs text-zinc-500">Revision {note.revision}</div>}
+          {note.verdict && (
+            <p className="mt-1.5 pl-6 text-xs text-zinc-600 dark:text-zinc-400" data-testid="note-verdict">
+              <span className="font-medium">Critic:</span> {note.verdict}
+            </p>
+          )}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+export function StoryPanel({ state, drafts, notes = [] }: { state: Record<string, unknown>; drafts: Draft[]; notes?: NoteView[] }) {
   const subject = typeof state.PROMPT === 'string' ? state.PROMPT : '';
+  const direction = typeof state.direction === 'string' ? state.direction.trim() : '';
+  const revision = typeof state.revision === 'number' ? state.revision : 0;
   const outline = typeof state.PLOT_OUTLINE === 'string' ? state.PLOT_OUTLINE : '';
   const research = asStringList(state.research);
   const feedback = asStringList(state.CRITICAL_FEEDBACK);
@@ -106,7 +142,7 @@ export function StoryPanel({ state, drafts }: { state: Record<string, unknown>; 
   const casting = typeof state.casting_report === 'string' ? state.casting_report : '';
   const sources = useMemo(() => research.flatMap((r) => parseResearch(r).facts).filter((f) => f.url).length, [research]);
 
-  if (!subject && !outline && research.length === 0) {
+  if (!subject && !outline && research.length === 0 && notes.length === 0) {
     return (
       <EmptyState icon={BookOpen} title="No story yet" className="py-16">
         The current outline, earlier drafts with their differences, and the research with its Wikipedia sources appear here as the team
@@ -122,6 +158,16 @@ export function StoryPanel({ state, drafts }: { state: Record<string, unknown>; 
         <h2 className="mt-1 text-lg font-semibold tracking-tight" data-testid="story-title">
           {title ?? 'Untitled (no outline yet)'}
         </h2>
+        {(direction || revision > 0) && (
+          <p className="mt-1.5 flex flex-wrap items-center gap-2 text-xs text-zinc-500">
+            {direction && (
+              <span data-testid="story-direction">
+                Direction: <span className="rounded-full bg-indigo-50 px-2 py-0.5 font-medium text-indigo-700 dark:bg-indigo-500/10 dark:text-indigo-300">{direction}</span>
+              </span>
+            )}
+            {revision > 0 && <span data-testid="story-revision">Revision {revision}</span>}
+          </p>
+        )}
       </div>
 
       <Section id="outline" title="Current plot outline" right={drafts.length > 0 && <span className="text-xs text-zinc-500">Draft {drafts.length}</span>}>
@@ -133,6 +179,12 @@ export function StoryPanel({ state, drafts }: { state: Record<string, unknown>; 
           <p className="text-sm text-zinc-500">The screenwriter has not written a draft yet.</p>
         )}
       </Section>
+
+      {notes.length > 0 && (
+        <Section id="producer-notes" title="Producer's notes" right={<span className="text-xs text-zinc-500">{notes.filter((n) => n.status === 'addressed').length} of {notes.length} addressed</span>}>
+          <ProducerNotes notes={notes} />
+        </Section>
+      )}
 
       {drafts.length > 0 && (
         <Section

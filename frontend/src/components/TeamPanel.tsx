@@ -1,8 +1,8 @@
-import { ChevronRight, Clapperboard, MessageSquare } from 'lucide-react';
+import { Archive, ChevronRight, Clapperboard, MessageSquare, NotebookPen } from 'lucide-react';
 import { useState } from 'react';
 
 import { agentMeta, LANE_AGENTS, WRITER_AGENTS } from '../stream/agents';
-import { teamView, type Lane, type PhaseStatus, type Round } from '../stream/selectors';
+import { FOLLOW_UP_PREFIX, splitQuestion, teamView, type Lane, type PhaseStatus, type Round, type RoundNote } from '../stream/selectors';
 import type { Entry, RunView } from '../stream/types';
 import { compactNumber, cx, formatUsd, fullTime, plural } from '../lib/format';
 import { AgentEntries } from './AgentEntries';
@@ -19,6 +19,50 @@ function VerdictBadge({ round }: { round: Round }) {
   } as const;
   const [label, cls] = styles[round.verdict];
   return <span className={cx('rounded-full px-2 py-0.5 text-[0.6875rem] font-medium whitespace-nowrap ring-1 ring-inset', cls)}>{label}</span>;
+}
+
+/** An agent a revision passed over: its report from the earlier version stands. */
+function KeptReport() {
+  return (
+    <p className="flex items-center gap-1.5 text-xs text-zinc-500" data-testid="kept-report">
+      <Archive aria-hidden className="size-3.5" /> Kept its report from the earlier version.
+    </p>
+  );
+}
+
+/** The producer's notes a round took, and the critic's verdict on each. */
+function RoundNotes({ notes, done }: { notes: RoundNote[]; done: boolean }) {
+  return (
+    <div className="rounded-lg border border-indigo-200/70 bg-indigo-50/50 px-3 py-2 text-sm dark:border-indigo-500/20 dark:bg-indigo-500/5" data-testid="round-notes">
+      <div className="mb-1 flex items-center gap-1.5 text-xs font-medium text-indigo-900 dark:text-indigo-200">
+        <NotebookPen aria-hidden className="size-3.5" /> Producer&apos;s {notes.length === 1 ? 'note' : 'notes'} taken this round
+      </div>
+      <ul className="space-y-1.5">
+        {notes.map((note) => {
+          const status = note.addressed === null ? 'taken' : note.addressed ? 'addressed' : 'not_addressed';
+          return (
+            <li key={note.id} data-testid="round-note" data-note-id={note.id} data-status={status}>
+              <q className="text-zinc-900 dark:text-zinc-100">{note.text}</q>
+              <span
+                data-testid="round-note-status"
+                className={cx(
+                  'ml-2 text-xs font-medium',
+                  status === 'addressed' ? 'text-emerald-700 dark:text-emerald-300' : status === 'not_addressed' ? 'text-amber-700 dark:text-amber-300' : 'text-zinc-500',
+                )}
+              >
+                {status === 'addressed' ? 'Addressed' : status === 'not_addressed' ? 'Not addressed' : done ? 'No verdict' : 'Awaiting the critic'}
+              </span>
+              {note.verdict && (
+                <p className="mt-0.5 text-xs text-zinc-600 dark:text-zinc-400" data-testid="round-note-verdict">
+                  <span className="font-medium">Critic:</span> {note.verdict}
+                </p>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
 }
 
 function isFeedback(entry: Entry): boolean {
@@ -45,16 +89,27 @@ function RoundCard({ round, max, latest, running }: { round: Round; max: number 
             </span>
           ))}
         </span>
-        <span className="ml-auto">
+        <span className="ml-auto flex items-center gap-2">
+          {round.notes.length > 0 && (
+            <span className="inline-flex items-center gap-1 text-xs text-indigo-700 dark:text-indigo-300" data-testid="round-notes-count">
+              <NotebookPen aria-hidden className="size-3.5" />
+              {round.notes.length} {round.notes.length === 1 ? 'note' : 'notes'}
+            </span>
+          )}
           <VerdictBadge round={round} />
         </span>
       </button>
+      {open && round.notes.length > 0 && (
+        <div className="border-t border-zinc-100 px-3.5 pt-3.5 dark:border-zinc-800">
+          <RoundNotes notes={round.notes} done={round.status !== 'running'} />
+        </div>
+      )}
       {open && (
-        <ol className="space-y-4 border-t border-zinc-100 px-3.5 py-3.5 dark:border-zinc-800">
+        <ol className={cx('space-y-4 px-3.5 py-3.5', round.notes.length === 0 && 'border-t border-zinc-100 dark:border-zinc-800')}>
           {WRITER_AGENTS.map((agent) => {
             const phase = round.phases[agent];
             return (
-              <li key={agent} className="relative pl-9" data-testid={`phase-${agent}`} data-status={phase.status}>
+              <li key={agent} className="relative pl-9" data-testid={`phase-${agent}`} data-status={phase.status} data-kept={phase.kept ? 'true' : undefined}>
                 <span className="absolute top-0 left-0">
                   <AgentAvatar agent={agent} active={phase.status === 'running'} />
                 </span>
@@ -63,7 +118,9 @@ function RoundCard({ round, max, latest, running }: { round: Round; max: number 
                   <span className="text-xs text-zinc-500">{agentMeta(agent).label}</span>
                   <PhaseIcon status={phase.status} className="ml-auto size-3.5" />
                 </div>
-                {phase.entries.length === 0 ? (
+                {phase.kept ? (
+                  <KeptReport />
+                ) : phase.entries.length === 0 ? (
                   <p className="text-xs text-zinc-400">{phase.status === 'running' ? 'Working…' : phase.status === 'skipped' ? 'Did not run.' : 'Waiting…'}</p>
                 ) : (
                   <AgentEntries entries={phase.entries} running={running} hideTool={agent === 'critic' ? isFeedback : undefined} />
@@ -93,14 +150,16 @@ function RoundCard({ round, max, latest, running }: { round: Round; max: number 
 function LaneCard({ lane, running }: { lane: Lane; running: boolean }) {
   const meta = agentMeta(lane.agent);
   return (
-    <div className="flex min-w-0 flex-col rounded-xl border border-zinc-200 bg-white shadow-xs dark:border-zinc-800 dark:bg-zinc-900" data-testid={`lane-${lane.agent}`} data-status={lane.status}>
+    <div className="flex min-w-0 flex-col rounded-xl border border-zinc-200 bg-white shadow-xs dark:border-zinc-800 dark:bg-zinc-900" data-testid={`lane-${lane.agent}`} data-status={lane.status} data-kept={lane.kept ? 'true' : undefined}>
       <div className="flex items-center gap-2 border-b border-zinc-100 px-3 py-2 dark:border-zinc-800">
         <AgentAvatar agent={lane.agent} size="sm" active={lane.status === 'running'} />
         <span className="text-sm font-medium">{meta.label}</span>
         <PhaseIcon status={lane.status} className="ml-auto size-3.5" />
       </div>
       <div className="scrollbar-thin max-h-80 min-h-20 overflow-y-auto px-3 py-2.5">
-        {lane.entries.length === 0 ? (
+        {lane.kept ? (
+          <KeptReport />
+        ) : lane.entries.length === 0 ? (
           <p className="text-xs text-zinc-400">{lane.status === 'skipped' ? 'Did not run.' : `${meta.role}. Waiting for the writers' room…`}</p>
         ) : (
           <AgentEntries entries={lane.entries} running={running} clamp={false} />
@@ -170,6 +229,13 @@ function TeamEmpty() {
   );
 }
 
+/** What a run was asked, as a title: the person's words (without the chips' line), or the notes a follow-up applies. */
+function runTitle(run: RunView): string {
+  if (run.question.startsWith(FOLLOW_UP_PREFIX)) return run.question;
+  const { text, direction } = splitQuestion(run.question);
+  return direction.length ? `${text} (${direction.join(', ')})` : text;
+}
+
 export function TeamPanel({ runs, maxRounds }: { runs: RunView[]; maxRounds: number | null }) {
   const teamRuns = runs.filter((r) => r.teamStarted);
   const [selected, setSelected] = useState<string | null>(null);
@@ -185,7 +251,12 @@ export function TeamPanel({ runs, maxRounds }: { runs: RunView[]; maxRounds: num
       <div className="flex flex-wrap items-center gap-2">
         <div className="min-w-0 flex-1">
           <div className="flex items-center gap-2">
-            <h2 className="truncate text-sm font-semibold">{run.question}</h2>
+            <h2 className="truncate text-sm font-semibold">{runTitle(run)}</h2>
+            {(run.revision ?? 0) > 0 && (
+              <span className="shrink-0 rounded-full bg-indigo-50 px-2 py-0.5 text-[0.6875rem] font-medium text-indigo-700 ring-1 ring-indigo-600/20 ring-inset dark:bg-indigo-500/10 dark:text-indigo-300" data-testid="run-revision">
+                Revision {run.revision}
+              </span>
+            )}
             <StatusPill status={run.status} />
           </div>
           <p className="text-xs text-zinc-500">
@@ -212,7 +283,7 @@ export function TeamPanel({ runs, maxRounds }: { runs: RunView[]; maxRounds: num
             >
               {teamRuns.map((r, i) => (
                 <option key={r.id} value={r.id}>
-                  {i + 1}. {r.question.slice(0, 40)}
+                  {i + 1}. {runTitle(r).slice(0, 40)}
                 </option>
               ))}
             </select>

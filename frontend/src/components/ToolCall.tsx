@@ -1,8 +1,8 @@
-import { ArrowRight, BookOpen, ChevronRight, Database, FileText, Flag, Search, Wrench } from 'lucide-react';
+import { ArrowRight, BookOpen, ChevronRight, Database, FileText, Flag, NotebookPen, Search, Wrench } from 'lucide-react';
 import type { ReactNode } from 'react';
 
 import { agentMeta } from '../stream/agents';
-import { parseJson, toolArgs } from '../stream/selectors';
+import { parseJson, toolArgs, toolRefused } from '../stream/selectors';
 import type { StateEntry, ToolEntry } from '../stream/types';
 import { formatBytes } from '../lib/format';
 import { safeUrl } from '../lib/research';
@@ -138,7 +138,15 @@ export function ToolCall({ entry }: { entry: ToolEntry }) {
         </Row>
       );
     }
-    case 'exit_loop':
+    case 'exit_loop': {
+      if (toolRefused(entry)) {
+        // The server refuses approval while producer's notes are open.
+        return (
+          <Row icon={<Flag className="size-3.5 text-amber-500" />} testId="tool-exit_loop-refused" summary={<>Approval refused: a producer&apos;s note is still open</>}>
+            <Raw label="Result" text={entry.result} />
+          </Row>
+        );
+      }
       return (
         <Row
           icon={<Flag className="size-3.5 text-emerald-500" />}
@@ -152,6 +160,30 @@ export function ToolCall({ entry }: { entry: ToolEntry }) {
           <Raw label="Result" text={entry.result} />
         </Row>
       );
+    }
+    case 'judge_note': {
+      const args = toolArgs(entry);
+      const addressed = args.addressed === true;
+      return (
+        <Row
+          icon={<NotebookPen className="size-3.5" />}
+          testId="tool-judge_note"
+          summary={
+            <>
+              Judged a producer&apos;s note:{' '}
+              <span className={addressed ? 'font-medium text-emerald-700 dark:text-emerald-400' : 'font-medium text-amber-700 dark:text-amber-400'}>
+                {addressed ? 'addressed' : 'not addressed'}
+              </span>
+              {!entry.done && <Spinner className="ml-1.5 inline size-3.5" />}
+              {toolRefused(entry) && <span className="text-rose-600"> · refused</span>}
+            </>
+          }
+        >
+          {typeof args.verdict === 'string' && <p className="text-xs text-zinc-700 dark:text-zinc-300">{args.verdict}</p>}
+          <Raw label="Result" text={entry.result} />
+        </Row>
+      );
+    }
     case 'save_pitch_document': {
       const args = toolArgs(entry);
       const result = parseJson(entry.result) as { filename?: string; version?: number; bytes?: number; status?: string } | undefined;

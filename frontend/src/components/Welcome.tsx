@@ -1,25 +1,29 @@
 import { Clapperboard } from 'lucide-react';
 import { useState, type ReactNode } from 'react';
 
+import type { Tone } from '../stream/frames';
 import { SUGGESTIONS } from './ChatPanel';
 import { Composer } from './Composer';
 import { TopBar } from './TopBar';
 
 interface Props {
   maxChars: number;
-  onStart: (text: string) => Promise<boolean>;
+  onStart: (text: string, direction: Tone[]) => Promise<boolean>;
   onMenu: () => void;
   headerRight: ReactNode;
   serverError: string | null;
 }
 
-/** The start page: one box to name a subject; the session is created with the first message. */
+/** The start page: one box to name a subject, with direction chips; the session is created with the first message. */
 export function Welcome({ maxChars, onStart, onMenu, headerRight, serverError }: Props) {
   const [starting, setStarting] = useState(false);
-  const start = async (text: string) => {
+  // The chips go with the first message, typed or picked from the suggestions.
+  const [direction, setDirection] = useState<Tone[]>([]);
+  const start = async (text: string, chosen: Tone[] = direction) => {
     setStarting(true);
-    const ok = await onStart(text);
+    const ok = await onStart(text, chosen);
     setStarting(false);
+    if (ok) setDirection([]);
     return ok;
   };
   return (
@@ -37,7 +41,17 @@ export function Welcome({ maxChars, onStart, onMenu, headerRight, serverError }:
               and casting experts work side by side, and download the finished pitch.
             </p>
           </div>
-          <Composer busy={starting} cancelling={false} maxChars={maxChars} onSend={start} autoFocus disabled={Boolean(serverError)} disabledReason={serverError ?? undefined} />
+          <Composer
+            busy={starting}
+            cancelling={false}
+            maxChars={maxChars}
+            onSend={start}
+            direction={direction}
+            onDirectionChange={setDirection}
+            autoFocus
+            disabled={Boolean(serverError)}
+            disabledReason={serverError ?? undefined}
+          />
           <div className="mt-4 flex flex-wrap justify-center gap-2">
             {SUGGESTIONS.map((s) => (
               <button

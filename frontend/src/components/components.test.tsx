@@ -70,21 +70,71 @@ describe('Composer', () => {
     expect(box).toHaveValue('Ada\nLovelace');
     expect(onSend).not.toHaveBeenCalled();
     await user.type(box, '{Enter}');
-    expect(onSend).toHaveBeenCalledWith('Ada\nLovelace');
+    expect(onSend).toHaveBeenCalledWith('Ada\nLovelace', []);
     expect(box).toHaveValue('');
   });
 
-  it('does not send while the team works, says why, and offers Stop', async () => {
+  it('waits while a message is on its way', async () => {
     const user = userEvent.setup();
     const onSend = vi.fn(async () => true);
-    const onStop = vi.fn();
-    render(<Composer busy cancelling={false} maxChars={100} onSend={onSend} onStop={onStop} />);
+    render(<Composer busy cancelling={false} maxChars={100} onSend={onSend} />);
     await user.type(screen.getByTestId('composer-input'), 'another idea{Enter}');
     expect(onSend).not.toHaveBeenCalled();
     expect(screen.getByTestId('send-button')).toBeDisabled();
-    expect(screen.getByTestId('composer-hint')).toHaveTextContent(/team is working on this pitch/);
+  });
+
+  it('stays open while the team works: a message is a note for the writers room, and Stop is offered', async () => {
+    const user = userEvent.setup();
+    const onSend = vi.fn(async () => true);
+    const onStop = vi.fn();
+    render(<Composer busy={false} running cancelling={false} maxChars={100} onSend={onSend} onStop={onStop} />);
+    const box = screen.getByTestId('composer-input');
+    expect(box).toHaveAttribute('placeholder', "Note for the writers' room");
+    expect(screen.getByRole('button', { name: 'Send note' })).toHaveTextContent('Send note');
+    expect(screen.getByTestId('composer-hint')).toHaveTextContent(/note for the writers' room/);
+    await user.type(box, 'make it darker{Enter}');
+    expect(onSend).toHaveBeenCalledWith('make it darker', []);
+    expect(box).toHaveValue('');
     await user.click(screen.getByTestId('stop-button'));
     expect(onStop).toHaveBeenCalled();
+  });
+
+  it('says "Send" and the usual placeholder when no run works', () => {
+    render(<Composer busy={false} cancelling={false} maxChars={100} onSend={vi.fn(async () => true)} />);
+    expect(screen.getByTestId('composer-input')).toHaveAttribute('placeholder', expect.stringContaining('historical figure'));
+    expect(screen.getByRole('button', { name: 'Send message' })).toHaveTextContent(/^Send$/);
+    expect(screen.queryByTestId('stop-button')).toBeNull();
+  });
+
+  it('sends the chosen direction chips with the message, then clears them', async () => {
+    const user = userEvent.setup();
+    const onSend = vi.fn(async () => true);
+    render(<Composer busy={false} cancelling={false} maxChars={100} onSend={onSend} />);
+    const chips = within(screen.getByRole('group', { name: 'Direction' })).getAllByRole('button');
+    expect(chips.map((c) => c.textContent)).toEqual(['Drama', 'Thriller', 'Comedy', 'Family', 'Darker', 'Lighter']);
+    const thriller = screen.getByRole('button', { name: 'Thriller' });
+    expect(thriller).toHaveAttribute('aria-pressed', 'false');
+    await user.click(thriller);
+    expect(thriller).toHaveAttribute('aria-pressed', 'true');
+    await user.click(screen.getByRole('button', { name: 'Darker' }));
+    // Darker and lighter pull opposite ways: one lets go of the other.
+    await user.click(screen.getByRole('button', { name: 'Lighter' }));
+    expect(screen.getByRole('button', { name: 'Darker' })).toHaveAttribute('aria-pressed', 'false');
+    await user.click(screen.getByRole('button', { name: 'Lighter' }));
+    await user.click(screen.getByRole('button', { name: 'Darker' }));
+    await user.type(screen.getByTestId('composer-input'), 'Ada Lovelace{Enter}');
+    expect(onSend).toHaveBeenCalledWith('Ada Lovelace', ['thriller', 'darker']);
+    expect(screen.getByRole('button', { name: 'Thriller' })).toHaveAttribute('aria-pressed', 'false');
+    expect(screen.getByRole('button', { name: 'Darker' })).toHaveAttribute('aria-pressed', 'false');
+  });
+
+  it('keeps the chips when the message could not be sent', async () => {
+    const user = userEvent.setup();
+    render(<Composer busy={false} cancelling={false} maxChars={100} onSend={vi.fn(async () => false)} />);
+    await user.click(screen.getByRole('button', { name: 'Comedy' }));
+    await user.type(screen.getByTestId('composer-input'), 'Ada Lovelace{Enter}');
+    expect(screen.getByRole('button', { name: 'Comedy' })).toHaveAttribute('aria-pressed', 'true');
+    expect(screen.getByTestId('composer-input')).toHaveValue('Ada Lovelace');
   });
 
   it('refuses messages over the limit', async () => {
@@ -174,7 +224,7 @@ describe('ChatPanel', () => {
     const user = userEvent.setup();
     const props = chat([], { notices: [{ id: 1, code: 'run_in_progress', message: 'A run is already in progress.' }] });
     await user.click(screen.getByRole('button', { name: 'Ada Lovelace' }));
-    expect(props.onSend).toHaveBeenCalledWith('Ada Lovelace');
+    expect(props.onSend).toHaveBeenCalledWith('Ada Lovelace', []);
     expect(screen.getByTestId('notices')).toHaveTextContent('A run is already in progress.');
   });
 

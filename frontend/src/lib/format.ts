@@ -52,3 +52,8 @@ export function formatUsd(usd: number): string {
 export function plural(count: number, one: string, many = `${one}s`): string {
   return `${count} ${count === 1 ? one : many}`;
 }
+
+/** A pitch document's version as people read it: the server counts from 0, people from 1. */
+export function versionLabel(version: number): string {
+  return `Version ${version + 1}`;
+}

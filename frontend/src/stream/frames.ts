@@ -22,9 +22,28 @@ export type RunErrorFrame = S['RunError'];
 export type StepFrame = S['StepStarted'] | S['StepFinished'];
 export type StateDeltaFrame = S['StateDelta'];
 export type StateSnapshotFrame = S['StateSnapshot'];
-export type CustomFrame = S['ArtifactSaved'] | S['Usage'] | S['AgentTransfer'] | S['LoopExit'] | S['AgentError'] | S['RunQueued'];
+export type CustomFrame =
+  | S['ArtifactSaved']
+  | S['Usage']
+  | S['AgentTransfer']
+  | S['LoopExit']
+  | S['AgentError']
+  | S['RunQueued']
+  | S['NoteReceived']
+  | S['NoteTaken']
+  | S['NoteVerdict'];
 export type JsonPatchOp = StateDeltaFrame['delta'][number];
 export type ArtifactSavedValue = S['ArtifactSavedValue'];
+/** A producer's note said while the team works: stored and queued (or kept for the next run). */
+export type NoteReceivedValue = S['NoteReceivedValue'];
+/** The writers' room took a note at the start of a round. */
+export type NoteTakenValue = S['NoteTakenValue'];
+/** The critic's verdict on a taken note. */
+export type NoteVerdictValue = S['NoteVerdictValue'];
+/** The client's message frame: to the greeter, or while a run works a note for the writers' room. */
+export type SendMessage = S['SendMessage'];
+/** A direction chip the person can add to a message. */
+export type Tone = NonNullable<SendMessage['direction']>[number];
 export type Hello = S['Hello'];
 export type Resync = S['Resync'];
 export type ControlError = S['ControlError'];

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
-import { frame, pitchFrames, pitchMessages, SESSION_ID } from '../test/fixtures';
+import { frame, noteRunFrames, pitchFrames, pitchMessages, SESSION_ID } from '../test/fixtures';
 import type { Frame, Hello, ServerMessage } from './frames';
-import { initialStreamState, streamReducer } from './reducer';
-import { chatItems, isBusy, teamView, visibleRuns } from './selectors';
+import { initialStreamState, runFromFrames, streamReducer } from './reducer';
+import { chatItems, isBusy, noteBook, noteStatusLabel, splitQuestion, teamView, visibleRuns } from './selectors';
 import type { MessageEntry, SessionStreamState } from './types';
 
 function feed(frames: ServerMessage[], state: SessionStreamState = initialStreamState(SESSION_ID)): SessionStreamState {
@@ -218,5 +218,110 @@ describe('streamReducer', () => {
     expect(state.activeRunId).toBe('r1');
     const dismissed = streamReducer(state, { type: 'dismissNotice', id: 1 });
     expect(dismissed.notices).toEqual([]);
+  });
+});
+
+describe('producer notes', () => {
+  const frames = noteRunFrames('rev');
+  const upTo = (name: string) => frames.slice(0, frames.findIndex((f) => f.type === 'CUSTOM' && f.name === name) + 1);
+  const statusAfter = (slice: Frame[]) => {
+    const state = feed(slice);
+    const runs = visibleRuns(state);
+    return noteBook(runs, state.state).get('n1');
+  };
+
+  it('follows a note said during a run: queued, taken in its round, judged by the critic', () => {
+    expect(statusAfter(upTo('note_received'))).toMatchObject({ status: 'queued', runId: 'rev', text: 'make it darker' });
+    expect(noteStatusLabel(statusAfter(upTo('note_received')))).toBe('queued');
+    const taken = statusAfter(upTo('note_taken'));
+    expect(taken).toMatchObject({ status: 'taken', round: 2, revision: 1 });
+    expect(noteStatusLabel(taken)).toBe('taken in round 2');
+    const judged = statusAfter(upTo('note_verdict'));
+    expect(judged).toMatchObject({ status: 'addressed', verdict: 'The second act now ends in a betrayal.' });
+    expect(noteStatusLabel(judged)).toBe('addressed');
+
+    const state = feed(frames);
+    const run = state.live.rev!;
+    expect(run.revision).toBe(1);
+    // The chat shows the note where it was said, after the hand-over.
+    const items = chatItems(run, noteBook([run]));
+    expect(items.map((i) => i.kind)).toEqual(['team', 'note']);
+    // The writers' room round that took it lists it with the verdict; round 1 took nothing.
+    const team = teamView(run);
+    expect(team.rounds.map((r) => r.notes.length)).toEqual([0, 1]);
+    expect(team.rounds[1]!.notes[0]).toEqual({ id: 'n1', text: 'make it darker', addressed: true, verdict: 'The second act now ends in a betrayal.' });
+    // Replayed frames change nothing.
+    expect(feed(frames, state)).toBe(state);
+  });
+
+  it('shows an agent a revision passed over as having kept its report', () => {
+    const run = feed(frames).live.rev!;
+    const [boxOffice, casting] = teamView(run).lanes;
+    expect(casting).toMatchObject({ agent: 'casting_agent', kept: true, status: 'done', entries: [] });
+    expect(boxOffice).toMatchObject({ kept: false, status: 'done' });
+    expect(run.steps.casting_agent?.kept).toBe(true);
+    // A later, normal step of the same agent is not kept.
+    const again = feed([frame({ type: 'STEP_STARTED', runId: 'rev', seq: 900, agent: 'casting_agent', stepName: 'casting_agent' })], feed(frames));
+    expect(again.live.rev!.steps.casting_agent?.kept).toBeUndefined();
+  });
+
+  it('rebuilds the same notes, rounds and kept steps from the stored timeline', () => {
+    const live = feed(frames).live.rev!;
+    const stored = runFromFrames('rev', frames.map((f) => ({ ...f, seq: undefined })) as Frame[]);
+    expect(stored.question).toBe(live.question);
+    expect(stored.notes).toEqual(live.notes);
+    expect(stored.entries).toEqual(live.entries);
+    expect(stored.steps).toEqual(live.steps);
+    expect(teamView(stored).rounds.map((r) => r.notes)).toEqual(teamView(live).rounds.map((r) => r.notes));
+    expect(teamView(stored).lanes.map((l) => l.kept)).toEqual([false, true]);
+  });
+
+  it('keeps a note for the next run when its run stops, and shows it once where it was said', () => {
+    const said = [
+      frame({ type: 'RUN_STARTED', runId: 'a', question: 'Ada Lovelace', seq: 1 }),
+      frame({ type: 'CUSTOM', name: 'note_received', runId: 'a', seq: 2, value: { noteId: 'n9', text: 'more Babbage', keptForNextRun: false } }),
+      frame({ type: 'CUSTOM', name: 'note_received', runId: 'a', seq: 3, value: { noteId: 'n9', text: 'more Babbage', keptForNextRun: true } }),
+      frame({ type: 'RUN_FINISHED', runId: 'a', seq: 4, result: { status: 'cancelled' } }),
+    ];
+    const stopped = feed(said);
+    expect(noteBook(visibleRuns(stopped)).get('n9')).toMatchObject({ status: 'kept', runId: 'a' });
+    expect(noteStatusLabel(noteBook(visibleRuns(stopped)).get('n9'))).toBe('kept for the next run');
+
+    // The next run says it again (kept), takes it and the critic finds it not addressed.
+    const next = feed([
+      frame({ type: 'RUN_STARTED', runId: 'b', question: 'go on', seq: 5 }),
+      frame({ type: 'CUSTOM', name: 'note_received', runId: 'b', seq: 6, value: { noteId: 'n9', text: 'more Babbage', keptForNextRun: true } }),
+      frame({ type: 'CUSTOM', name: 'note_taken', runId: 'b', seq: 7, value: { noteId: 'n9', text: 'more Babbage', round: 1, revision: 2 } }),
+      frame({ type: 'CUSTOM', name: 'note_verdict', runId: 'b', seq: 8, value: { noteId: 'n9', text: 'more Babbage', addressed: false, verdict: 'Babbage is still offstage.' } }),
+    ], stopped);
+    const runs = visibleRuns(next);
+    const book = noteBook(runs);
+    expect(book.get('n9')).toMatchObject({ status: 'not_addressed', runId: 'a', round: 1, verdict: 'Babbage is still offstage.', revision: 2 });
+    expect(chatItems(runs[0]!, book).filter((i) => i.kind === 'note')).toHaveLength(1);
+    expect(chatItems(runs[1]!, book).filter((i) => i.kind === 'note')).toHaveLength(0);
+    expect(teamView(runs[1]!).rounds[0]!.notes[0]).toMatchObject({ addressed: false, verdict: 'Babbage is still offstage.' });
+  });
+
+  it('takes where a note stands from the session state when its frames were missed', () => {
+    const state = feed(upTo('note_received'));
+    const withState = streamReducer(state, {
+      type: 'state', version: 99,
+      state: { producer_notes: [{ id: 'n1', text: 'make it darker', status: 'not_addressed', round: 1, revision: 1, addressed: false, verdict: 'Too sunny.' }] },
+    });
+    expect(noteBook(visibleRuns(withState), withState.state).get('n1')).toMatchObject({ status: 'not_addressed', verdict: 'Too sunny.', runId: 'rev' });
+  });
+
+  it('does not count an approval the server refused while a note was open', () => {
+    const refused = feed([
+      ...frames.slice(0, frames.findIndex((f) => f.type === 'STEP_STARTED' && f.agent === 'critic' && f.iteration === 2) + 1),
+      frame({ type: 'TOOL_CALL_START', runId: 'rev', seq: 500, toolCallId: 'x', toolCallName: 'exit_loop', agent: 'critic' }),
+      frame({ type: 'TOOL_CALL_RESULT', runId: 'rev', seq: 501, toolCallId: 'x', messageId: 'm', content: '{"status": "error", "message": "notes are open"}', agent: 'critic' }),
+    ]);
+    expect(teamView(refused.live.rev!).rounds[1]!.verdict).toBe('pending');
+  });
+
+  it('splits the direction chips off a question', () => {
+    expect(splitQuestion('Ada Lovelace\n\nDirection: thriller, darker')).toEqual({ text: 'Ada Lovelace', direction: ['thriller', 'darker'] });
+    expect(splitQuestion('Ada Lovelace')).toEqual({ text: 'Ada Lovelace', direction: [] });
   });
 });

@@ -8,7 +8,7 @@ import { applyPatch, type Operation } from 'fast-json-patch';
 import { isWriter, FILM_TEAM } from './agents';
 import type { ControlMessage, Frame, JsonPatchOp, ServerMessage, StepFrame } from './frames';
 import { isControl } from './frames';
-import type { Draft, Entry, RunStatus, RunView, SessionStreamState } from './types';
+import type { Draft, Entry, NoteRound, RunNote, RunStatus, RunView, SessionStreamState } from './types';
 
 export type StreamAction =
   | { type: 'frame'; frame: ServerMessage }
@@ -65,6 +65,8 @@ export function newRun(id: string, question: string, source: RunView['source']):
     usage: null,
     queuedAhead: null,
     resumable: false,
+    notes: [],
+    revision: null,
   };
 }
 
@@ -290,6 +292,8 @@ function applyStep(run: RunView, frame: StepFrame): RunView {
     iteration: frame.iteration ?? previous?.iteration,
     maxIterations: frame.maxIterations ?? previous?.maxIterations,
     handedOffTo: frame.handedOffTo ?? undefined,
+    // Passed over in a revision: said on the step's end (or already on its start).
+    kept: frame.kept || (!running && previous?.status === 'running' && previous.kept) || undefined,
   };
   const next: RunView = { ...run, steps: { ...run.steps, [agent]: step } };
   if (typeof frame.iteration === 'number') next.round = Math.max(run.round, frame.iteration);
@@ -414,12 +418,60 @@ function applyCustom(run: RunView, name: string, value: unknown, seq: number | u
   if (name === 'run_queued') {
     return { ...run, queuedAhead: typeof v.ahead === 'number' ? v.ahead : 0 };
   }
+  if (name === 'note_received' || name === 'note_taken' || name === 'note_verdict') {
+    return applyNote(run, name, v, at);
+  }
   if (name === 'agent_error') {
     const agent = typeof v.agent === 'string' ? v.agent : 'agent';
     const entry: Entry = { kind: 'error', id: `agent-error-${seq}`, agent, message: String(v.message ?? 'The agent failed.'), round: roundFor(run, agent) };
     return { ...run, entries: [...run.entries, entry] };
   }
   return run;
+}
+
+/** A producer's note moving along: said (queued, or kept for the next run), taken at a round's
+ * start, judged by the critic. Each frame sets where the note stands, in the order they come. */
+function applyNote(run: RunView, name: 'note_received' | 'note_taken' | 'note_verdict', v: Record<string, unknown>, at: number | undefined): RunView {
+  const id = typeof v.noteId === 'string' ? v.noteId : '';
+  if (!id) return run;
+  const text = typeof v.text === 'string' ? v.text : '';
+  const index = run.notes.findIndex((n) => n.id === id);
+  const before: RunNote = run.notes[index] ?? { id, text, received: false, status: 'queued', revision: null, rounds: [], at };
+  let note: RunNote = { ...before, text: text || before.text };
+  let entries = run.entries;
+  let revision = run.revision;
+
+  if (name === 'note_received') {
+    const kept = v.keptForNextRun === true;
+    if (kept) note = { ...note, received: true, status: 'kept' };
+    else if (!before.received) note = { ...note, received: true, at: at ?? before.at };
+    if (findEntry(entries, `note-${id}`, 'note') < 0) {
+      entries = [...entries, { kind: 'note', id: `note-${id}`, agent: 'producer', noteId: id, text: note.text, at }];
+    }
+  } else if (name === 'note_taken') {
+    const round = typeof v.round === 'number' ? v.round : 1;
+    const taken: NoteRound = { round, addressed: null, verdict: '' };
+    note = {
+      ...note,
+      status: 'taken',
+      revision: typeof v.revision === 'number' ? v.revision : note.revision,
+      rounds: [...note.rounds.filter((r) => r.round !== round), taken].sort((a, b) => a.round - b.round),
+    };
+    if (typeof v.revision === 'number') revision = Math.max(revision ?? 0, v.revision);
+  } else {
+    const addressed = v.addressed === true;
+    const verdict = typeof v.verdict === 'string' ? v.verdict : '';
+    const round = typeof v.round === 'number' ? v.round : (note.rounds[note.rounds.length - 1]?.round ?? run.round);
+    const judged: NoteRound = { round, addressed, verdict };
+    note = {
+      ...note,
+      status: addressed ? 'addressed' : 'not_addressed',
+      rounds: [...note.rounds.filter((r) => r.round !== round), judged].sort((a, b) => a.round - b.round),
+    };
+  }
+
+  const notes = index >= 0 ? run.notes.map((n, i) => (i === index ? note : n)) : [...run.notes, note];
+  return { ...run, notes, entries, revision };
 }
 
 function finishRun(run: RunView, status: RunStatus, error: string | null, at: number | undefined): RunView {

@@ -51,7 +51,41 @@ export interface ThoughtEntry extends EntryBase {
   text: string;
 }
 
-export type Entry = MessageEntry | ToolEntry | StateEntry | ArtifactEntry | ErrorEntry | ThoughtEntry;
+/** Where a producer's note was said in the run (the chat shows it there); its story is in RunView.notes. */
+export interface NoteEntry extends EntryBase {
+  kind: 'note';
+  noteId: string;
+  text: string;
+}
+
+export type Entry = MessageEntry | ToolEntry | StateEntry | ArtifactEntry | ErrorEntry | ThoughtEntry | NoteEntry;
+
+/** Where a producer's note stands: queued for the next round, kept for the next run (the run it was
+ * sent to stopped), taken by the writers' room, or judged by the critic. */
+export type NoteStatus = 'queued' | 'kept' | 'taken' | 'addressed' | 'not_addressed';
+
+/** One round of a run that took a note, with the critic's verdict on it once given. */
+export interface NoteRound {
+  round: number;
+  /** null until the critic judged the note in this round. */
+  addressed: boolean | null;
+  verdict: string;
+}
+
+/** A producer's note as one run saw it (note_received / note_taken / note_verdict frames). */
+export interface RunNote {
+  id: string;
+  text: string;
+  /** Said while this run worked (note_received); false for a note this run only took or judged. */
+  received: boolean;
+  /** Where the note stands after this run's frames, in their order. */
+  status: NoteStatus;
+  /** The revision of the pitch the note went into, once taken. */
+  revision: number | null;
+  /** The rounds of this run that took the note. */
+  rounds: NoteRound[];
+  at?: number;
+}
 
 export interface StepInfo {
   agent: string;
@@ -61,6 +95,8 @@ export interface StepInfo {
   iteration?: number;
   maxIterations?: number;
   handedOffTo?: string;
+  /** Passed over in a revision: the agent kept its earlier report. */
+  kept?: boolean;
 }
 
 export interface Usage {
@@ -93,6 +129,10 @@ export interface RunView {
   queuedAhead: number | null;
   /** A failed or interrupted run the server can continue from its checkpoint (RUN_ERROR.resumable). */
   resumable: boolean;
+  /** Producer's notes this run received, took or judged, in the order it first saw them. */
+  notes: RunNote[];
+  /** The pitch's revision this run worked on (0 the first pitch), when its notes tell. */
+  revision: number | null;
 }
 
 export interface Draft {

@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 
 import { api, ApiError, type Api } from '../api/client';
-import { isControl, type ServerMessage } from './frames';
+import { isControl, type ServerMessage, type Tone } from './frames';
 import { initialStreamState, PLOT_OUTLINE, runFromFrames, streamReducer } from './reducer';
 import { useSessionSocket, type SocketOptions } from './useSessionSocket';
 
@@ -17,14 +17,20 @@ export interface UseSessionOptions {
   onSessionChange?: () => void;
 }
 
+/** Control error codes that refuse a message just sent (so a note waiting for its acknowledgement goes). */
+const REFUSED_MESSAGE = new Set(['run_in_progress', 'too_many_notes', 'message_too_long', 'empty_message', 'bad_frame', 'bad_request']);
+
 export type LoadState = { status: 'loading' } | { status: 'ready' } | { status: 'error'; message: string; notFound: boolean };
 
 export function useSession(sessionId: string, { client = api, socket, onSessionChange }: UseSessionOptions = {}) {
   const [state, dispatch] = useReducer(streamReducer, sessionId, initialStreamState);
   const [load, setLoad] = useState<LoadState>({ status: 'loading' });
   const [pending, setPending] = useState<string | null>(null);
+  /** Notes sent while a run works, until the server acknowledges them (note_received). */
+  const [pendingNotes, setPendingNotes] = useState<string[]>([]);
   const [cancelling, setCancelling] = useState(false);
   const loadedDrafts = useRef(new Set<number>());
+  const seenNotes = useRef(new Set<string>());
   const changeRef = useRef(onSessionChange);
   useEffect(() => {
     changeRef.current = onSessionChange;
@@ -33,15 +39,32 @@ export function useSession(sessionId: string, { client = api, socket, onSessionC
   const onFrame = useCallback((frame: ServerMessage) => {
     dispatch({ type: 'frame', frame });
     if (isControl(frame)) {
-      if (frame.control === 'error') setPending(null);
+      if (frame.control === 'error') {
+        setPending(null);
+        // A refused note (a new subject during a run, too many notes): the notice says why.
+        if (REFUSED_MESSAGE.has(frame.code)) setPendingNotes((notes) => notes.slice(1));
+      }
       if (frame.control === 'run_ended') {
         setCancelling(false);
+        setPendingNotes([]);
         changeRef.current?.();
       }
       return;
     }
     if (frame.type === 'RUN_STARTED') setPending(null);
-    if (frame.type === 'RUN_FINISHED' || frame.type === 'RUN_ERROR') setCancelling(false);
+    if (frame.type === 'CUSTOM' && frame.name === 'note_received' && !seenNotes.current.has(frame.value.noteId)) {
+      // A note acknowledged for the first time (not a replay): the one sent with these words, or the oldest.
+      seenNotes.current.add(frame.value.noteId);
+      const text = frame.value.text;
+      setPendingNotes((notes) => {
+        const i = notes.indexOf(text);
+        return i >= 0 ? notes.filter((_, j) => j !== i) : notes.slice(1);
+      });
+    }
+    if (frame.type === 'RUN_FINISHED' || frame.type === 'RUN_ERROR') {
+      setCancelling(false);
+      setPendingNotes([]);
+    }
     if (frame.type === 'RUN_STARTED' || frame.type === 'RUN_FINISHED' || frame.type === 'RUN_ERROR') changeRef.current?.();
   }, []);
 
@@ -93,19 +116,28 @@ export function useSession(sessionId: string, { client = api, socket, onSessionC
     if (state.activeRunId === null) setCancelling(false);
   }, [state.activeRunId]);
 
+  const activeRunId = useRef(state.activeRunId);
+  useEffect(() => {
+    activeRunId.current = state.activeRunId;
+  });
+
+  /** A message to the greeter; while a run works, a producer's note for the writers' room. */
   const sendMessage = useCallback(
-    async (content: string): Promise<boolean> => {
+    async (content: string, direction: Tone[] = []): Promise<boolean> => {
       const text = content.trim();
       if (!text) return false;
-      setPending(text);
-      if (sendFrame({ type: 'message', content: text })) return true;
+      const note = activeRunId.current !== null;
+      if (note) setPendingNotes((notes) => [...notes, text]);
+      else setPending(text);
+      const forget = () => (note ? setPendingNotes((notes) => notes.filter((n) => n !== text)) : setPending(null));
+      if (sendFrame(direction.length ? { type: 'message', content: text, direction } : { type: 'message', content: text })) return true;
       // The socket is down: send over REST; the frames follow when the socket is back.
       try {
-        await client.sendMessage(sessionId, text);
+        await client.sendMessage(sessionId, text, direction);
         changeRef.current?.();
         return true;
       } catch (err) {
-        setPending(null);
+        forget();
         dispatch({ type: 'notice', code: 'send_failed', message: err instanceof Error ? err.message : String(err) });
         return false;
       }
@@ -138,7 +170,7 @@ export function useSession(sessionId: string, { client = api, socket, onSessionC
 
   const dismissNotice = useCallback((id: number) => dispatch({ type: 'dismissNotice', id }), []);
 
-  return { state, load, connection, pending, cancelling, sendMessage, cancel, resume, retryNow, reload, dismissNotice };
+  return { state, load, connection, pending, pendingNotes, cancelling, sendMessage, cancel, resume, retryNow, reload, dismissNotice };
 }
 
 export type SessionHandle = ReturnType<typeof useSession>;

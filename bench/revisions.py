@@ -1,0 +1,114 @@
+"""Benchmark: what a follow-up costs. Before issue 12 a follow-up ("make it funnier") restarted the
+team as a new pitch; now it is a revision that keeps the research and the reports its notes do not
+touch. Both are measured in the same run, on the same studio and database, with the offline model
+(no chunk delay, no network: what remains is the team's own work and the storage):
+
+    uv run python -m bench.revisions                      # SQLite and PostgreSQL, 5 pairs each
+    uv run python -m bench.revisions --databases sqlite --pairs 10
+
+Per follow-up: wall time, model calls, prompt tokens (the offline model's estimate, four
+characters a token), Wikipedia searches, and rows stored. Writes bench/results/revisions.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "backend"))
+
+from sqlalchemy import func, select  # noqa: E402
+
+from agente_films.db.tables import AgentEvent, InferentialReasoning, LlmUsage  # noqa: E402
+from agente_films.settings import Settings  # noqa: E402
+from agente_films.studio import Studio  # noqa: E402
+
+SUBJECTS = ["Ada Lovelace", "Marie Curie", "Nikola Tesla", "Hypatia of Alexandria", "Grace Hopper",
+            "Alan Turing", "Hedy Lamarr", "Rosalind Franklin", "Ibn Battuta", "Sofia Kovalevskaya"]
+
+
+async def measure(studio: Studio, session_id: str, text: str) -> dict[str, Any]:
+    started = time.perf_counter()
+    run = await studio.runs.start(session_id=session_id, user_id="bench", text=text)
+    await run.done.wait()
+    wall = time.perf_counter() - started
+    async with studio.sessionmaker() as db:
+        calls, prompt = (await db.execute(
+            select(func.count(), func.coalesce(func.sum(LlmUsage.prompt_tokens), 0)).where(LlmUsage.question_id == run.run_id)
+        )).one()
+        searches = await db.scalar(select(func.count()).select_from(InferentialReasoning).where(
+            InferentialReasoning.question_id == run.run_id, InferentialReasoning.reasoning_type == "tool_call",
+            InferentialReasoning.reasoning_text.like("wikipedia_search%")))
+        rows = await db.scalar(select(func.count()).select_from(AgentEvent).where(AgentEvent.question_id == run.run_id))
+    return {"status": run.status, "wall_s": wall, "model_calls": int(calls), "prompt_tokens": int(prompt),
+            "wikipedia_searches": int(searches), "agent_event_rows": int(rows)}
+
+
+async def bench_database(url: str, pairs: int, workdir: Path) -> dict[str, Any]:
+    settings = Settings(_env_file=None, database_url=url, artifacts_dir=workdir / "artifacts", offline_chunk_delay_ms=0,
+                        wikipedia_base_url="http://127.0.0.1:9", redis_url=None, llm_model="offline", agent_models={})
+    studio = await Studio.open(settings)
+    results: dict[str, list[dict[str, Any]]] = {"restart (before)": [], "revision (now)": []}
+    try:
+        for index in range(pairs):
+            subject = SUBJECTS[index % len(SUBJECTS)]
+            # Before: the follow-up ran the whole team again from nothing (a fresh pitch).
+            before = await studio.create_session("bench")
+            await measure(studio, before.id, subject)
+            results["restart (before)"].append(await measure(studio, (await studio.create_session("bench")).id, subject))
+            # Now: the follow-up is a revision of the pitch in its own session.
+            now = await studio.create_session("bench")
+            await measure(studio, now.id, subject)
+            results["revision (now)"].append(await measure(studio, now.id, "make it funnier"))
+    finally:
+        await studio.close()
+    summary = {}
+    for name, runs in results.items():
+        assert all(r["status"] == "completed" for r in runs), runs
+        summary[name] = {key: statistics.median(r[key] for r in runs) for key in runs[0] if key != "status"}
+    before, now = summary["restart (before)"], summary["revision (now)"]
+    summary["ratio now/before"] = {key: (now[key] / before[key] if before[key] else None) for key in before}
+    return summary
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "revisions.json")
+    args = parser.parse_args()
+    report: dict[str, Any] = {"pairs": args.pairs}
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in args.databases.split(","):
+            if kind == "sqlite":
+                report[kind] = await bench_database(f"sqlite+aiosqlite:///{tmp}/bench.db", args.pairs, Path(tmp))
+                continue
+            import asyncpg
+
+            name = f"bench_{uuid.uuid4().hex[:8]}"
+            admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+            await admin.execute(f'CREATE DATABASE "{name}"')
+            try:
+                report[kind] = await bench_database(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}", args.pairs, Path(tmp))
+            finally:
+                await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+                await admin.close()
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2))
+    for kind in args.databases.split(","):
+        print(f"\n{kind} (median of {args.pairs} follow-ups)")
+        for name, values in report[kind].items():
+            print(f"  {name:18} " + "  ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items()))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,134 @@
+// Shared by the browser tests (run.mjs, notes.mjs): the backend they start (`agente-films serve` on
+// the offline model, a throwaway database, a free port), waiting helpers and screenshots.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const FRONTEND = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const SERVER_BIN = path.resolve(FRONTEND, '../.venv/bin/agente-films');
+export const DIST = path.join(FRONTEND, 'dist');
+export const SHOTS = path.join(FRONTEND, 'test-results', 'screenshots');
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+export const FAST_MS = 25;
+export const SLOW_MS = 80;
+
+// -- helpers -----------------------------------------------------------------------------------
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function log(line) {
+  process.stdout.write(`${line}\n`);
+}
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function until(what, check, { timeout = 20_000, interval = 100 } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (err) {
+      last = err;
+    }
+    await sleep(interval);
+  }
+  throw new Error(`timed out after ${timeout} ms waiting for ${what}${last ? ` (${last.message})` : ''}`);
+}
+
+/** The backend process: `agente-films serve`, with its own database, artifacts and settings. */
+export class Backend {
+  constructor({ port, dir, wikipediaUrl, extraEnv = {} }) {
+    this.port = port;
+    this.dir = dir;
+    this.wikipediaUrl = wikipediaUrl;
+    this.extraEnv = extraEnv;
+    this.proc = null;
+    this.output = [];
+  }
+
+  get url() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(chunkDelayMs) {
+    const env = {};
+    // A developer's model settings must not leak in: these tests run on the offline model.
+    for (const [key, value] of Object.entries(process.env)) {
+      if (!/^(LLM_|LITELLM_|AGENT_MODELS|REDIS_URL|DATABASE_URL|ARTIFACTS_DIR|FRONTEND_DIST|WIKIPEDIA_|OFFLINE_|BUDGET_)/.test(key)) env[key] = value;
+    }
+    Object.assign(env, {
+      DATABASE_URL: `sqlite+aiosqlite:///${path.join(this.dir, 'e2e.db')}`,
+      ARTIFACTS_DIR: path.join(this.dir, 'artifacts'),
+      FRONTEND_DIST: DIST,
+      OFFLINE_CHUNK_DELAY_MS: String(chunkDelayMs),
+      LLM_MODEL: 'offline',
+      WIKIPEDIA_BASE_URL: this.wikipediaUrl,
+      LOG_LEVEL: 'warning',
+      ...this.extraEnv,
+    });
+    this.proc = spawn(SERVER_BIN, ['serve', '--host', '127.0.0.1', '--port', String(this.port)], { cwd: this.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const keep = (chunk) => {
+      this.output.push(chunk.toString());
+      if (this.output.length > 200) this.output.shift();
+    };
+    this.proc.stdout.on('data', keep);
+    this.proc.stderr.on('data', keep);
+    const proc = this.proc;
+    await until('the backend /health', async () => {
+      if (proc.exitCode !== null) throw new Error(`the backend exited with ${proc.exitCode}:\n${this.output.join('')}`);
+      const response = await fetch(`${this.url}/health`);
+      return response.ok;
+    }, { timeout: 60_000, interval: 200 });
+  }
+
+  async stop(signal = 'SIGTERM') {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill(signal);
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 8000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  async api(pathname, init) {
+    const response = await fetch(`${this.url}${pathname}`, init);
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : null };
+  }
+}
+
+export async function shot(page, name) {
+  const file = path.join(SHOTS, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
+
+export async function textOf(locator) {
+  return ((await locator.textContent()) ?? '').trim();
+}
+
+/** What a browser test needs before it starts: the installed backend, Chromium, and a build of dist/. */
+export function preflight() {
+  if (!existsSync(SERVER_BIN)) throw new Error(`The backend is not installed: ${SERVER_BIN} is missing (run \`make install\` at the repo root).`);
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH).`);
+  if (process.env.E2E_BUILD === '1' || !existsSync(path.join(DIST, 'index.html'))) {
+    log('building the frontend (npm run build)…');
+    const build = spawnSync('npm', ['run', 'build'], { cwd: FRONTEND, stdio: 'inherit' });
+    if (build.status !== 0) throw new Error('npm run build failed');
+  }
+}
