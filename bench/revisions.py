@@ -61,10 +61,12 @@ async def bench_database(url: str, pairs: int, workdir: Path) -> dict[str, Any]:
     try:
         for index in range(pairs):
             subject = SUBJECTS[index % len(SUBJECTS)]
-            # Before: the follow-up ran the whole team again from nothing (a fresh pitch).
+            # Before: the follow-up ran the whole team again from nothing, as a new pitch in the same
+            # session ("make it funnier" became a pitch about "it funnier"): a full team run.
             before = await studio.create_session("bench")
             await measure(studio, before.id, subject)
-            results["restart (before)"].append(await measure(studio, (await studio.create_session("bench")).id, subject))
+            other = SUBJECTS[(index + 1) % len(SUBJECTS)]
+            results["restart (before)"].append(await measure(studio, before.id, other))
             # Now: the follow-up is a revision of the pitch in its own session.
             now = await studio.create_session("bench")
             await measure(studio, now.id, subject)

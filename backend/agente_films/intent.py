@@ -129,7 +129,7 @@ _NOT_SUBJECT_START = _NOTE_STARTS | _words(
 _PITCH_PARTS = _words(
     "title logline ending opening beginning climax scene scenes character characters cast casting actor"
     " actors actress budget audience release villain protagonist synopsis tagline dialogue pacing plot"
-    " storyline arc runtime subplot midpoint comps outline pitch premise"
+    " storyline arc runtime subplot midpoint comps outline pitch premise middle pace tone"
 )
 _COMPARATIVES = _words(
     "darker lighter funnier shorter longer happier sadder scarier grittier softer bigger smaller faster"
@@ -469,12 +469,21 @@ def _split_direction(span: list[_Tok]) -> tuple[str, list[_Tok], list[str]]:
     return subject, sub_toks, dirs
 
 
+# A verb after the first word makes a judgement, not a name: "the middle is slow", "Act II drags"
+# (written in lower case: "The Man Who Was Thursday" is a title).
+_PREDICATES = _words(
+    "is isn't are aren't was wasn't feels feel seems seem drags drag sags sag lacks lack needs works"
+    " doesn't don't reads read sounds sound looks gets goes runs dragging"
+)
+
+
 def _is_note(toks: list[_Tok]) -> bool:
     words = [t for t in toks if t.word]
     if not words:
         return False
     lows = [t.low for t in words]
     return (lows[0] in _NOTE_STARTS or any(w in _PITCH_PARTS for w in lows)
+            or (not _is_question(toks) and any(t.text in _PREDICATES for t in words[1:]))
             or any(t.text in _POSSESSIVES for t in words)
             or any(w in _COMPARATIVES and (k == 0 or lows[k - 1] != "the") for k, w in enumerate(lows))
             or _ACT.search(" ".join(lows)) is not None)
@@ -614,6 +623,9 @@ _BOX_OFFICE = re.compile(r"\b(?:budgets?|cheaper|costs?|expensive|low-budget|box
 
 
 def note_effect(note: str) -> NoteEffect:
+    # Only the first MAX_CHARS are read: the patterns below are not linear in the text's length,
+    # and a note is read once per agent that may keep its report.
+    note = (note or "")[:MAX_CHARS]
     """What a revision note asks of the team: which tone, whose role, which act, which agents."""
     low = " ".join(note.lower().replace("\u2019", "'").split())
     hits = [(m.start(), k, tone) for k, (tone, rx) in enumerate(_TONE_PATTERNS) if (m := rx.search(low))]

@@ -19,8 +19,9 @@ Note = dict[str, Any]
 # come with it as pending state, and the greeter hands over without adding another.
 FOLLOW_UP_PREFIX = "Notes for the writers' room:"
 
-# Taken at the next round's start: new notes, and those the critic found not addressed yet.
-TAKEABLE: frozenset[NoteStatus] = frozenset({"pending", "not_addressed"})
+# Taken at the next round's start: new notes, those the critic found not addressed yet, and those
+# a round took but left unjudged (its critic gave feedback first, or the run stopped).
+TAKEABLE: frozenset[NoteStatus] = frozenset({"pending", "taken", "not_addressed"})
 
 
 def new_note(note_id: str, text: str, revision: int) -> Note:

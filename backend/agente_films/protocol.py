@@ -329,6 +329,7 @@ ErrorCode = Literal[
     "message_too_long",
     "run_in_progress",
     "too_many_notes",
+    "not_resumable",
     "no_run",
     "session_not_found",
     "stream_unavailable",

@@ -134,7 +134,8 @@ class Studio:
         await self.engine.dispose()
 
     async def create_session(
-        self, user_id: str, title: str | None = None, session_id: str | None = None
+        self, user_id: str, title: str | None = None, session_id: str | None = None, *,
+        title_set_by_user: bool = False,
     ) -> StudioSession:
         session_id = session_id or str(uuid.uuid4())
         await self.session_service.create_session(app_name=APP_NAME, user_id=user_id, session_id=session_id)
@@ -144,6 +145,7 @@ class Studio:
                 user_id=user_id,
                 title=title or "New pitch",
                 model=self.settings.llm_model,
+                title_set_by_user=title_set_by_user,
             )
 
     async def delete_session(self, row: StudioSession) -> None:

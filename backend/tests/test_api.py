@@ -214,6 +214,9 @@ async def test_during_a_run_a_message_is_a_note_and_a_new_subject_gets_409(
     assert ("note", "give Joan Clarke a bigger role") in asked and ("note", "Act II drags") in asked
     statuses = {i["question"]["question_text"]: i["question"]["note_status"] for i in history["items"]}
     assert statuses["give Joan Clarke a bigger role"] == statuses["Act II drags"] == "addressed"
+    # A note has no run of its own.
+    assert (await api.get(f"/sessions/{session_id}/runs/{note_id}")).status_code == 404
+    assert (await api.post(f"/sessions/{session_id}/runs/{note_id}/resume")).status_code == 404
     # The rebuilt timeline tells the notes as the live stream did, and stock AG-UI accepts it.
     timeline = (await api.get(f"/sessions/{session_id}/timeline")).json()
     replayed = [f for run in timeline["runs"] for f in run["frames"]]
@@ -305,6 +308,10 @@ async def test_bad_input_gets_clear_errors(server: ServerProcess, api: httpx.Asy
     assert broken.status_code == 422
     wrong_type = await api.post(f"/sessions/{session_id}/messages", json={"content": 42})
     assert wrong_type.status_code == 422
+    nul = await api.post(f"/sessions/{session_id}/messages", json={"content": "dark\u0000er"})
+    assert nul.status_code == 422 and "control characters" in nul.json()["detail"]
+    not_a_chip = await api.post(f"/sessions/{session_id}/messages", json={"content": "Ada", "direction": ["spooky"]})
+    assert not_a_chip.status_code == 422
     bad_user = await api.get("/sessions", headers={"X-User-Id": "bad user!"})
     assert bad_user.status_code == 400 and "X-User-Id" in bad_user.json()["detail"]
     other_user = await api.get(f"/sessions/{session_id}", headers={"X-User-Id": "mallory"})
@@ -357,3 +364,20 @@ async def test_openapi_docs_and_info(server: ServerProcess) -> None:
         info = (await client.get("/api/v1/info")).json()
         assert info["offline"] is True and info["models"]["per_agent"]["critic"] == "offline"
         assert info["max_message_chars"] == 500
+
+
+async def test_a_title_the_person_chose_is_kept_and_a_subject_names_an_untitled_session(api: httpx.AsyncClient) -> None:
+    named = (await api.post("/sessions", json={"title": "My Tesla film"})).json()["id"]
+    untitled = (await api.post("/sessions", json={})).json()["id"]
+    for session_id in (named, untitled):
+        done = await api.post(f"/sessions/{session_id}/messages", json={"content": "Can you make a movie about Nikola Tesla?"})
+        assert done.status_code == 200 and done.json()["status"] == "completed"
+    assert (await api.get(f"/sessions/{named}")).json()["title"] == "My Tesla film"
+    assert (await api.get(f"/sessions/{untitled}")).json()["title"] == "Nikola Tesla"
+    # A revision keeps the subject and the title.
+    revised = await api.post(f"/sessions/{untitled}/messages", json={"content": "make it darker"})
+    assert revised.json()["status"] == "completed"
+    session = (await api.get(f"/sessions/{untitled}")).json()
+    assert (session["title"], session["subject"]) == ("Nikola Tesla", "Nikola Tesla")
+    versions = (await api.get(f"/sessions/{untitled}/pitches")).json()[0]["versions"]
+    assert [(v["version"], v["revision"], v["notes"]) for v in versions] == [(0, 0, []), (1, 1, ["Make it darker"])]

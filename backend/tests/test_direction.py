@@ -212,9 +212,7 @@ async def test_a_switch_makes_a_second_project_and_keeps_the_first_document(stud
 
 
 async def test_greetings_and_questions_start_no_team_and_keep_the_title(studio: Studio) -> None:
-    row = await studio.create_session("local", title="My Tesla film")
-    async with studio.sessionmaker.begin() as db:
-        await SessionRepository(db).update(row.id, title_set_by_user=True)
+    row = await studio.create_session("local", title="My Tesla film", title_set_by_user=True)
     for text in ("hi there, what do you do?", "how long does it take?", "which model is this?"):
         run_id, frames = await run_message(studio, row.id, text)
         agents = {f.get("agent") for f in frames if f["type"] == "STEP_STARTED"}
@@ -236,7 +234,7 @@ async def test_a_new_subject_during_a_run_is_refused_and_notes_are_capped(live_s
         await studio.runs.say(session_id=row.id, user_id="local", text="let's do Hedy Lamarr instead")
     assert "Hedy Lamarr" in str(refused.value) and refused.value.run_id == run.run_id
     for n in range(MAX_PENDING_NOTES):
-        await studio.runs.add_note(session_id=row.id, run_id=run.run_id, text=f"note {n}")
+        await studio.runs.add_note(session_id=row.id, user_id="local", run_id=run.run_id, text=f"note {n}")
     with pytest.raises(TooManyNotes) as capped:
         await studio.runs.say(session_id=row.id, user_id="local", text="tighten the ending")
     assert capped.value.status_code == 429
@@ -254,7 +252,7 @@ async def test_a_note_to_a_cancelled_run_waits_for_the_next_run(live_studio: Stu
     await studio.runs.cancel(row.id)
     frames = [f async for f in _frames_of(studio, row.id, run.run_id)]
     kept = [f["value"] for f in frames if f.get("name") == "note_received" and f["value"]["keptForNextRun"]]
-    assert [k["noteId"] for k in kept] == [said.note_id] or run.status != "cancelled"
+    assert run.status == "cancelled" and [k["noteId"] for k in kept] == [said.note_id]
     async with studio.sessionmaker() as db:
         pending = await QuestionRepository(db).pending_notes(row.id)
     assert [q.id for q in pending] == [said.note_id]
@@ -264,3 +262,51 @@ async def test_a_note_to_a_cancelled_run_waits_for_the_next_run(live_studio: Stu
     assert taken == ["Act II drags", "Make it darker"]
     async with studio.sessionmaker() as db:
         assert await QuestionRepository(db).pending_notes(row.id) == []
+
+
+async def test_a_note_that_reaches_a_run_just_after_it_completed_is_applied_by_a_revision(studio: Studio) -> None:
+    row = await studio.create_session("local")
+    done, _ = await run_message(studio, row.id, "Ada Lovelace")
+    # Sent while the run was ending: it is stored for that run, which no longer takes notes.
+    said = await studio.runs.add_note(session_id=row.id, user_id="local", run_id=done, text="make it darker")
+    assert said.for_next_run
+    follow_up = await wait_for_frame(studio, row.id, lambda f: f["type"] == "RUN_STARTED" and f["runId"] != done)
+    await wait_for_frame(studio, row.id, lambda f: f["type"] == "RUN_FINISHED" and f["runId"] == follow_up["runId"])
+    state = await studio.adk_state(row)
+    assert state["revision"] == 1 and [(n["id"], n["status"]) for n in state["producer_notes"]] == [(said.note_id, "addressed")]
+    async with studio.sessionmaker() as db:
+        assert await QuestionRepository(db).pending_notes(row.id) == []
+    [(_, versions)] = (await documents(studio, "local", row.id)).items()
+    assert len(versions) == 2 and DARKER in logline(versions[1])
+
+
+async def test_notes_kept_from_a_stopped_run_are_dropped_when_the_next_run_is_another_film(live_studio: Studio) -> None:
+    studio = live_studio
+    row = await studio.create_session("local")
+    run = await studio.runs.start(session_id=row.id, user_id="local", text="Ada Lovelace")
+    await wait_for_frame(studio, row.id, lambda f: f["type"] == "STEP_STARTED" and f["agent"] == "greeter")
+    said = await studio.runs.say(session_id=row.id, user_id="local", text="give Charles Babbage a bigger role")
+    await studio.runs.cancel(row.id)
+    assert run.status == "cancelled"
+    _, frames = await run_message(studio, row.id, "Hedy Lamarr")
+    assert not [f for f in frames if f.get("name") == "note_taken"]
+    state = await studio.adk_state(row)
+    assert state["PROMPT"] == "Hedy Lamarr" and state["producer_notes"] == []
+    async with studio.sessionmaker() as db:
+        stored = await QuestionRepository(db).get(said.note_id, row.id)
+    assert stored.note_status == "dropped"
+
+
+async def test_greetings_and_questions_during_a_run_are_refused_with_the_reason(live_studio: Studio) -> None:
+    studio = live_studio
+    row = await studio.create_session("local")
+    run = await studio.runs.start(session_id=row.id, user_id="local", text="Grace Hopper")
+    await wait_for_frame(studio, row.id, lambda f: f["type"] == "STEP_STARTED" and f["agent"] == "researcher")
+    for text in ("thanks!", "how long will it take?"):
+        with pytest.raises(RunInProgress) as refused:
+            await studio.runs.say(session_id=row.id, user_id="local", text=text)
+        assert "the greeter answers once this run finishes" in str(refused.value)
+    async with studio.sessionmaker() as db:
+        assert await QuestionRepository(db).notes_of(row.id) == []
+    await studio.runs.cancel(row.id)
+    assert run.status == "cancelled"

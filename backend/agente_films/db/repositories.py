@@ -36,8 +36,12 @@ class SessionRepository:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
 
-    async def create(self, *, session_id: str, user_id: str, title: str, model: str) -> StudioSession:
-        row = StudioSession(id=session_id, user_id=user_id, title=title, model=model, status="idle")
+    async def create(
+        self, *, session_id: str, user_id: str, title: str, model: str, title_set_by_user: bool = False
+    ) -> StudioSession:
+        row = StudioSession(
+            id=session_id, user_id=user_id, title=title, model=model, status="idle", title_set_by_user=title_set_by_user
+        )
         self.db.add(row)
         await self.db.flush()
         return row
@@ -176,6 +180,14 @@ class QuestionRepository:
                 "round": note.get("round"), "revision": note.get("revision"),
                 "addressed": note.get("addressed"), "verdict": note.get("verdict") or "",
             }
+
+    async def drop_notes(self, note_ids: Sequence[str]) -> None:
+        """Notes kept for a film the session has left (a new subject): never applied to another."""
+        await self.db.execute(
+            update(Question)
+            .where(Question.id.in_(list(note_ids)), Question.kind == "note", Question.note_status == "pending")
+            .values(note_status="dropped")
+        )
 
     async def notes_of(self, session_id: str) -> Sequence[Question]:
         rows = await self.db.scalars(

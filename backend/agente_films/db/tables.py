@@ -114,7 +114,8 @@ class Question(Base):
     question_text: Mapped[str] = mapped_column(Text)
     # message | note
     kind: Mapped[str] = mapped_column(String(10), default="message", server_default="message")
-    # pending | taken | addressed | not_addressed (notes only)
+    # pending | taken | addressed | not_addressed (notes only; as in the state), or dropped: kept
+    # for a film the session then left for another subject
     note_status: Mapped[str | None] = mapped_column(String(20))
     agent_name: Mapped[str] = mapped_column(String(100), default="greeter")
     # running | completed | failed | cancelled | interrupted; "note" for a note

@@ -14,7 +14,7 @@ import ag_ui.core as agui
 
 from agente_films import notes as producer_notes
 from agente_films import protocol as p
-from agente_films import state_keys as p_keys
+from agente_films import state_keys as keys
 from agente_films.runs.facts import TOOL_TEXT_LIMIT, EventFacts, to_json
 from agente_films.runs.track import RunTrack, StepFacts
 from agente_films.urls import pitch_urls
@@ -219,8 +219,8 @@ class FrameTranslator:
                     version=self.track.state_version,
                 )
             )
-        if p_keys.PRODUCER_NOTES in facts.state_delta:
-            frames += self.notes_moved(agent, facts.state_delta[p_keys.PRODUCER_NOTES])
+        if keys.PRODUCER_NOTES in facts.state_delta:
+            frames += self.notes_moved(agent, facts.state_delta[keys.PRODUCER_NOTES])
         for filename, version in facts.artifact_delta.items():
             frames.append(
                 p.ArtifactSaved(

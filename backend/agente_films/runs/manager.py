@@ -71,7 +71,7 @@ class RunNotResumable(RunRefused):
     def __init__(self, message: str, status_code: int) -> None:
         super().__init__(message)
         self.status_code = status_code
-        self.code = "no_run" if status_code == 404 else "run_in_progress"
+        self.code = "no_run" if status_code == 404 else "not_resumable"
 
 
 class RunInProgress(RunRefused):
@@ -122,9 +122,8 @@ class ActiveRun:
     done: asyncio.Event = field(default_factory=asyncio.Event)
     status: str = "running"
     recorder: RunRecorder | None = None
-    # Notes said to this run (not those it inherited): left over at its end, they are applied as
-    # a revision right after it.
-    notes_said: set[str] = field(default_factory=set)
+    # Closed when the run ends: a note that comes later waits in the database for what follows.
+    accepting_notes: bool = True
 
 
 def freeze_long_lived_objects() -> None:
@@ -175,6 +174,7 @@ class RunManager:
         self._active: dict[str, ActiveRun] = {}
         self._finished: dict[str, ActiveRun] = {}
         self._background: list[asyncio.Task] = []
+        self._tasks: set[asyncio.Task] = set()  # follow-ups, kept referenced until they are done
         # Admission control: past a few dozen runs a process only gets slower for all of them,
         # and their database transactions queue for connections until they time out.
         self._slots = asyncio.Semaphore(settings.max_active_runs)
@@ -189,6 +189,11 @@ class RunManager:
             self._background.append(asyncio.create_task(self._reap_forever(), name="run-reaper"))
 
     async def shutdown(self) -> None:
+        # Follow-ups first, so that none starts a run once the runs are cancelled.
+        for task in [*self._tasks]:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         for session_id in list(self._active):
             await self.cancel(session_id)
         for task in self._background:
@@ -277,20 +282,30 @@ class RunManager:
                 run_id = exc.run_id
         state = await self._state(session_id, user_id)
         intent = parse_message(text, str(state.get(keys.PROMPT) or "") or None)
+        working_on = state.get(keys.PROMPT) or "a pitch"
         if intent.kind in ("new_subject", "switch"):
             raise RunInProgress(
                 run_id,
-                f"The team is working on {state.get(keys.PROMPT) or 'a pitch'}; a new subject "
-                f"({intent.subject}) can start once this run finishes or is cancelled. A note about "
-                "the current pitch is taken at the next round.",
+                f"The team is working on {working_on}; a new subject ({intent.subject}) can start "
+                "once this run finishes or is cancelled. A note about the current pitch is taken at "
+                "the next round.",
+            )
+        if intent.kind in ("greeting", "question"):
+            # Nobody could answer now (the greeter handed over), and it is not a note on the pitch.
+            raise RunInProgress(
+                run_id,
+                f"The team is working on {working_on}; the greeter answers once this run finishes. "
+                "A note about the pitch (for example \"make it darker\") is taken at the next round.",
             )
         # Chips chosen with a note are part of it ("make it darker; thriller"), as the parser reads them.
         note = "; ".join([text, ", ".join(direction)]) if direction else text
-        return await self.add_note(session_id=session_id, run_id=run_id, text=note)
+        return await self.add_note(session_id=session_id, user_id=user_id, run_id=run_id, text=note)
 
-    async def add_note(self, *, session_id: str, run_id: str | None, text: str) -> NoteAccepted:
+    async def add_note(self, *, session_id: str, user_id: str, run_id: str | None, text: str) -> NoteAccepted:
         """Store the note at once (a question of kind note), then hand it to the run's queue:
-        here, or over Redis to the instance that runs it."""
+        here, or over Redis to the instance that runs it. A note that misses its run (it ended
+        meanwhile) is not lost: it waits in the database, and if the run completed, a revision
+        applies it right away."""
         async with self.sessionmaker.begin() as db:
             questions = QuestionRepository(db)
             if len(await questions.pending_notes(session_id)) >= MAX_PENDING_NOTES:
@@ -300,25 +315,49 @@ class RunManager:
                 session_id=session_id, text=text, project_id=project.id if project else None, run_id=run_id
             )
         run = self._active.get(session_id)
+        delivered = False
         if run is not None and run.run_id == run_id:
-            await self._deliver_note(run, note.id, text)
+            delivered = await self._deliver_note(run, note.id, text)
         elif self.redis is not None and run_id is not None:
+            message = {"session_id": session_id, "user_id": user_id, "run_id": run_id, "note_id": note.id, "text": text}
             with contextlib.suppress(Exception):  # undelivered, it still waits in the database
-                await self.redis.publish(
-                    NOTES_CHANNEL, json.dumps({"session_id": session_id, "note_id": note.id, "text": text})
-                )
-        return NoteAccepted(note_id=note.id, run_id=run_id, text=text, for_next_run=run_id is None)
+                await self.redis.publish(NOTES_CHANNEL, json.dumps(message))
+                delivered = True  # the instance that runs it takes it, or follows up if it ended
+        if not delivered:
+            self._spawn(self._note_missed(session_id, user_id, run_id))
+        return NoteAccepted(note_id=note.id, run_id=run_id, text=text, for_next_run=not delivered)
 
     @staticmethod
     async def _pending_notes(db: Any, session_id: str) -> list[dict[str, Any]]:
-        """Notes kept from a run that ended before taking them: the next run's rounds take them."""
-        return [{"id": q.id, "text": q.question_text} for q in await QuestionRepository(db).pending_notes(session_id)]
+        """Notes kept from a run that ended before taking them: the next run's rounds take them
+        (unless it starts another film: then they are dropped, see RunRecorder.take_queued_notes)."""
+        return [{"id": q.id, "text": q.question_text, "inherited": True}
+                for q in await QuestionRepository(db).pending_notes(session_id)]
 
-    async def _deliver_note(self, run: ActiveRun, note_id: str, text: str) -> None:
-        if run.recorder is None or run.done.is_set():
-            return
-        run.notes_said.add(note_id)
+    async def _notes_said_to(self, session_id: str, run_id: str) -> list[dict[str, Any]]:
+        async with self.sessionmaker() as db:
+            pending = await QuestionRepository(db).pending_notes(session_id)
+        return [{"id": q.id, "text": q.question_text} for q in pending if (q.metadata_ or {}).get("run_id") == run_id]
+
+    async def _deliver_note(self, run: ActiveRun, note_id: str, text: str) -> bool:
+        if run.recorder is None or not run.accepting_notes:
+            return False
         await run.recorder.note_received(note_id, text)
+        return True
+
+    async def _note_missed(self, session_id: str, user_id: str, run_id: str | None) -> None:
+        """A note reached its run only after the run stopped taking notes."""
+        run = self._active.get(session_id)
+        if run is not None and run.run_id == run_id:
+            await run.done.wait()  # it is finishing: its end decides
+        finished = self._finished.get(run_id) if run_id else None
+        if finished is not None and finished.status == "completed":
+            await self._follow_up(session_id, user_id, finished.run_id)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def start(
         self, *, session_id: str, user_id: str, text: str, direction: list[str] | None = None,
@@ -351,7 +390,7 @@ class RunManager:
         try:
             async with self.sessionmaker.begin() as db:
                 question = await QuestionRepository(db).get(run_id, session_id)
-                if question is None:
+                if question is None or question.kind != "message":
                     raise RunNotResumable(f"Run {run_id} not found in this session.", 404)
                 if question.run_status not in RESUMABLE or not question.invocation_id:
                     raise RunNotResumable(
@@ -433,7 +472,12 @@ class RunManager:
             log.warning("run %s failed", run.run_id, exc_info=True)
             status, error = "failed", describe_error(exc)
         run.status = status
-        left_over = [note for note in recorder.note_queue if note["id"] in run.notes_said]
+        run.accepting_notes = False
+        left_over: list[dict[str, Any]] = []
+        with contextlib.suppress(Exception):  # the database is down: the notes stay where they are
+            left_over = await self._notes_said_to(run.session_id, run.run_id)
+        # Taken by this run already (their new status may still be in the writer's queue).
+        left_over = [n for n in left_over if recorder.track.note_status.get(n["id"], "pending") == "pending"]
         if left_over and status != "completed":
             # Said to a run that stopped: stored as pending, they wait for the next run; say so.
             for note in left_over:
@@ -455,7 +499,7 @@ class RunManager:
             run.done.set()
             if left_over and status == "completed":
                 # Said after the writers' room had finished: applied as a revision right away.
-                self._background.append(asyncio.create_task(self._follow_up(run, user_id, left_over)))
+                self._spawn(self._follow_up(run.session_id, user_id, run.run_id))
             if not self._active and not RunManager._warmed_up:
                 # Idle after a first run: what stays now was loaded to serve runs. Called soon,
                 # once this task has let go of the run's objects, so they are not kept with it.
@@ -476,23 +520,27 @@ class RunManager:
         finally:
             self._slots.release()
 
-    async def _follow_up(self, run: ActiveRun, user_id: str, notes: list[dict[str, Any]]) -> None:
-        """The run that applies notes said too late for the run they were sent to: the notes enter
-        the state as this revision's pending notes with the message, and the greeter hands over."""
-        state = await self._state(run.session_id, user_id)
+    async def _follow_up(self, session_id: str, user_id: str, run_id: str) -> None:
+        """The run that applies notes said too late for the completed run they were sent to: the
+        notes enter the state as this revision's pending notes with the message, and the greeter
+        hands over. At most one starts (the session's claim); a run that starts first takes them."""
+        notes = await self._notes_said_to(session_id, run_id)
+        if not notes:
+            return
+        state = await self._state(session_id, user_id)
         revision = int(state.get(keys.REVISION) or 0) + 1
         pending = [producer_notes.new_note(note["id"], note["text"], revision) for note in notes]
         text = f"{producer_notes.FOLLOW_UP_PREFIX} " + "; ".join(note["text"] for note in notes)
         try:
             await self.start(
-                session_id=run.session_id, user_id=user_id, text=text,
+                session_id=session_id, user_id=user_id, text=text,
                 state_delta={
                     keys.REVISION: revision,
                     keys.PRODUCER_NOTES: producer_notes.add(state.get(keys.PRODUCER_NOTES), pending),
                 },
             )
         except Exception:  # another run started first: the notes wait in the database for it
-            log.info("notes %s wait for the next run of %s", [n["id"] for n in notes], run.session_id, exc_info=True)
+            log.info("notes %s wait for the next run of %s", [n["id"] for n in notes], session_id, exc_info=True)
 
     async def _run_team(
         self, run: ActiveRun, recorder: RunRecorder, user_id: str, run_args: dict[str, object]
@@ -574,20 +622,29 @@ class RunManager:
                     if message.get("type") != "message":
                         continue
                     data = json.loads(message["data"])
-                    run = self._active.get(data.get("session_id"))
-                    if run is None:
-                        continue  # not ours; a note whose run ended waits in the database
                     channel = message.get("channel")
                     channel = channel.decode() if isinstance(channel, bytes) else channel
                     if channel == NOTES_CHANNEL:
-                        asyncio.create_task(self._deliver_note(run, data["note_id"], data["text"]))
-                    else:
+                        self._spawn(self._note_arrived(data))
+                        continue
+                    run = self._active.get(data.get("session_id"))
+                    if run is not None:
                         asyncio.create_task(self._cancel_local(run))
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.warning("cancel channel lost; retrying", exc_info=True)
                 await asyncio.sleep(1)
+
+    async def _note_arrived(self, data: dict[str, Any]) -> None:
+        """A note sent to another instance for a run: delivered if the run is ours and still
+        takes notes; if it was ours and just ended, its end decides (a follow-up or the next run)."""
+        session_id, run_id = data.get("session_id"), data.get("run_id")
+        run = self._active.get(session_id)
+        if run is not None and run.run_id == run_id and await self._deliver_note(run, data["note_id"], data["text"]):
+            return
+        if run_id in self._finished or (run is not None and run.run_id == run_id):
+            await self._note_missed(session_id, data.get("user_id") or "", run_id)
 
     def find(self, run_id: str) -> ActiveRun | None:
         for run in self._active.values():

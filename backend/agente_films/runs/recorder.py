@@ -22,6 +22,7 @@ from google.adk.sessions import Session
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from agente_films import protocol as p
+from agente_films import state_keys as keys
 from agente_films.db.repositories import (
     AgentEventRepository,
     QuestionRepository,
@@ -35,9 +36,8 @@ from agente_films.runs.facts import EventFacts, decode
 from agente_films.runs.frames import FrameTranslator, readable_error
 from agente_films.runs.rows import RowPlan, RunRows
 from agente_films.runs.track import RunTrack, StepFacts
-from agente_films.runs.writer import RunWriter, StoreRefused
-from agente_films import state_keys as keys
 from agente_films.notes import new_note
+from agente_films.runs.writer import RunWriter, StoreRefused
 from agente_films.state_keys import public_state
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,7 @@ class RunRecorder:
         self.track = RunTrack()
         self.frames = FrameTranslator(session_id=session_id, run_id=run_id, track=self.track)
         self.rows = RunRows(project_id=project_id)
+        self.started_project_id = project_id
         self.writer = RunWriter(sessionmaker=sessionmaker, session_id=session_id, user_id=user_id, run_id=run_id)
         self.stored_events = 0
         self._session: Session | None = None
@@ -199,8 +200,18 @@ class RunRecorder:
             await self._publish(self.frames.note_received(note_id, text, kept_for_next_run=kept_for_next_run))
 
     def take_queued_notes(self) -> list[dict[str, Any]]:
-        """The notes queued since the last round, as new pending notes (taken by the caller)."""
+        """The notes queued since the last round, as new pending notes (taken by the caller).
+        Notes this run inherited belong to the film it started on: if it started another one
+        (a new subject), they are dropped, not applied to the wrong film."""
         taken, self.note_queue[:] = list(self.note_queue), []
+        if self.rows.project_id != self.started_project_id:
+            stale = [note["id"] for note in taken if note.get("inherited")]
+            if stale:
+                async def drop(db: AsyncSession) -> None:
+                    await QuestionRepository(db).drop_notes(stale)
+
+                self.writer.write(drop)
+                taken = [note for note in taken if not note.get("inherited")]
         return [new_note(note["id"], note["text"], revision=0) for note in taken]
 
     async def agent_finished(self, agent: BaseAgent) -> None:

@@ -55,9 +55,11 @@ def run_frames(
     track = RunTrack(note_status=note_status if note_status is not None else {})
     translator = FrameTranslator(session_id=session_id, run_id=question.id, track=track)
     frames = _stamp(translator.run_started(question.question_text, resumed=False, state=None), _ms(question.created_at))
+    said: list[Question] = []
     for row in rows:
         at = _ms(row.created_at)
         if isinstance(row, Question):  # a producer's note said during this run
+            said.append(row)
             frames += _stamp(translator.note_received(row.id, row.question_text), at)
         elif isinstance(row, LlmUsage):
             track.run_cost += row.cost_usd
@@ -79,6 +81,12 @@ def run_frames(
         return frames  # the live stream tells the rest
     end = _ms(question.finished_at) if question.finished_at else (_ms(rows[-1].created_at) if rows else None)
     resumable = question.invocation_id is not None
+    if question.run_status != "completed":
+        # As live: notes the run stopped before taking are kept for the next run, and it says so.
+        for note in said:
+            if track.note_status.get(note.id, "pending") == "pending":
+                frames += _stamp(translator.note_received(note.id, note.question_text, kept_for_next_run=True),
+                                 end or _ms(question.created_at))
     return frames + _stamp(
         translator.run_finished(question.run_status, question.run_error, state=final_state, resumable=resumable),
         end or _ms(question.created_at),

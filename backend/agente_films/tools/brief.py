@@ -63,8 +63,9 @@ def make_brief_tool(team_agent: str, max_chars: int) -> Callable[..., Any]:
             revision = int(state.get(keys.REVISION) or 0)
             queued = [n for n in producer_notes.of_revision(state.get(keys.PRODUCER_NOTES), revision)
                       if n["status"] == "pending"]
-            if not note and queued:
-                # The notes came with the message (said after the last run's writers' room).
+            if queued and (not note or note.casefold() in {n["text"].casefold() for n in queued}):
+                # The notes came with the message (said after the last run's writers' room); a
+                # model that repeats one adds nothing.
                 tool_context.actions.transfer_to_agent = team_agent
                 return {"status": "ok", "intent": intent, "subject": current, "revision": revision,
                         "notes": [n["text"] for n in queued]}

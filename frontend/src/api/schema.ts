@@ -698,7 +698,7 @@ export interface components {
              * Code
              * @enum {string}
              */
-            code: "bad_frame" | "frame_too_large" | "unknown_type" | "empty_message" | "message_too_long" | "run_in_progress" | "too_many_notes" | "no_run" | "session_not_found" | "stream_unavailable" | "unavailable" | "bad_request";
+            code: "bad_frame" | "frame_too_large" | "unknown_type" | "empty_message" | "message_too_long" | "run_in_progress" | "too_many_notes" | "not_resumable" | "no_run" | "session_not_found" | "stream_unavailable" | "unavailable" | "bad_request";
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}

@@ -21,6 +21,8 @@ interface ChatPanelProps {
   pending: string | null;
   /** Notes sent while the team works, not yet acknowledged by the server. */
   pendingNotes?: string[];
+  /** A note the server refused: its words go back into the composer. */
+  refused?: { text: string; at: number } | null;
   /** The session state (its `producer_notes` tell where each note stands). */
   sessionState?: Record<string, unknown>;
   /** A run is at work: a message now is a note for the writers' room. */
@@ -399,6 +401,7 @@ export function ChatPanel(props: ChatPanelProps) {
           disabledReason={props.composerDisabledReason}
           maxChars={props.maxChars}
           onSend={props.onSend}
+          restore={props.refused}
           onStop={busy ? props.onStop : undefined}
           autoFocus
         />

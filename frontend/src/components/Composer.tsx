@@ -23,13 +23,18 @@ interface ComposerProps {
   direction?: Tone[];
   onDirectionChange?: (direction: Tone[]) => void;
   onSend: (text: string, direction: Tone[]) => Promise<boolean> | boolean;
+  /** Words to put back (a refused note), unless the person has typed something since. */
+  restore?: { text: string; at: number } | null;
   onStop?: () => void;
 }
 
 /** Enter sends, Shift+Enter makes a new line. While the team works, a message is a note for the
  * writers' room and Stop shows. Chosen direction chips go with the next message, then clear. */
-export function Composer({ busy, running = false, cancelling, disabled = false, disabledReason, maxChars, placeholder, autoFocus, direction, onDirectionChange, onSend, onStop }: ComposerProps) {
+export function Composer({ busy, running = false, cancelling, disabled = false, disabledReason, maxChars, placeholder, autoFocus, direction, onDirectionChange, onSend, onStop, restore }: ComposerProps) {
   const [text, setText] = useState('');
+  useEffect(() => {
+    if (restore) setText((current) => current || restore.text);
+  }, [restore]);
   const [sending, setSending] = useState(false);
   const [ownDirection, setOwnDirection] = useState<Tone[]>([]);
   const chosen = direction ?? ownDirection;

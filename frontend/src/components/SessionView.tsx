@@ -114,6 +114,7 @@ export function SessionView({ sessionId, session, info, onSessionChange, onMenu,
               runs={runs}
               pending={s.pending}
               pendingNotes={s.pendingNotes}
+              refused={s.refused}
               sessionState={s.state.state}
               busy={busy}
               cancelling={s.cancelling}

@@ -74,6 +74,21 @@ describe('Composer', () => {
     expect(box).toHaveValue('');
   });
 
+  it('gives the words of a refused note back, unless something new was typed', async () => {
+    const user = userEvent.setup();
+    const onSend = vi.fn(async () => true);
+    const { rerender } = render(<Composer busy={false} running cancelling={false} maxChars={100} onSend={onSend} />);
+    const box = screen.getByTestId('composer-input');
+    await user.type(box, 'Hedy Lamarr{Enter}');
+    expect(box).toHaveValue('');
+    rerender(<Composer busy={false} running cancelling={false} maxChars={100} onSend={onSend} restore={{ text: 'Hedy Lamarr', at: 1 }} />);
+    expect(box).toHaveValue('Hedy Lamarr');
+    await user.clear(box);
+    await user.type(box, 'Act II drags');
+    rerender(<Composer busy={false} running cancelling={false} maxChars={100} onSend={onSend} restore={{ text: 'other', at: 2 }} />);
+    expect(box).toHaveValue('Act II drags');
+  });
+
   it('waits while a message is on its way', async () => {
     const user = userEvent.setup();
     const onSend = vi.fn(async () => true);

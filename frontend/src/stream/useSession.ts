@@ -28,6 +28,12 @@ export function useSession(sessionId: string, { client = api, socket, onSessionC
   const [pending, setPending] = useState<string | null>(null);
   /** Notes sent while a run works, until the server acknowledges them (note_received). */
   const [pendingNotes, setPendingNotes] = useState<string[]>([]);
+  /** The words of a note the server refused (a new subject during a run): back in the composer. */
+  const [refused, setRefused] = useState<{ text: string; at: number } | null>(null);
+  const pendingNotesRef = useRef<string[]>([]);
+  useEffect(() => {
+    pendingNotesRef.current = pendingNotes;
+  }, [pendingNotes]);
   const [cancelling, setCancelling] = useState(false);
   const loadedDrafts = useRef(new Set<number>());
   const seenNotes = useRef(new Set<string>());
@@ -42,7 +48,11 @@ export function useSession(sessionId: string, { client = api, socket, onSessionC
       if (frame.control === 'error') {
         setPending(null);
         // A refused note (a new subject during a run, too many notes): the notice says why.
-        if (REFUSED_MESSAGE.has(frame.code)) setPendingNotes((notes) => notes.slice(1));
+        if (REFUSED_MESSAGE.has(frame.code)) {
+          const first = pendingNotesRef.current[0];
+          if (first !== undefined) setRefused({ text: first, at: Date.now() });
+          setPendingNotes((notes) => notes.slice(1));
+        }
       }
       if (frame.control === 'run_ended') {
         setCancelling(false);
@@ -170,7 +180,7 @@ export function useSession(sessionId: string, { client = api, socket, onSessionC
 
   const dismissNotice = useCallback((id: number) => dispatch({ type: 'dismissNotice', id }), []);
 
-  return { state, load, connection, pending, pendingNotes, cancelling, sendMessage, cancel, resume, retryNow, reload, dismissNotice };
+  return { state, load, connection, pending, pendingNotes, refused, cancelling, sendMessage, cancel, resume, retryNow, reload, dismissNotice };
 }
 
 export type SessionHandle = ReturnType<typeof useSession>;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 
 from fastapi import APIRouter, HTTPException, Response, status
@@ -17,10 +18,18 @@ from agente_films.studio import Studio
 router = APIRouter(prefix="/sessions/{session_id}", tags=["messages"])
 
 
+# Control characters (NUL above all, which PostgreSQL refuses in text) have no place in a message.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def checked_content(studio: Studio, content: str) -> str:
     text = content.strip()
     if not text:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "The message is empty.")
+    if _CONTROL.search(text):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY, "The message contains control characters; send plain text."
+        )
     limit = studio.settings.max_message_chars
     if len(text) > limit:
         raise HTTPException(
@@ -33,7 +42,7 @@ def checked_content(studio: Studio, content: str) -> str:
 async def run_out(studio: Studio, row: StudioSession, run_id: str) -> RunOut:
     async with studio.sessionmaker() as db:
         question = await QuestionRepository(db).get(run_id, row.id)
-        if question is None:
+        if question is None or question.kind != "message":  # a note has no run of its own
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"Run {run_id} not found in this session.")
         answers = await AnswerRepository(db).for_question(run_id)
         usage = await UsageRepository(db).totals(row.id, question_id=run_id)

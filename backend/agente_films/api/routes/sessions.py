@@ -56,7 +56,8 @@ async def session_out(studio: Studio, row: StudioSession) -> SessionOut:
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_session(studio: StudioDep, user_id: UserId, body: SessionCreate | None = None) -> SessionOut:
-    row = await studio.create_session(user_id, body.title if body else None)
+    title = body.title.strip() if body and body.title and body.title.strip() else None
+    row = await studio.create_session(user_id, title, title_set_by_user=title is not None)
     return await session_out(studio, row)
 
 
