@@ -233,8 +233,14 @@ async def test_a_new_subject_during_a_run_is_refused_and_notes_are_capped(live_s
     with pytest.raises(RunInProgress) as refused:
         await studio.runs.say(session_id=row.id, user_id="local", text="let's do Hedy Lamarr instead")
     assert "Hedy Lamarr" in str(refused.value) and refused.value.run_id == run.run_id
-    for n in range(MAX_PENDING_NOTES):
-        await studio.runs.add_note(session_id=row.id, user_id="local", run_id=run.run_id, text=f"note {n}")
+    # Said all at once: exactly the cap is accepted.
+    said = await asyncio.gather(
+        *(studio.runs.add_note(session_id=row.id, user_id="local", run_id=run.run_id, text=f"note {n}")
+          for n in range(MAX_PENDING_NOTES + 3)),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(s, NoteAccepted) for s in said) == MAX_PENDING_NOTES
+    assert sum(isinstance(s, TooManyNotes) for s in said) == 3, [s for s in said if not isinstance(s, NoteAccepted)]
     with pytest.raises(TooManyNotes) as capped:
         await studio.runs.say(session_id=row.id, user_id="local", text="tighten the ending")
     assert capped.value.status_code == 429

@@ -74,6 +74,10 @@ class SessionRepository:
             .values(updated_at=utcnow(), **values)
         )
 
+    async def lock(self, session_id: str) -> None:
+        """Hold the session's row until the transaction ends (PostgreSQL; SQLite has one writer)."""
+        await self.db.execute(select(StudioSession.id).where(StudioSession.id == session_id).with_for_update())
+
     async def name_after_subject(self, session_id: str, title: str) -> None:
         """A new subject names the session, unless the person named it."""
         await self.db.execute(

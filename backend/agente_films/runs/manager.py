@@ -307,6 +307,8 @@ class RunManager:
         meanwhile) is not lost: it waits in the database, and if the run completed, a revision
         applies it right away."""
         async with self.sessionmaker.begin() as db:
+            # One note of a session at a time, so that the cap holds when notes arrive together.
+            await SessionRepository(db).lock(session_id)
             questions = QuestionRepository(db)
             if len(await questions.pending_notes(session_id)) >= MAX_PENDING_NOTES:
                 raise TooManyNotes(run_id, MAX_PENDING_NOTES)
