@@ -52,6 +52,15 @@ async def wait_for_frame(studio: Studio, session_id: str, test: Callable[[dict],
     return await asyncio.wait_for(find(), timeout)
 
 
+async def start_until(studio: Studio, session_id: str, text: str, agent: str):  # noqa: ANN201
+    """Start a run and wait until `agent` starts working in it (a moment to talk into)."""
+    run = await studio.runs.start(session_id=session_id, user_id="local", text=text)
+    await wait_for_frame(
+        studio, session_id, lambda f: f["type"] == "STEP_STARTED" and f["agent"] == agent and f["runId"] == run.run_id
+    )
+    return run
+
+
 async def documents(studio: Studio, user_id: str, session_id: str) -> dict[str, list[str]]:
     scope = {"app_name": APP_NAME, "user_id": user_id, "session_id": session_id}
     found = {}
@@ -139,8 +148,7 @@ async def test_a_casting_note_reruns_casting_only(studio: Studio) -> None:
 async def test_a_note_during_a_run_is_taken_at_the_next_round_and_addressed(live_studio: Studio) -> None:
     studio = live_studio
     row = await studio.create_session("local")
-    run = await studio.runs.start(session_id=row.id, user_id="local", text="Ada Lovelace")
-    await wait_for_frame(studio, row.id, lambda f: f["type"] == "STEP_STARTED" and f["agent"] == "researcher")
+    run = await start_until(studio, row.id, "Ada Lovelace", "researcher")
     said = await studio.runs.say(session_id=row.id, user_id="local", text="Act II drags")
     assert isinstance(said, NoteAccepted) and said.run_id == run.run_id and not said.for_next_run
     received = await wait_for_frame(studio, row.id, lambda f: f.get("name") == "note_received")
@@ -176,8 +184,7 @@ async def _frames_of(studio: Studio, session_id: str, run_id: str):
 async def test_a_note_after_the_writers_room_becomes_a_revision_right_after_the_run(live_studio: Studio) -> None:
     studio = live_studio
     row = await studio.create_session("local")
-    run = await studio.runs.start(session_id=row.id, user_id="local", text="Hypatia of Alexandria")
-    await wait_for_frame(studio, row.id, lambda f: f["type"] == "STEP_STARTED" and f["agent"] == "preproduction_team")
+    run = await start_until(studio, row.id, "Hypatia of Alexandria", "preproduction_team")
     said = await studio.runs.say(session_id=row.id, user_id="local", text="make it funnier")
     assert isinstance(said, NoteAccepted)
     await run.done.wait()
@@ -228,8 +235,7 @@ async def test_greetings_and_questions_start_no_team_and_keep_the_title(studio: 
 async def test_a_new_subject_during_a_run_is_refused_and_notes_are_capped(live_studio: Studio) -> None:
     studio = live_studio
     row = await studio.create_session("local")
-    run = await studio.runs.start(session_id=row.id, user_id="local", text="Grace Hopper")
-    await wait_for_frame(studio, row.id, lambda f: f["type"] == "STEP_STARTED" and f["agent"] == "researcher")
+    run = await start_until(studio, row.id, "Grace Hopper", "researcher")
     with pytest.raises(RunInProgress) as refused:
         await studio.runs.say(session_id=row.id, user_id="local", text="let's do Hedy Lamarr instead")
     assert "Hedy Lamarr" in str(refused.value) and refused.value.run_id == run.run_id
@@ -251,8 +257,7 @@ async def test_a_note_to_a_cancelled_run_waits_for_the_next_run(live_studio: Stu
     studio = live_studio
     row = await studio.create_session("local")
     await run_message(studio, row.id, "Ada Lovelace")
-    run = await studio.runs.start(session_id=row.id, user_id="local", text="give Charles Babbage a bigger role")
-    await wait_for_frame(studio, row.id, lambda f: f["type"] == "STEP_STARTED" and f["agent"] == "greeter" and f["runId"] == run.run_id)
+    run = await start_until(studio, row.id, "give Charles Babbage a bigger role", "greeter")
     said = await studio.runs.say(session_id=row.id, user_id="local", text="Act II drags")
     assert isinstance(said, NoteAccepted)
     await studio.runs.cancel(row.id)
@@ -289,8 +294,7 @@ async def test_a_note_that_reaches_a_run_just_after_it_completed_is_applied_by_a
 async def test_notes_kept_from_a_stopped_run_are_dropped_when_the_next_run_is_another_film(live_studio: Studio) -> None:
     studio = live_studio
     row = await studio.create_session("local")
-    run = await studio.runs.start(session_id=row.id, user_id="local", text="Ada Lovelace")
-    await wait_for_frame(studio, row.id, lambda f: f["type"] == "STEP_STARTED" and f["agent"] == "greeter")
+    run = await start_until(studio, row.id, "Ada Lovelace", "greeter")
     said = await studio.runs.say(session_id=row.id, user_id="local", text="give Charles Babbage a bigger role")
     await studio.runs.cancel(row.id)
     assert run.status == "cancelled"
@@ -306,8 +310,7 @@ async def test_notes_kept_from_a_stopped_run_are_dropped_when_the_next_run_is_an
 async def test_greetings_and_questions_during_a_run_are_refused_with_the_reason(live_studio: Studio) -> None:
     studio = live_studio
     row = await studio.create_session("local")
-    run = await studio.runs.start(session_id=row.id, user_id="local", text="Grace Hopper")
-    await wait_for_frame(studio, row.id, lambda f: f["type"] == "STEP_STARTED" and f["agent"] == "researcher")
+    run = await start_until(studio, row.id, "Grace Hopper", "researcher")
     for text in ("thanks!", "how long will it take?"):
         with pytest.raises(RunInProgress) as refused:
             await studio.runs.say(session_id=row.id, user_id="local", text=text)

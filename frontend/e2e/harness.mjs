@@ -132,3 +132,39 @@ export function preflight() {
     if (build.status !== 0) throw new Error('npm run build failed');
   }
 }
+
+/**
+ * A script's scenarios: each runs whatever failed before it, and its outcome is counted.
+ * `finish(main, what)` runs the script's `main` (setup failures count too), prints the tally and
+ * exits with it, so `npm run e2e` fails when any scenario did.
+ */
+export function suite() {
+  const results = [];
+  async function scenario(name, fn) {
+    const started = Date.now();
+    try {
+      await fn();
+      results.push({ name, ok: true });
+      log(`  ✓ ${name} (${Date.now() - started} ms)`);
+    } catch (err) {
+      results.push({ name, ok: false, err });
+      log(`  ✗ ${name} (${Date.now() - started} ms)\n      ${String(err?.stack ?? err).split('\n').slice(0, 6).join('\n      ')}`);
+    }
+  }
+  async function finish(main, what) {
+    const started = Date.now();
+    try {
+      await main();
+    } catch (err) {
+      results.push({ name: 'setup', ok: false, err });
+      log(`  ✗ setup: ${err?.stack ?? err}`);
+    }
+    const passed = results.filter((r) => r.ok).length;
+    const failed = results.length - passed;
+    log(`\nscreenshots: ${SHOTS}`);
+    log(`${what} took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    log(`${passed} passed, ${failed} failed`);
+    process.exit(failed === 0 ? 0 : 1);
+  }
+  return { scenario, finish };
+}

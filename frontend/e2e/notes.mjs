@@ -11,23 +11,12 @@ import path from 'node:path';
 
 import { chromium } from 'playwright-core';
 
-import { Backend, CHROMIUM, CHROMIUM_ARGS, freePort, log, preflight, SHOTS, shot as saveShot, SLOW_MS, textOf, until } from './harness.mjs';
+import { Backend, CHROMIUM, CHROMIUM_ARGS, freePort, log, preflight, SHOTS, shot as saveShot, SLOW_MS, textOf, until, suite } from './harness.mjs';
 import { startWikipediaStub } from './wikipedia-stub.mjs';
 
-const results = [];
+const { scenario, finish } = suite();
 const consoleProblems = [];
 
-async function scenario(name, fn) {
-  const started = Date.now();
-  try {
-    await fn();
-    results.push({ name, ok: true });
-    log(`  ✓ ${name} (${Date.now() - started} ms)`);
-  } catch (err) {
-    results.push({ name, ok: false, err });
-    log(`  ✗ ${name} (${Date.now() - started} ms)\n      ${String(err?.stack ?? err).split('\n').slice(0, 6).join('\n      ')}`);
-  }
-}
 
 function watch(page, label) {
   page.on('console', (msg) => {
@@ -180,16 +169,4 @@ async function main() {
   }
 }
 
-const started = Date.now();
-try {
-  await main();
-} catch (err) {
-  results.push({ name: 'setup', ok: false, err });
-  log(`  ✗ setup: ${err?.stack ?? err}`);
-}
-const passed = results.filter((r) => r.ok).length;
-const failed = results.length - passed;
-log(`\nscreenshots: ${SHOTS}`);
-log(`note tests took ${((Date.now() - started) / 1000).toFixed(1)} s`);
-log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+await finish(main, 'note tests');

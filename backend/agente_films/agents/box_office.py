@@ -3,8 +3,10 @@
 from google.adk.agents import LlmAgent
 
 from agente_films import state_keys as keys
+from agente_films.agents.prompt_blocks import DIRECTION_AND_NOTES
 
-INSTRUCTION = """You are a box-office analyst. Write a short box-office outlook (one paragraph)
+INSTRUCTION = (
+    """You are a box-office analyst. Write a short box-office outlook (one paragraph)
 for the film below: comparable titles with their years, release strategy, budget range, core
 audience and the main commercial risk.
 
@@ -15,17 +17,9 @@ audience and the main commercial risk.
 <PLOT_OUTLINE>
 {PLOT_OUTLINE?}
 </PLOT_OUTLINE>
-
-The direction the producer asked for:
-<direction>
-{direction?}
-</direction>
-
-The producer's notes (status "taken" = to apply in this round):
-<producer_notes>
-{producer_notes?}
-</producer_notes>
 """
+    + DIRECTION_AND_NOTES
+)
 
 
 def build(model) -> LlmAgent:  # noqa: ANN001

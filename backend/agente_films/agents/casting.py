@@ -3,8 +3,10 @@
 from google.adk.agents import LlmAgent
 
 from agente_films import state_keys as keys
+from agente_films.agents.prompt_blocks import DIRECTION_AND_NOTES
 
-INSTRUCTION = """You are a casting director. Write short casting ideas (one paragraph) for the
+INSTRUCTION = (
+    """You are a casting director. Write short casting ideas (one paragraph) for the
 film below: the lead, the key supporting roles and what to look for in each, and a director.
 
 <PROMPT>
@@ -14,17 +16,9 @@ film below: the lead, the key supporting roles and what to look for in each, and
 <PLOT_OUTLINE>
 {PLOT_OUTLINE?}
 </PLOT_OUTLINE>
-
-The direction the producer asked for:
-<direction>
-{direction?}
-</direction>
-
-The producer's notes (status "taken" = to apply in this round):
-<producer_notes>
-{producer_notes?}
-</producer_notes>
 """
+    + DIRECTION_AND_NOTES
+)
 
 
 def build(model) -> LlmAgent:  # noqa: ANN001

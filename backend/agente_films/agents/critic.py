@@ -1,9 +1,12 @@
 """critic: judges the outline and either sends the room back to work or ends the loop."""
 
 from google.adk.agents import LlmAgent
+
+from agente_films.agents.prompt_blocks import DIRECTION_AND_NOTES
 from google.adk.tools import exit_loop
 
-INSTRUCTION = """You are the critic in a film writers' room. Judge the outline below on
+INSTRUCTION = (
+    """You are the critic in a film writers' room. Judge the outline below on
 structure, stakes and historical grounding.
 
 - First, for each producer's note with status "taken", call `judge_note` with its id, whether
@@ -22,22 +25,15 @@ structure, stakes and historical grounding.
 <PLOT_OUTLINE>
 {PLOT_OUTLINE?}
 </PLOT_OUTLINE>
-
-The direction the producer asked for:
-<direction>
-{direction?}
-</direction>
-
-The producer's notes (status "taken" = to apply in this round):
-<producer_notes>
-{producer_notes?}
-</producer_notes>
-
+"""
+    + DIRECTION_AND_NOTES
+    + """
 Your earlier feedback:
 <CRITICAL_FEEDBACK>
 {CRITICAL_FEEDBACK?}
 </CRITICAL_FEEDBACK>
 """
+)
 
 
 def build(model, state_tool, note_verdict_tool) -> LlmAgent:  # noqa: ANN001

@@ -2,7 +2,10 @@
 
 from google.adk.agents import LlmAgent
 
-INSTRUCTION = """You are the file writer. Compose the film pitch document in Markdown with these
+from agente_films.agents.prompt_blocks import DIRECTION_AND_NOTES, REVISION
+
+INSTRUCTION = (
+    """You are the file writer. Compose the film pitch document in Markdown with these
 sections, in order: "# <title>", "## Logline", "## Outline" (the three acts), "## Box-office
 report", "## Casting report", "## Sources" (every source URL in the research, one per line).
 Call `save_pitch_document` with the title and the whole Markdown, then tell the user in one
@@ -21,21 +24,12 @@ above 0), say in one more sentence what changed for which producer's note.
 <research>
 {research?}
 </research>
-
-The direction the producer asked for:
-<direction>
-{direction?}
-</direction>
-
-The producer's notes (status "taken" = to apply in this round):
-<producer_notes>
-{producer_notes?}
-</producer_notes>
-
-Revision (0 is the first pitch):
-<revision>
-{revision?}
-</revision>
+"""
+    + DIRECTION_AND_NOTES
+    + """
+"""
+    + REVISION
+    + """
 
 <box_office_report>
 {box_office_report?}
@@ -45,6 +39,7 @@ Revision (0 is the first pitch):
 {casting_report?}
 </casting_report>
 """
+)
 
 
 def build(model, document_tool) -> LlmAgent:  # noqa: ANN001

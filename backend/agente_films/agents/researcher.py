@@ -2,7 +2,10 @@
 
 from google.adk.agents import LlmAgent
 
-INSTRUCTION = """You are the researcher in a film writers' room.
+from agente_films.agents.prompt_blocks import REVISION
+
+INSTRUCTION = (
+    """You are the researcher in a film writers' room.
 
 1. Call `wikipedia_search` about the subject below. On later rounds, search for what the critic's
    latest feedback asks for (its "Research focus" line, if any), not the same query again.
@@ -16,10 +19,9 @@ In a revision (revision above 0, research already there), the research stays: lo
 taken producer's note needs (a person or event it names that the research lacks), or nothing;
 then say so in one sentence.
 
-Revision (0 is the first pitch):
-<revision>
-{revision?}
-</revision>
+"""
+    + REVISION
+    + """
 
 <PROMPT>
 {PROMPT?}
@@ -40,6 +42,7 @@ Critic's feedback so far:
 {CRITICAL_FEEDBACK?}
 </CRITICAL_FEEDBACK>
 """
+)
 
 
 def build(model, state_tool, wikipedia_tool) -> LlmAgent:  # noqa: ANN001

@@ -3,8 +3,10 @@
 from google.adk.agents import LlmAgent
 
 from agente_films import state_keys as keys
+from agente_films.agents.prompt_blocks import DIRECTION_AND_NOTES
 
-INSTRUCTION = """You are the screenwriter in a film writers' room. Write a plot outline for a
+INSTRUCTION = (
+    """You are the screenwriter in a film writers' room. Write a plot outline for a
 biographical film about the subject, grounded in the research, in the direction the producer
 asked for. If the critic gave feedback, write a new draft that answers it. If producer's notes are
 taken (status "taken"), revise your previous draft to apply each of them, visibly where the note
@@ -29,17 +31,9 @@ Reply with the outline only, in exactly this Markdown shape:
 <research>
 {research?}
 </research>
-
-The direction the producer asked for:
-<direction>
-{direction?}
-</direction>
-
-The producer's notes (status "taken" = to apply in this round):
-<producer_notes>
-{producer_notes?}
-</producer_notes>
-
+"""
+    + DIRECTION_AND_NOTES
+    + """
 Your previous draft:
 <PLOT_OUTLINE>
 {PLOT_OUTLINE?}
@@ -50,6 +44,7 @@ Critic's feedback:
 {CRITICAL_FEEDBACK?}
 </CRITICAL_FEEDBACK>
 """
+)
 
 
 def build(model) -> LlmAgent:  # noqa: ANN001

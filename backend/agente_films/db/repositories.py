@@ -162,14 +162,16 @@ class QuestionRepository:
         await self.db.flush()
         return row
 
-    async def pending_notes(self, session_id: str) -> Sequence[Question]:
-        """Notes said and not taken yet, oldest first: the next round (or run) takes them."""
+    async def pending_notes(self, session_id: str, *, said_to: str | None = None) -> Sequence[Question]:
+        """Notes said and not taken yet, oldest first: the next round (or run) takes them.
+        `said_to`: only those said to that run."""
         rows = await self.db.scalars(
             select(Question)
             .where(Question.session_id == session_id, Question.note_status == "pending")
             .order_by(Question.created_at, Question.id)
         )
-        return rows.all()
+        notes = rows.all()
+        return [q for q in notes if (q.metadata_ or {}).get("run_id") == said_to] if said_to else notes
 
     async def update_notes(self, notes: Sequence[dict[str, Any]]) -> None:
         """Note rows follow the notes in the session state: status, and the round and verdict."""

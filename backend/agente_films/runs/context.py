@@ -35,7 +35,7 @@ class RunHooks(Protocol):
         """A revision passed over the agent; it keeps its earlier report."""
 
     def take_queued_notes(self) -> list[dict[str, Any]]:
-        """The producer's notes said since the last round, as new pending notes."""
+        """The producer's notes said since the last round, each {id, text}."""
 
     async def check_budget(self, per_session_usd: float | None, per_user_day_usd: float | None) -> None: ...
 

@@ -338,8 +338,8 @@ class RunManager:
 
     async def _notes_said_to(self, session_id: str, run_id: str) -> list[dict[str, Any]]:
         async with self.sessionmaker() as db:
-            pending = await QuestionRepository(db).pending_notes(session_id)
-        return [{"id": q.id, "text": q.question_text} for q in pending if (q.metadata_ or {}).get("run_id") == run_id]
+            pending = await QuestionRepository(db).pending_notes(session_id, said_to=run_id)
+        return [{"id": q.id, "text": q.question_text} for q in pending]
 
     async def _deliver_note(self, run: ActiveRun, note_id: str, text: str) -> bool:
         if run.recorder is None or not run.accepting_notes:

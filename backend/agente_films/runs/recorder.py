@@ -36,7 +36,6 @@ from agente_films.runs.facts import EventFacts, decode
 from agente_films.runs.frames import FrameTranslator, readable_error
 from agente_films.runs.rows import RowPlan, RunRows
 from agente_films.runs.track import RunTrack, StepFacts
-from agente_films.notes import new_note
 from agente_films.runs.writer import RunWriter, StoreRefused
 from agente_films.state_keys import public_state
 
@@ -200,7 +199,7 @@ class RunRecorder:
             await self._publish(self.frames.note_received(note_id, text, kept_for_next_run=kept_for_next_run))
 
     def take_queued_notes(self) -> list[dict[str, Any]]:
-        """The notes queued since the last round, as new pending notes (taken by the caller).
+        """The notes queued since the last round ({id, text}; the caller makes them notes).
         Notes this run inherited belong to the film it started on: if it started another one
         (a new subject), they are dropped, not applied to the wrong film."""
         taken, self.note_queue[:] = list(self.note_queue), []
@@ -212,7 +211,7 @@ class RunRecorder:
 
                 self.writer.write(drop)
                 taken = [note for note in taken if not note.get("inherited")]
-        return [new_note(note["id"], note["text"], revision=0) for note in taken]
+        return [{"id": note["id"], "text": note["text"]} for note in taken]
 
     async def agent_finished(self, agent: BaseAgent) -> None:
         async with self._lock:

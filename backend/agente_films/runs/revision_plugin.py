@@ -56,7 +56,8 @@ class RevisionPlugin(BasePlugin):
             queued = run.take_queued_notes() if run is not None else []
             revision = int(state.get(keys.REVISION) or 0)
             notes = producer_notes.add(
-                state.get(keys.PRODUCER_NOTES), [{**note, "revision": revision} for note in queued]
+                state.get(keys.PRODUCER_NOTES),
+                [producer_notes.new_note(note["id"], note["text"], revision) for note in queued],
             )
             loop = agent.parent_agent.name
             round_number = run.track.loop_iterations.get(loop, 1) if run is not None else 1

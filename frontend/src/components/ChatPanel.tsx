@@ -12,7 +12,7 @@ import { DocumentCard } from './DocumentCard';
 import { Markdown } from './Markdown';
 import { TeamProgressCard } from './TeamProgressCard';
 import { ToolCall } from './ToolCall';
-import { AgentAvatar, Spinner } from './ui';
+import { AgentAvatar, CriticVerdict, Spinner } from './ui';
 
 export const SUGGESTIONS = ['Ada Lovelace', 'Hypatia of Alexandria', 'The Apollo 11 landing', 'Harriet Tubman'];
 
@@ -119,9 +119,7 @@ export function NoteBubble({ text, note }: { text: string; note: NoteView | unde
           {text}
         </div>
         {note?.verdict && (note.status === 'addressed' || note.status === 'not_addressed') && (
-          <p data-testid="note-verdict" className="mt-1.5 border-t border-zinc-200 pt-1.5 text-xs text-zinc-600 dark:border-zinc-800 dark:text-zinc-400">
-            <span className="font-medium">Critic:</span> {note.verdict}
-          </p>
+          <CriticVerdict verdict={note.verdict} className="mt-1.5 border-t border-zinc-200 pt-1.5 dark:border-zinc-800" />
         )}
       </div>
     </div>

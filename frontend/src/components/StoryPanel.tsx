@@ -9,7 +9,7 @@ import { clockTime, cx } from '../lib/format';
 import { DraftDiff } from './DraftDiff';
 import { Markdown } from './Markdown';
 import { ResearchNotes } from './ResearchNotes';
-import { EmptyState, SectionTitle } from './ui';
+import { CriticVerdict, EmptyState, SectionTitle } from './ui';
 
 function Section({ id, title, right, children }: { id: string; title: string; right?: ReactNode; children: ReactNode }) {
   return (
@@ -121,9 +121,7 @@ function ProducerNotes({ notes }: { notes: NoteView[] }) {
           </div>
           {(note.revision ?? 0) > 0 && <div className="mt-1 pl-6 text-xs text-zinc-500">Revision {note.revision}</div>}
           {note.verdict && (
-            <p className="mt-1.5 pl-6 text-xs text-zinc-600 dark:text-zinc-400" data-testid="note-verdict">
-              <span className="font-medium">Critic:</span> {note.verdict}
-            </p>
+            <CriticVerdict verdict={note.verdict} className="mt-1.5 pl-6" />
           )}
         </li>
       ))}

@@ -7,7 +7,7 @@ import type { Entry, RunView } from '../stream/types';
 import { compactNumber, cx, formatUsd, fullTime, plural } from '../lib/format';
 import { AgentEntries } from './AgentEntries';
 import { Markdown } from './Markdown';
-import { AgentAvatar, PhaseIcon, SectionTitle, StatusPill } from './ui';
+import { AgentAvatar, CriticVerdict, PhaseIcon, SectionTitle, StatusPill } from './ui';
 
 const PHASE_LABEL = { researcher: 'Research', screenwriter: 'Draft', critic: 'Critique' } as const;
 
@@ -53,9 +53,7 @@ function RoundNotes({ notes, done }: { notes: RoundNote[]; done: boolean }) {
                 {status === 'addressed' ? 'Addressed' : status === 'not_addressed' ? 'Not addressed' : done ? 'No verdict' : 'Awaiting the critic'}
               </span>
               {note.verdict && (
-                <p className="mt-0.5 text-xs text-zinc-600 dark:text-zinc-400" data-testid="round-note-verdict">
-                  <span className="font-medium">Critic:</span> {note.verdict}
-                </p>
+                <CriticVerdict verdict={note.verdict} className="mt-0.5" testId="round-note-verdict" />
               )}
             </li>
           );

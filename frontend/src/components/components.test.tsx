@@ -6,9 +6,8 @@ import { pitchFrames, pitchTimeline, SESSION_ID } from '../test/fixtures';
 import { runFromFrames } from '../stream/reducer';
 import { initialStreamState, streamReducer } from '../stream/reducer';
 import { visibleRuns } from '../stream/selectors';
-import type { RunView } from '../stream/types';
+import { renderChat as chat } from '../test/renderChat';
 import type { InfoOut, SessionOut } from '../api/client';
-import { ChatPanel } from './ChatPanel';
 import { Composer } from './Composer';
 import { ConnectionBanner } from './ConnectionBanner';
 import { Markdown } from './Markdown';
@@ -20,26 +19,6 @@ import { TeamPanel } from './TeamPanel';
 const live = pitchFrames.reduce((s, frame) => streamReducer(s, { type: 'frame', frame }), initialStreamState(SESSION_ID));
 const liveRuns = visibleRuns(live);
 
-function chat(runs: RunView[], extra: Partial<Parameters<typeof ChatPanel>[0]> = {}) {
-  const props: Parameters<typeof ChatPanel>[0] = {
-    runs,
-    pending: null,
-    busy: false,
-    cancelling: false,
-    load: { status: 'ready' },
-    notices: [],
-    maxChars: 8000,
-    maxRounds: 5,
-    onSend: vi.fn(async () => true),
-    onStop: vi.fn(),
-    onOpenTeam: vi.fn(),
-    onDismissNotice: vi.fn(),
-    onRetryLoad: vi.fn(),
-    ...extra,
-  };
-  render(<ChatPanel {...props} />);
-  return props;
-}
 
 describe('Markdown', () => {
   it('renders Markdown but never raw HTML', () => {
@@ -237,7 +216,7 @@ describe('ChatPanel', () => {
 
   it('offers suggestions when empty and shows notices', async () => {
     const user = userEvent.setup();
-    const props = chat([], { notices: [{ id: 1, code: 'run_in_progress', message: 'A run is already in progress.' }] });
+    const { props } = chat([], { notices: [{ id: 1, code: 'run_in_progress', message: 'A run is already in progress.' }] });
     await user.click(screen.getByRole('button', { name: 'Ada Lovelace' }));
     expect(props.onSend).toHaveBeenCalledWith('Ada Lovelace', []);
     expect(screen.getByTestId('notices')).toHaveTextContent('A run is already in progress.');

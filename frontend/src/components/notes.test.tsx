@@ -9,6 +9,7 @@ import type { Frame } from '../stream/frames';
 import { initialStreamState, runFromFrames, streamReducer } from '../stream/reducer';
 import { noteBook, visibleRuns } from '../stream/selectors';
 import type { RunView } from '../stream/types';
+import { renderChat as chat } from '../test/renderChat';
 import { ChatPanel } from './ChatPanel';
 import { DocumentCard } from './DocumentCard';
 import { DocumentsPanel } from './DocumentsPanel';
@@ -23,25 +24,6 @@ function runsOf(frames: Frame[]): RunView[] {
 const frames = noteRunFrames('rev');
 const upTo = (name: string) => frames.slice(0, frames.findIndex((f) => f.type === 'CUSTOM' && f.name === name) + 1);
 
-function chat(runs: RunView[], extra: Partial<Parameters<typeof ChatPanel>[0]> = {}) {
-  const props: Parameters<typeof ChatPanel>[0] = {
-    runs,
-    pending: null,
-    busy: runs.some((r) => r.status === 'running'),
-    cancelling: false,
-    load: { status: 'ready' },
-    notices: [],
-    maxChars: 8000,
-    maxRounds: 5,
-    onSend: vi.fn(async () => true),
-    onStop: vi.fn(),
-    onOpenTeam: vi.fn(),
-    onDismissNotice: vi.fn(),
-    onRetryLoad: vi.fn(),
-    ...extra,
-  };
-  return { props, ...render(<ChatPanel {...props} />) };
-}
 
 describe('Welcome', () => {
   it('offers direction chips that go with a typed subject or a suggestion', async () => {

@@ -156,3 +156,12 @@ export function SectionTitle({ children, right }: { children: ReactNode; right?:
     </div>
   );
 }
+
+/** The critic's words on a producer's note, wherever the note is shown. */
+export function CriticVerdict({ verdict, className, testId = 'note-verdict' }: { verdict: string; className?: string; testId?: string }) {
+  return (
+    <p data-testid={testId} className={cx('text-xs text-zinc-600 dark:text-zinc-400', className)}>
+      <span className="font-medium">Critic:</span> {verdict}
+    </p>
+  );
+}
