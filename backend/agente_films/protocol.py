@@ -49,11 +49,21 @@ class RunResult(Wire):
     error: str | None = None
 
 
+# What a run is: the person's message to the team, a regeneration of one stage, or a producer's
+# change of the state without agents (an edit by hand, an undo), which is a run of one state change.
+RunKind = Literal["message", "regenerate", "edit", "undo"]
+# The stages a person can regenerate alone (POST /sessions/{id}/regenerate).
+Stage = Literal["writers_room", "box_office", "casting", "document"]
+
+
 class RunStarted(agui.RunStartedEvent, Wire):
     seq: int | None = None
     question: str
     # Set when an interrupted or failed run continues from its checkpoint.
     resumed: bool = False
+    kind: RunKind = "message"
+    # For a regeneration: the stage regenerated.
+    stage: Stage | None = None
 
 
 class RunFinished(agui.RunFinishedEvent, Wire):

@@ -17,13 +17,24 @@ REVISION = "revision"
 # The pitch document's file name, fixed by its first save, so each revision is its next version.
 PITCH_DOCUMENT = "pitch_document"
 
+# What the producer changed by hand: {"sections": ["Title", "Logline", "Act II", ...], "revision",
+# "version"}; the screenwriter keeps those sections as the producer wrote them, the critic treats
+# them as the producer's version (see edits.py).
+PRODUCER_EDITS = "producer_edits"
+# A regeneration of one stage: {"stage", "revision"}; the stages it does not name keep their work
+# in that revision (see runs/revision_plugin.py).
+REGENERATE = "regenerate"
+
 # Everything that belongs to one pitch; a new PROMPT resets these.
 PITCH_KEYS = (
     RESEARCH, PLOT_OUTLINE, CRITICAL_FEEDBACK, BOX_OFFICE_REPORT, CASTING_REPORT, DIRECTION,
-    PRODUCER_NOTES, REVISION, PITCH_DOCUMENT,
+    PRODUCER_NOTES, REVISION, PITCH_DOCUMENT, PRODUCER_EDITS, REGENERATE,
 )
 # What the state tool may ever write (output_key and the brief and note tools write the rest).
 WRITABLE = frozenset({RESEARCH, CRITICAL_FEEDBACK})
+# What a person may edit by hand (PATCH /sessions/{id}/state): never research (its sources come
+# from Wikipedia), the critic's or preproduction's words, or app:/user:/temp: keys.
+EDITABLE = frozenset({PLOT_OUTLINE, DIRECTION})
 
 
 def public_state(state: dict[str, object]) -> dict[str, object]:

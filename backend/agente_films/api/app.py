@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from agente_films import __version__, protocol
-from agente_films.api.routes import agui, health, messages, pitches, projects, sessions, ws
+from agente_films.api.routes import agui, branches, edits, health, messages, pitches, projects, sessions, ws
 from agente_films.runs.manager import RunRefused, freeze_long_lived_objects
 from agente_films.settings import Settings, get_settings
 from agente_films.studio import Studio
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     _document_the_socket(app)
     app.include_router(health.router)
-    for module in (sessions, messages, pitches, projects, ws):
+    for module in (sessions, messages, edits, branches, pitches, projects, ws):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(agui.router, prefix="/api/v1")
     _serve_frontend(app, settings)

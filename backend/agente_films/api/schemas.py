@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field
 
 from agente_films.db.repositories import as_utc
-from agente_films.protocol import NoteStatus, Tone
+from agente_films.protocol import NoteStatus, Stage, Tone
 
 
 # SQLite returns naive timestamps; they were written in UTC, so say so in the JSON.
@@ -36,6 +36,20 @@ class SessionOut(Orm):
     updated_at: UtcDatetime
     subject: str | None = None
     active_run_id: str | None = None
+    # A branch: the session it was branched from, and where (see BranchPoint).
+    parent_id: str | None = None
+    branch_point: BranchPoint | None = None
+
+
+class BranchPoint(BaseModel):
+    """Where a branch starts: everything up to state snapshot `version` of the parent, which is
+    the end of `round` of the writers' room in run `run_id` when it was branched from a round."""
+
+    version: int
+    round: int | None = None
+    run_id: str | None = None
+    # The parent's state versions that were copied (1..version) and its ADK events up to there.
+    events: int = 0
 
 
 class SessionPage(BaseModel):
@@ -252,3 +266,77 @@ class InfoOut(BaseModel):
     max_message_chars: int
     writers_room_max_iterations: int
     agents: dict[str, Any]
+
+
+class RegenerateIn(BaseModel):
+    """Run one stage again on the current pitch; the others keep their work. `writers_room` drafts
+    again from the current outline (preproduction then follows the new outline)."""
+
+    stage: Stage
+
+
+class StateEditIn(BaseModel):
+    """A change by hand to the keys a person may edit (`PLOT_OUTLINE`, `direction`), against the
+    state version it was made on (409 with the current version if the state moved on since)."""
+
+    expected_version: int = Field(ge=0, le=2**31 - 1)
+    changes: dict[str, Any] = Field(min_length=1)
+
+
+class StateEditOut(BaseModel):
+    session_id: str
+    # The run id of the edit (a question of kind edit): it is in /timeline and /history.
+    edit_id: str | None
+    version: int
+    # The outline sections (Title, Logline, Act I...) and keys the edit changed.
+    changed: list[str]
+    state: dict[str, Any]
+
+
+class UndoOut(BaseModel):
+    session_id: str
+    undo_id: str
+    # The question (a revision's run, a regeneration or an edit) undone, and the state version
+    # whose pitch is now current again.
+    undid: str
+    undid_kind: str
+    restored_version: int
+    version: int
+    state: dict[str, Any]
+
+
+class BranchIn(BaseModel):
+    """Where to branch: a state snapshot version, or the end of a writers' room round (of `run_id`,
+    by default the latest run that had that round). Exactly one of from_version and from_round."""
+
+    from_version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    from_round: int | None = Field(default=None, ge=1, le=1000)
+    run_id: str | None = Field(default=None, max_length=36)
+    title: str | None = Field(default=None, max_length=200)
+
+
+class DraftOut(BaseModel):
+    """One outline draft: the state version where the outline changed, who changed it (the
+    screenwriter, or the producer by hand) and in which run and round."""
+
+    version: int
+    agent: str | None
+    run_id: str | None
+    round: int | None = None
+    title: str | None = None
+    created_at: UtcDatetime
+
+
+class CompareSide(BaseModel):
+    ref: str
+    session_id: str
+    kind: str  # draft | pitch
+    label: str
+    text: str
+    # Where to download it: a pitch version's Markdown, or the draft's Markdown.
+    download_url: str
+
+
+class CompareOut(BaseModel):
+    a: CompareSide
+    b: CompareSide

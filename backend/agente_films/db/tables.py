@@ -60,6 +60,7 @@ class StudioSession(Base):
     __table_args__ = (
         Index("idx_sessions_created_at", desc("created_at")),
         Index("idx_sessions_status", "status"),
+        Index("idx_sessions_parent", "parent_id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -73,6 +74,13 @@ class StudioSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+    # A branch: the session it was branched from (None once that one is deleted) and where:
+    # {version, round, run_id} (see branching.py).
+    parent_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("studio_sessions.id", ondelete="SET NULL", name="fk_studio_sessions_parent"),
+        index=False,
+    )
+    branch_point: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
 
 
 def _session_fk() -> Any:
@@ -112,7 +120,8 @@ class Question(Base):
         String(36), ForeignKey("film_projects.id", ondelete="SET NULL")
     )
     question_text: Mapped[str] = mapped_column(Text)
-    # message | note
+    # message (starts a run; a regeneration is one too, metadata {"stage"}) | note | edit (the
+    # producer changed the outline or direction by hand) | undo (metadata {"undid", "restored_version"})
     kind: Mapped[str] = mapped_column(String(10), default="message", server_default="message")
     # pending | taken | addressed | not_addressed (notes only; as in the state), or dropped: kept
     # for a film the session then left for another subject

@@ -59,13 +59,18 @@ class FrameTranslator:
 
     # -- run ---------------------------------------------------------------------------------
 
-    def run_started(self, question: str, *, resumed: bool, state: dict[str, Any] | None) -> list[Any]:
+    def run_started(
+        self, question: str, *, resumed: bool, state: dict[str, Any] | None,
+        kind: p.RunKind = "message", stage: p.Stage | None = None,
+    ) -> list[Any]:
         frames: list[Any] = [
             p.RunStarted(
                 thread_id=self.session_id,
                 run_id=self.run_id,
                 question=question,
                 resumed=resumed,
+                kind=kind,
+                stage=stage,
                 protocol_version=p.PROTOCOL_VERSION,
             )
         ]

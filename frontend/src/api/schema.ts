@@ -667,6 +667,24 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /**
+         * BranchPoint
+         * @description Where a branch starts: everything up to state snapshot `version` of the parent, which is
+         *     the end of `round` of the writers' room in run `run_id` when it was branched from a round.
+         */
+        BranchPoint: {
+            /**
+             * Events
+             * @default 0
+             */
+            events: number;
+            /** Round */
+            round?: number | null;
+            /** Run Id */
+            run_id?: string | null;
+            /** Version */
+            version: number;
+        };
         /** CancelRun */
         CancelRun: {
             /**
@@ -1706,6 +1724,12 @@ export interface components {
         /** RunStarted */
         RunStarted: {
             input?: components["schemas"]["RunAgentInput"] | null;
+            /**
+             * Kind
+             * @default message
+             * @enum {string}
+             */
+            kind: "message" | "regenerate" | "edit" | "undo";
             /** Metadata */
             metadata?: {
                 [key: string]: unknown;
@@ -1727,6 +1751,8 @@ export interface components {
             runId: string;
             /** Seq */
             seq?: number | null;
+            /** Stage */
+            stage?: ("writers_room" | "box_office" | "casting" | "document") | null;
             /** Threadid */
             threadId: string;
             /** Timestamp */
@@ -1765,6 +1791,7 @@ export interface components {
         SessionOut: {
             /** Active Run Id */
             active_run_id?: string | null;
+            branch_point?: components["schemas"]["BranchPoint"] | null;
             /**
              * Created At
              * Format: date-time
@@ -1774,6 +1801,8 @@ export interface components {
             id: string;
             /** Model */
             model: string;
+            /** Parent Id */
+            parent_id?: string | null;
             /** Status */
             status: string;
             /** Subject */
