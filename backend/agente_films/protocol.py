@@ -345,6 +345,10 @@ ErrorCode = Literal[
     "stream_unavailable",
     "unavailable",
     "bad_request",
+    "stale_version",
+    "not_editable",
+    "nothing_to_undo",
+    "nothing_to_regenerate",
 ]
 
 

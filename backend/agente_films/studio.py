@@ -15,7 +15,7 @@ from google.adk.artifacts import FileArtifactService
 from google.adk.runners import Runner
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from agente_films.agents.team import APP_NAME, build_root_agent
+from agente_films.agents.team import APP_NAME, TEAM_AGENT, build_root_agent
 from agente_films.cache import ResultCache, make_result_cache
 from agente_films.db.engine import make_engine, make_sessionmaker, migrate
 from agente_films.db.repositories import SessionRepository
@@ -36,6 +36,11 @@ log = logging.getLogger(__name__)
 # offline model and LiteLLM, so that one warning is dropped.
 logging.getLogger("google_adk.google.adk.runners").addFilter(
     lambda record: "context_cache_config" not in record.getMessage()
+)
+# The producer's own state events (edits by hand, undos) have an author outside the agent tree on
+# purpose: ADK's router passes over them when it picks who answers next, and warns each time.
+logging.getLogger("google_adk.google.adk.agents._agent_router").addFilter(
+    lambda record: "unknown agent: producer" not in record.getMessage()
 )
 # Resumability is marked experimental in ADK 2.13; we rely on it knowingly for resuming runs.
 warnings.filterwarnings("ignore", message=r"\[EXPERIMENTAL\] ResumabilityConfig", category=UserWarning)
@@ -93,7 +98,7 @@ class Studio:
                 # looks at them.
                 plugins=[
                     StepPlugin(settings.budget_per_session_usd, settings.budget_per_user_day_usd),
-                    RevisionPlugin(),
+                    RevisionPlugin(root_agent=root_agent.name, team_agent=TEAM_AGENT),
                 ],
                 # ADK checkpoints each agent's progress, so an interrupted run can be resumed.
                 resumability_config=ResumabilityConfig(is_resumable=True),

@@ -66,6 +66,7 @@ def test_the_state_tool_appends_and_caps() -> None:
 def test_the_brief_resets_a_pitch_on_a_new_subject_and_hands_over() -> None:
     context = FakeToolContext()
     context.state.update({"research": ["fact"], "PLOT_OUTLINE": "old draft", "revision": 2,
+                          "producer_edits": {"sections": ["Logline"], "revision": 1, "version": 9},
                           "producer_notes": [{"id": "n1", "text": "darker", "status": "addressed"}]})
     brief = make_brief_tool("film_concept_team", max_chars=50)
     result = brief(intent="switch", subject="Nikola Tesla", direction="thriller", tool_context=context)
@@ -73,7 +74,7 @@ def test_the_brief_resets_a_pitch_on_a_new_subject_and_hands_over() -> None:
     assert context.state == {
         "PROMPT": "Nikola Tesla", "direction": "thriller", "research": [], "PLOT_OUTLINE": "",
         "CRITICAL_FEEDBACK": [], "box_office_report": "", "casting_report": "", "producer_notes": [],
-        "revision": 0, "pitch_document": "",
+        "revision": 0, "pitch_document": "", "producer_edits": {}, "regenerate": {},
     }
     assert context.actions.transfer_to_agent == "film_concept_team"
 

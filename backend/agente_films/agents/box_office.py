@@ -3,7 +3,7 @@
 from google.adk.agents import LlmAgent
 
 from agente_films import state_keys as keys
-from agente_films.agents.prompt_blocks import DIRECTION_AND_NOTES
+from agente_films.agents.prompt_blocks import DIRECTION_AND_NOTES, REGENERATE, REVISION
 
 INSTRUCTION = (
     """You are a box-office analyst. Write a short box-office outlook (one paragraph)
@@ -19,6 +19,8 @@ audience and the main commercial risk.
 </PLOT_OUTLINE>
 """
     + DIRECTION_AND_NOTES
+    + REGENERATE
+    + REVISION
 )
 
 

@@ -3,7 +3,7 @@
 from google.adk.agents import LlmAgent
 
 from agente_films import state_keys as keys
-from agente_films.agents.prompt_blocks import DIRECTION_AND_NOTES
+from agente_films.agents.prompt_blocks import DIRECTION_AND_NOTES, REGENERATE, REVISION
 
 INSTRUCTION = (
     """You are a casting director. Write short casting ideas (one paragraph) for the
@@ -18,6 +18,8 @@ film below: the lead, the key supporting roles and what to look for in each, and
 </PLOT_OUTLINE>
 """
     + DIRECTION_AND_NOTES
+    + REGENERATE
+    + REVISION
 )
 
 

@@ -2,7 +2,7 @@
 
 from google.adk.agents import LlmAgent
 
-from agente_films.agents.prompt_blocks import DIRECTION_AND_NOTES
+from agente_films.agents.prompt_blocks import DIRECTION_AND_NOTES, PRODUCER_EDITS
 from google.adk.tools import exit_loop
 
 INSTRUCTION = (
@@ -15,6 +15,8 @@ structure, stakes and historical grounding.
 - If it needs work, call `append_to_state` with key "CRITICAL_FEEDBACK" and concrete feedback;
   end the feedback with a line "Research focus: <what the researcher should look up next>".
   Then reply with your reasons in a few sentences.
+- Sections the producer edited by hand (see producer_edits) are the producer's version: never ask
+  to change or revert them; judge the rest of the draft around them.
 - If it is good enough for a pitch (a revised draft that answers earlier feedback usually is),
   reply with your reasons in a few sentences and call `exit_loop`.
 
@@ -27,6 +29,7 @@ structure, stakes and historical grounding.
 </PLOT_OUTLINE>
 """
     + DIRECTION_AND_NOTES
+    + PRODUCER_EDITS
     + """
 Your earlier feedback:
 <CRITICAL_FEEDBACK>

@@ -13,7 +13,8 @@ from fastapi.staticfiles import StaticFiles
 
 from agente_films import __version__, protocol
 from agente_films.api.routes import agui, branches, edits, health, messages, pitches, projects, sessions, ws
-from agente_films.runs.manager import RunRefused, freeze_long_lived_objects
+from agente_films.errors import RunRefused
+from agente_films.runs.manager import freeze_long_lived_objects
 from agente_films.settings import Settings, get_settings
 from agente_films.studio import Studio
 
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         body: dict[str, object] = {"detail": str(exc), "code": exc.code}
         if exc.run_id is not None:
             body["run_id"] = exc.run_id
+        body.update(exc.extra())
         return JSONResponse(body, status_code=exc.status_code)
 
     @app.exception_handler(Exception)

@@ -26,6 +26,10 @@ from agente_films.db.tables import (
 )
 
 
+# The questions that are runs (the run id is the question id); notes are said to a run.
+RUN_KINDS = ("message", "edit", "undo")
+
+
 def _stamped(values: dict[str, Any]) -> dict[str, Any]:
     """Id and time fixed when the row is made, not when it is flushed: the run's rows are written in
     batches (one flush per transaction), and "order by created_at, id" must stay the event order."""
@@ -142,9 +146,10 @@ class QuestionRepository:
         self.db = db
 
     async def create(
-        self, *, session_id: str, text: str, project_id: str | None, question_id: str | None = None
+        self, *, session_id: str, text: str, project_id: str | None, question_id: str | None = None,
+        kind: str = "message",
     ) -> Question:
-        row = Question(session_id=session_id, question_text=text, project_id=project_id, kind="message")
+        row = Question(session_id=session_id, question_text=text, project_id=project_id, kind=kind)
         if question_id:
             row.id = question_id
         self.db.add(row)
@@ -207,11 +212,14 @@ class QuestionRepository:
         row = await self.db.get(Question, question_id)
         return row if row is not None and row.session_id == session_id else None
 
-    async def for_session(self, session_id: str, *, kind: str | None = "message") -> Sequence[Question]:
-        """The session's messages (each with its run) in order; `kind=None`: notes as well."""
+    async def for_session(
+        self, session_id: str, *, kinds: Sequence[str] | None = RUN_KINDS
+    ) -> Sequence[Question]:
+        """The session's runs in order (messages, and the producer's edits and undos, each a run);
+        `kinds=None`: notes as well."""
         query = select(Question).where(Question.session_id == session_id)
-        if kind is not None:
-            query = query.where(Question.kind == kind)
+        if kinds is not None:
+            query = query.where(Question.kind.in_(list(kinds)))
         rows = await self.db.scalars(query.order_by(Question.created_at, Question.id))
         return rows.all()
 
@@ -235,6 +243,12 @@ class QuestionRepository:
             .where(Question.id == question_id, Question.invocation_id.is_(None))
             .values(invocation_id=invocation_id)
         )
+
+    async def mark(self, question_id: str, **values: Any) -> None:
+        """Add to a question's metadata (e.g. the undo that took its change back)."""
+        row = await self.db.get(Question, question_id)
+        if row is not None:
+            row.metadata_ = {**(row.metadata_ or {}), **values}
 
     async def set_project(self, question_id: str, project_id: str) -> None:
         await self.db.execute(update(Question).where(Question.id == question_id).values(project_id=project_id))
@@ -321,6 +335,15 @@ class StateRepository:
         row = SessionState(**_stamped(values))
         self.db.add(row)
         return row
+
+    async def changes(self, session_id: str) -> Sequence[tuple[int, list[str], str | None]]:
+        """(version, changed keys, question) of every snapshot, without the states themselves."""
+        rows = await self.db.execute(
+            select(SessionState.version, SessionState.changed_keys, SessionState.question_id)
+            .where(SessionState.session_id == session_id)
+            .order_by(SessionState.version)
+        )
+        return [(int(v), list(k or []), q) for v, k, q in rows.all()]
 
     async def versions(self, session_id: str) -> Sequence[SessionState]:
         rows = await self.db.scalars(

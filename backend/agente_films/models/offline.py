@@ -23,6 +23,7 @@ from google.adk.models.llm_response import LlmResponse
 from google.genai import types
 
 from agente_films import notes as producer_notes
+from agente_films.edits import later_note_touches, outline_sections, section_text
 from agente_films.intent import Intent, note_effect, parse_message
 from agente_films.runs.context import report_usage
 
@@ -66,6 +67,25 @@ class Turn:
     def revision(self) -> int:
         raw = self.get("revision")
         return int(raw) if raw.isdigit() else 0
+
+    def _literal(self, key: str) -> Any:
+        raw = self.get(key)
+        try:
+            return ast.literal_eval(raw) if raw else None
+        except (ValueError, SyntaxError):
+            return None
+
+    def regenerating(self, stage: str) -> bool:
+        """The producer asked this revision for a fresh take of `stage`."""
+        value = self._literal("regenerate")
+        return isinstance(value, dict) and value.get("stage") == stage and value.get("revision") == self.revision
+
+    def producer_edits(self) -> tuple[list[str], int]:
+        """(sections the producer wrote by hand, the revision they wrote them in)."""
+        value = self._literal("producer_edits")
+        if not isinstance(value, dict):
+            return [], 0
+        return [str(s) for s in value.get("sections") or []], int(value.get("revision") or 0)
 
     def applied_notes(self) -> list[dict[str, Any]]:
         """Every note the writers' room has taken so far, in order: a draft applies them all."""
@@ -343,14 +363,55 @@ def compose_outline(turn: Turn) -> str:
     if notes:
         applied = "; ".join(f"\u201c{n['text']}\u201d" for n in notes)
         revision += f"\n\n_Producer's notes applied: {applied}._"
+    if turn.regenerating("writers_room"):
+        revision += f"\n\n_A fresh draft for revision {turn.revision}, from the previous outline, as the producer asked._"
     direction = turn.get("direction")
     direction_line = f"\n\n_Direction: {direction}._" if direction else ""
+    title = f"**Title:** {outline_title(subject)}"
+    logline = f"**Logline:** When the world underestimates {subject}, {logline_turn}."
+    title, logline, paragraphs = _keep_producer_sections(turn, title, logline, paragraphs, logline_turn, tone_line)
     return (
-        f"**Title:** {outline_title(subject)}\n\n"
-        f"**Logline:** When the world underestimates {subject}, {logline_turn}.\n\n"
+        f"{title}\n\n{logline}\n\n"
         + "\n\n".join(paragraphs)
         + f"{direction_line}{revision}\n\n_Written by the {OFFLINE_LABEL}._"
     )
+
+
+def _keep_producer_sections(
+    turn: Turn, title: str, logline: str, acts: list[str], logline_turn: str, tone_line: str
+) -> tuple[str, str, list[str]]:
+    """The sections the producer wrote by hand stay theirs. A note taken after the edit that asks
+    for that section changes it as little as it needs: a tone joins the producer's logline and
+    acts, a bigger role joins the acts, an act rewrite replaces that act (the note asked for it)."""
+    sections, edited_in = turn.producer_edits()
+    current = turn.get("PLOT_OUTLINE")
+    if not sections or not current:
+        return title, logline, acts
+    own = outline_sections(current)
+    later = [note_effect(n["text"]) for n in turn.applied_notes() if int(n.get("revision") or 0) > edited_in]
+    names = ("Act I", "Act II", "Act III")
+    for section in sections:
+        if section not in own:
+            continue
+        touching = [effect for effect in later if later_note_touches(section, effect)]
+        if section == "Title":
+            title = own[section]
+        elif section == "Logline":
+            logline = own[section]
+            if any(e.tone for e in touching):
+                logline = f"{logline.rstrip('.')}. In this version, {logline_turn}."
+        elif section in names:
+            index = names.index(section)
+            if any(e.act == index + 1 for e in touching):
+                continue  # the note asked to rewrite this act: the rewritten act stands
+            text = own[section]
+            if any(e.tone for e in touching) and tone_line and tone_line not in text:
+                text = f"{text} {tone_line}"
+            for name in [e.bigger_role for e in touching if e.bigger_role]:
+                if name not in text:
+                    text = f"{text} {name} is part of it too."
+            acts[index] = text
+    return title, logline, acts
 
 
 def _screenwriter(turn: Turn) -> Reply:
@@ -443,7 +504,8 @@ def _box_office(turn: Turn) -> Reply:
         f"A prestige biopic like this plays best with a fall festival launch and an awards-season "
         f"platform release. Suggested budget: $25-40M. Core audience: adults 25-54 who follow "
         f"history and awards films, with a second wave on streaming. Risk: the subject's name "
-        f"recognition; mitigate with a marketable lead.{_notes_for(turn, 'box_office_researcher')} "
+        f"recognition; mitigate with a marketable lead.{_notes_for(turn, 'box_office_researcher')}"
+        f"{_fresh_take(turn, 'box_office', _BOX_OFFICE_TAKES)} "
         f"These are {OFFLINE_LABEL} estimates, not market data."
     )
 
@@ -456,9 +518,32 @@ def _casting(turn: Turn) -> Reply:
         f"supporting cast de-risks the budget. Key supporting roles: the mentor who opens the "
         f"first door, the rival who embodies the establishment, and the confidant who pays the "
         f"personal price. Look for chemistry reads between the lead and the rival early. "
-        f"Director: someone with a track record in intimate period drama.{_notes_for(turn, 'casting_agent')} "
-        f"({OFFLINE_LABEL})"
+        f"Director: someone with a track record in intimate period drama.{_notes_for(turn, 'casting_agent')}"
+        f"{_fresh_take(turn, 'casting', _CASTING_TAKES)} ({OFFLINE_LABEL})"
     )
+
+
+_CASTING_TAKES = [
+    "cast against type: a comic actor whose stillness surprises, opposite a stage veteran as the rival",
+    "an unknown found in an open call for the lead, with two international stars in the supporting roles",
+    "an ensemble of character actors, so the subject's world feels lived in rather than starry",
+    "a lead who can age forty years on screen without prosthetics, and a rival cast for menace, not fame",
+]
+_BOX_OFFICE_TAKES = [
+    "a streaming-first premiere with a limited theatrical week for awards eligibility",
+    "a wide summer release positioned as event counter-programming, budget held at $18-22M",
+    "a spring festival launch and a slow platform rollout driven by word of mouth",
+    "an international co-production that pre-sells territories to cover half the budget",
+]
+
+
+def _fresh_take(turn: Turn, stage: str, takes: list[str]) -> str:
+    """A regenerated report's new angle, different for each revision that asks for one."""
+    if not turn.regenerating(stage):
+        return ""
+    subject = turn.get("PROMPT") or "the subject"
+    angle = takes[(turn.revision + int(hashlib.sha256(subject.encode()).hexdigest(), 16)) % len(takes)]
+    return f" Fresh take for revision {turn.revision}, as the producer asked: {angle}."
 
 
 def _notes_for(turn: Turn, agent: str) -> str:

@@ -23,6 +23,8 @@ class RunHooks(Protocol):
 
     # Agents whose stored end came by escalating (exit_loop), for a resumed run.
     escalated_ends: set[str]
+    # The stage a regeneration runs again (None: a run on a message).
+    regenerating: str | None
     track: Any
 
     async def agent_started(self, agent: BaseAgent, rounds_before: int = 0) -> None: ...

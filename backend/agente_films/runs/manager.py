@@ -13,12 +13,13 @@ import gc
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from google.adk.agents import RunConfig
 from google.adk.agents.run_config import StreamingMode
+from google.adk.events import Event, EventActions
 from google.adk.runners import Runner
 from google.adk.sessions.base_session_service import GetSessionConfig
 from google.genai import types
@@ -30,12 +31,21 @@ from agente_films.db.repositories import (
     QuestionRepository,
     ReasoningRepository,
     SessionRepository,
+    StateRepository,
 )
 from agente_films.db.tables import new_id
 from agente_films import notes as producer_notes
 from agente_films import protocol as p
 from agente_films import state_keys as keys
 from agente_films.intent import parse_message
+from agente_films.errors import (  # noqa: F401 (the run's refusals, re-exported for callers)
+    NothingToRegenerate,
+    RunInProgress,
+    RunNotResumable,
+    RunRefused,
+    ServiceUnavailable,
+    TooManyNotes,
+)
 from agente_films.runs.bus import EventBus, LocalAnnouncer
 from agente_films.runs.context import enter_run
 from agente_films.runs.frames import FrameTranslator
@@ -43,6 +53,7 @@ from agente_films.runs.locks import LocalRunLocks, RunLocks
 from agente_films.runs.recorder import RunRecorder
 from agente_films.runs.track import RunTrack
 from agente_films.settings import Settings
+from agente_films.state_keys import public_state
 
 log = logging.getLogger(__name__)
 
@@ -58,49 +69,34 @@ def with_direction(text: str, direction: list[str]) -> str:
     return f"{text}\n\nDirection: {', '.join(direction)}" if direction else text
 
 
-class RunRefused(Exception):
-    """Something a client asked of a run that cannot be done now: mapped once for REST (status and
-    JSON detail) and once for the socket (an error frame with `code`)."""
+# The author of the state events a person makes by hand (edits, undos): not an agent, so ADK never
+# picks it to answer the next message, and not "user", whose events carry messages.
+PRODUCER = "producer"
+STAGE_LABELS: dict[str, str] = {
+    "writers_room": "the writers' room, from the current outline",
+    "box_office": "the box-office report",
+    "casting": "the casting report",
+    "document": "the pitch document",
+}
 
-    status_code = 400
-    code: p.ErrorCode = "bad_request"
+
+@dataclass
+class StateChange:
+    """What a producer's change stores: the state delta, the question's text and metadata, a
+    write for the same transaction (e.g. marking what an undo took back), and what to answer."""
+
+    delta: dict[str, Any]
+    summary: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    also: Callable[[Any, str], Awaitable[None]] | None = None  # (db, the change's run id)
+    details: dict[str, Any] = field(default_factory=dict)
     run_id: str | None = None
+    version: int = 0
+    state: dict[str, Any] = field(default_factory=dict)
 
-
-class RunNotResumable(RunRefused):
-    def __init__(self, message: str, status_code: int) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.code = "no_run" if status_code == 404 else "not_resumable"
-
-
-class RunInProgress(RunRefused):
-    status_code = 409
-    code: p.ErrorCode = "run_in_progress"
-
-    def __init__(self, run_id: str | None, reason: str | None = None) -> None:
-        super().__init__(
-            reason or "A run is already in progress for this session; wait for it to finish or cancel it."
-        )
-        self.run_id = run_id
-
-
-class TooManyNotes(RunRefused):
-    status_code = 429
-    code: p.ErrorCode = "too_many_notes"
-
-    def __init__(self, run_id: str | None, limit: int) -> None:
-        super().__init__(
-            f"{limit} notes already wait for the writers' room; send more once it has taken them."
-        )
-        self.run_id = run_id
-
-
-class ServiceUnavailable(RunRefused):
-    """Something a run needs (Redis) is down: HTTP 503, and nothing stored is touched."""
-
-    status_code = 503
-    code: p.ErrorCode = "unavailable"
+    def done(self, *, version: int, state: dict[str, Any], run_id: str | None) -> StateChange:
+        self.version, self.state, self.run_id = version, state, run_id
+        return self
 
 
 @dataclass(frozen=True)
@@ -363,28 +359,105 @@ class RunManager:
 
     async def start(
         self, *, session_id: str, user_id: str, text: str, direction: list[str] | None = None,
-        state_delta: dict[str, Any] | None = None,
+        state_delta: dict[str, Any] | None = None, stage: p.Stage | None = None,
     ) -> ActiveRun:
+        """A run of the team on a message; `stage`: a regeneration of that stage alone."""
         run = await self._claim(session_id, new_id())
         message = with_direction(text, list(direction or []))
         try:
             async with self.sessionmaker.begin() as db:
                 project = await ProjectRepository(db).latest_for_session(session_id)
-                await QuestionRepository(db).create(
+                question = await QuestionRepository(db).create(
                     question_id=run.run_id,
                     session_id=session_id,
                     text=message,
                     project_id=project.id if project else None,
                 )
+                if stage is not None:
+                    question.metadata_ = {"stage": stage}
                 await SessionRepository(db).update(session_id, status="running")
                 inherited = await self._pending_notes(db, session_id)
             recorder = self._recorder(run, user_id, project.id if project else None, inherited)
-            await recorder.run_started(message, state=await self._state(session_id, user_id))
+            recorder.regenerating = stage
+            await recorder.run_started(
+                message, state=await self._state(session_id, user_id),
+                kind="regenerate" if stage else "message", stage=stage,
+            )
         except BaseException:
             await self._unclaim(run)
             raise
         self._launch(run, recorder, user_id, new_message=types.UserContent(message), state_delta=state_delta)
         return run
+
+    async def regenerate(self, *, session_id: str, user_id: str, stage: p.Stage) -> ActiveRun:
+        """Run one stage again on the current pitch, as the next revision: the stages it does not
+        name keep their work (`RevisionPlugin`), and the file writer saves the next version."""
+        if await self.active_run_id(session_id) is not None:
+            raise RunInProgress(
+                await self.active_run_id(session_id),
+                "The team is working; regenerate once this run finishes or is cancelled.",
+            )
+        state = await self._state(session_id, user_id)
+        if not str(state.get(keys.PLOT_OUTLINE) or "").strip():
+            raise NothingToRegenerate("There is no pitch to regenerate yet; name a subject first.")
+        revision = int(state.get(keys.REVISION) or 0) + 1
+        return await self.start(
+            session_id=session_id, user_id=user_id, text=f"Regenerate: {STAGE_LABELS[stage]}",
+            state_delta={keys.REVISION: revision, keys.REGENERATE: {"stage": stage, "revision": revision}},
+            stage=stage,
+        )
+
+    async def change_state(
+        self, *, session_id: str, user_id: str, kind: p.RunKind,
+        decide: Callable[[dict[str, Any], int, Any], Awaitable[StateChange]],
+    ) -> StateChange:
+        """A change of the state by the producer, without agents (an edit by hand, an undo): made
+        while the session is claimed like a run (so it is refused during one, and two changes
+        never interleave), stored as a run of one state event through the same recorder, rows and
+        frames as any run, so snapshots, history and the live stream see it alike.
+
+        `decide(state, version, db)` reads the current state and version and returns the change
+        (or raises a RunRefused, and nothing is stored)."""
+        run = await self._claim(session_id, new_id())
+        try:
+            return await asyncio.create_task(self._change_state(run, user_id, kind, decide))
+        finally:
+            await self._unclaim(run)
+
+    async def _change_state(
+        self, run: ActiveRun, user_id: str, kind: p.RunKind,
+        decide: Callable[[dict[str, Any], int, Any], Awaitable[StateChange]],
+    ) -> StateChange:
+        session = await self.runner.session_service.get_session(
+            app_name=self.runner.app_name, user_id=user_id, session_id=run.session_id,
+            config=GetSessionConfig(num_recent_events=0),
+        )
+        if session is None:
+            raise RunNotResumable(f"Session {run.session_id} not found.", 404)
+        async with self.sessionmaker() as db:
+            version = await StateRepository(db).latest_version(run.session_id)
+            change = await decide(dict(session.state), version, db)
+        if not change.delta:
+            return change.done(version=version, state=public_state(dict(session.state)), run_id=None)
+        async with self.sessionmaker.begin() as db:
+            project = await ProjectRepository(db).latest_for_session(run.session_id)
+            question = await QuestionRepository(db).create(
+                question_id=run.run_id, session_id=run.session_id, text=change.summary,
+                project_id=project.id if project else None, kind=kind,
+            )
+            question.metadata_ = change.metadata
+        recorder = self._recorder(run, user_id, project.id if project else None, [])
+        enter_run(recorder)  # this task's only: the session service hands the event to the recorder
+        await recorder.run_started(change.summary, state=dict(session.state), kind=kind)
+        event = Event(author=PRODUCER, invocation_id="", actions=EventActions(state_delta=change.delta))
+        await self.runner.session_service.append_event(session, event)
+        await recorder.on_event(event)
+        if change.also is not None:
+            also = change.also
+            recorder.writer.write(lambda db: also(db, run.run_id))
+        await recorder.run_finished("completed", None)
+        return change.done(version=recorder.track.state_version, state=public_state(dict(session.state)),
+                           run_id=run.run_id)
 
     async def resume(self, *, session_id: str, user_id: str, run_id: str) -> ActiveRun:
         """Continue an interrupted or failed run where ADK's checkpoints left it."""
@@ -408,8 +481,10 @@ class RunManager:
             with contextlib.suppress(Exception):
                 await self.bus.restart(session_id)
             recorder = self._recorder(run, user_id, question.project_id, inherited)
+            stage = (question.metadata_ or {}).get("stage")
             await recorder.run_started(
-                question.question_text, state=await self._state(session_id, user_id), resumed=True
+                question.question_text, state=await self._state(session_id, user_id), resumed=True,
+                kind="regenerate" if stage else "message", stage=stage,
             )
         except BaseException:
             await self._unclaim(run)

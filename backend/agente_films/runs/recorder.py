@@ -76,6 +76,8 @@ class RunRecorder:
         self._stream_failed = False
         self._resumed = False
         self.escalated_ends: set[str] = set()
+        # A regeneration's stage: the greeter hands over without a model call (RevisionPlugin).
+        self.regenerating: p.Stage | None = None
         # Producer's notes said during the run, waiting for the writers' room's next round.
         self.note_queue = note_queue if note_queue is not None else []
         # Parallel branches call in concurrently: one caller at a time keeps rows and seq in order.
@@ -276,7 +278,10 @@ class RunRecorder:
             self.writer.attach(event.id, self._plan(decode(event)))
         await self.writer.flush()
 
-    async def run_started(self, question_text: str, *, state: dict[str, Any], resumed: bool = False) -> None:
+    async def run_started(
+        self, question_text: str, *, state: dict[str, Any], resumed: bool = False,
+        kind: p.RunKind = "message", stage: p.Stage | None = None,
+    ) -> None:
         self._resumed = resumed
         self.track.remember_notes(state.get(keys.PRODUCER_NOTES))
         async with self.sessionmaker() as db:
@@ -285,7 +290,9 @@ class RunRecorder:
                 usage = UsageRepository(db)
                 self.track.run_cost = await usage.cost(question_id=self.run_id)
         async with self._lock:
-            await self._publish(self.frames.run_started(question_text, resumed=resumed, state=public_state(state)))
+            await self._publish(self.frames.run_started(
+                question_text, resumed=resumed, state=public_state(state), kind=kind, stage=stage
+            ))
 
     async def run_queued(self, ahead: int) -> None:
         """The process is running as many runs as it may: this one waits for a free slot."""

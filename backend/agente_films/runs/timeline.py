@@ -54,7 +54,12 @@ def run_frames(
     each event produced; `note_status` the notes' statuses as the runs before left them."""
     track = RunTrack(note_status=note_status if note_status is not None else {})
     translator = FrameTranslator(session_id=session_id, run_id=question.id, track=track)
-    frames = _stamp(translator.run_started(question.question_text, resumed=False, state=None), _ms(question.created_at))
+    stage = (question.metadata_ or {}).get("stage")
+    kind = question.kind if question.kind != "message" else ("regenerate" if stage else "message")
+    frames = _stamp(
+        translator.run_started(question.question_text, resumed=False, state=None, kind=kind, stage=stage),
+        _ms(question.created_at),
+    )
     said: list[Question] = []
     for row in rows:
         at = _ms(row.created_at)

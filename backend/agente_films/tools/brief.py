@@ -24,7 +24,7 @@ def fresh_pitch(subject: str, direction: str) -> dict[str, Any]:
     state: dict[str, Any] = {key: "" for key in keys.PITCH_KEYS}
     state.update({
         keys.PROMPT: subject, keys.DIRECTION: direction, keys.RESEARCH: [], keys.CRITICAL_FEEDBACK: [],
-        keys.PRODUCER_NOTES: [], keys.REVISION: 0,
+        keys.PRODUCER_NOTES: [], keys.REVISION: 0, keys.PRODUCER_EDITS: {}, keys.REGENERATE: {},
     })
     return state
 

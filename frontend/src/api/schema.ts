@@ -250,6 +250,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sessions/{session_id}/regenerate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Regenerate
+         * @description Run one stage again on the current pitch (the next revision; the other stages keep their
+         *     work and the file writer saves the next document version). Follow the run on the socket.
+         *     409 during a run (not queued: press it again once the run is over) or before any pitch.
+         */
+        post: operations["regenerate_api_v1_sessions__session_id__regenerate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sessions/{session_id}/runs/{run_id}": {
         parameters: {
             query?: never;
@@ -301,7 +323,14 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Edit Session State
+         * @description Change PLOT_OUTLINE (title, logline, acts) or direction by hand, on the state version the
+         *     edit was made on. The edited outline sections become the producer's: the screenwriter keeps
+         *     them and the critic does not ask to revert them. 409 if the state moved on (with
+         *     current_version) or a run is in progress; 422 for a key that may not be edited.
+         */
+        patch: operations["edit_session_state_api_v1_sessions__session_id__state_patch"];
         trace?: never;
     };
     "/api/v1/sessions/{session_id}/states": {
@@ -353,6 +382,27 @@ export interface paths {
         get: operations["get_timeline_api_v1_sessions__session_id__timeline_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{session_id}/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undo
+         * @description Take back the last revision, regeneration or edit of the current pitch, in place: the pitch
+         *     returns to the state before it, as a new state version; nothing stored is deleted.
+         */
+        post: operations["undo_api_v1_sessions__session_id__undo_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -716,7 +766,7 @@ export interface components {
              * Code
              * @enum {string}
              */
-            code: "bad_frame" | "frame_too_large" | "unknown_type" | "empty_message" | "message_too_long" | "run_in_progress" | "too_many_notes" | "not_resumable" | "no_run" | "session_not_found" | "stream_unavailable" | "unavailable" | "bad_request";
+            code: "bad_frame" | "frame_too_large" | "unknown_type" | "empty_message" | "message_too_long" | "run_in_progress" | "too_many_notes" | "not_resumable" | "no_run" | "session_not_found" | "stream_unavailable" | "unavailable" | "bad_request" | "stale_version" | "not_editable" | "nothing_to_undo" | "nothing_to_regenerate";
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -1377,6 +1427,18 @@ export interface components {
             } | null;
         };
         /**
+         * RegenerateIn
+         * @description Run one stage again on the current pitch; the others keep their work. `writers_room` drafts
+         *     again from the current outline (preproduction then follows the new outline).
+         */
+        RegenerateIn: {
+            /**
+             * Stage
+             * @enum {string}
+             */
+            stage: "writers_room" | "box_office" | "casting" | "document";
+        };
+        /**
          * RemoveOperation
          * @description Removes the value at path. RFC 6902 section 4.2.
          */
@@ -1868,6 +1930,34 @@ export interface components {
             version: number;
         } & {
             [key: string]: unknown;
+        };
+        /**
+         * StateEditIn
+         * @description A change by hand to the keys a person may edit (`PLOT_OUTLINE`, `direction`), against the
+         *     state version it was made on (409 with the current version if the state moved on since).
+         */
+        StateEditIn: {
+            /** Changes */
+            changes: {
+                [key: string]: unknown;
+            };
+            /** Expected Version */
+            expected_version: number;
+        };
+        /** StateEditOut */
+        StateEditOut: {
+            /** Changed */
+            changed: string[];
+            /** Edit Id */
+            edit_id: string | null;
+            /** Session Id */
+            session_id: string;
+            /** State */
+            state: {
+                [key: string]: unknown;
+            };
+            /** Version */
+            version: number;
         };
         /** StateOut */
         StateOut: {
@@ -2418,6 +2508,25 @@ export interface components {
             toolCallId: string;
         } & {
             [key: string]: unknown;
+        };
+        /** UndoOut */
+        UndoOut: {
+            /** Restored Version */
+            restored_version: number;
+            /** Session Id */
+            session_id: string;
+            /** State */
+            state: {
+                [key: string]: unknown;
+            };
+            /** Undid */
+            undid: string;
+            /** Undid Kind */
+            undid_kind: string;
+            /** Undo Id */
+            undo_id: string;
+            /** Version */
+            version: number;
         };
         /**
          * UrlSource
@@ -3314,6 +3423,44 @@ export interface operations {
             };
         };
     };
+    regenerate_api_v1_sessions__session_id__regenerate_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Owner of the sessions; defaults to the local user. */
+                "x-user-id"?: string | null;
+            };
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegenerateIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     get_run_api_v1_sessions__session_id__runs__run_id__get: {
         parameters: {
             query?: never;
@@ -3418,6 +3565,44 @@ export interface operations {
             };
         };
     };
+    edit_session_state_api_v1_sessions__session_id__state_patch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Owner of the sessions; defaults to the local user. */
+                "x-user-id"?: string | null;
+            };
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StateEditIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StateEditOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_state_versions_api_v1_sessions__session_id__states_get: {
         parameters: {
             query?: never;
@@ -3508,6 +3693,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SessionTimeline"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    undo_api_v1_sessions__session_id__undo_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Owner of the sessions; defaults to the local user. */
+                "x-user-id"?: string | null;
+            };
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UndoOut"];
                 };
             };
             /** @description Validation Error */

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Response, status
 
 from agente_films.api.deps import OwnedSession, StudioDep
 from agente_films.api.schemas import AnswerOut, MessageIn, NoteOut, RunOut, UsageOut
-from agente_films.db.repositories import AnswerRepository, QuestionRepository, UsageRepository
+from agente_films.db.repositories import RUN_KINDS, AnswerRepository, QuestionRepository, UsageRepository
 from agente_films.db.tables import StudioSession
 from agente_films.runs.manager import ActiveRun, NoteAccepted
 from agente_films.studio import Studio
@@ -42,7 +42,7 @@ def checked_content(studio: Studio, content: str) -> str:
 async def run_out(studio: Studio, row: StudioSession, run_id: str) -> RunOut:
     async with studio.sessionmaker() as db:
         question = await QuestionRepository(db).get(run_id, row.id)
-        if question is None or question.kind != "message":  # a note has no run of its own
+        if question is None or question.kind not in RUN_KINDS:  # a note has no run of its own
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"Run {run_id} not found in this session.")
         answers = await AnswerRepository(db).for_question(run_id)
         usage = await UsageRepository(db).totals(row.id, question_id=run_id)

@@ -138,7 +138,7 @@ async def get_history(studio: StudioDep, row: OwnedSession) -> HistoryOut:
     """Every question in order, with the answers and the reasoning (tool calls, transfers, loop
     exits) that explain them, in the order they happened."""
     async with studio.sessionmaker() as db:
-        questions = await QuestionRepository(db).for_session(row.id, kind=None)
+        questions = await QuestionRepository(db).for_session(row.id, kinds=None)
         answers = await AnswerRepository(db).for_session(row.id)
         reasoning = await ReasoningRepository(db).for_session(row.id)
     items = [

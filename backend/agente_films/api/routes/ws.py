@@ -22,7 +22,7 @@ from agente_films import protocol as p
 from agente_films.api.deps import check_user_id, load_owned_session
 from agente_films.api.routes.messages import checked_content
 from agente_films.db.tables import StudioSession
-from agente_films.runs.manager import RunRefused
+from agente_films.errors import RunRefused
 from agente_films.studio import Studio
 
 router = APIRouter(tags=["websocket"])

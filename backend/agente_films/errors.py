@@ -1,0 +1,91 @@
+"""What a client asked that cannot be done now, as domain errors: mapped once for REST (status and
+JSON body, api/app.py) and once for the socket (an error frame with `code`, api/routes/ws.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agente_films import protocol as p
+
+
+class RunRefused(Exception):
+    """Something a client asked of a run that cannot be done now: mapped once for REST (status and
+    JSON detail) and once for the socket (an error frame with `code`)."""
+
+    status_code = 400
+    code: p.ErrorCode = "bad_request"
+    run_id: str | None = None
+
+    def extra(self) -> dict[str, Any]:
+        """Fields the JSON body carries besides detail, code and run_id."""
+        return {}
+
+
+class RunNotResumable(RunRefused):
+    def __init__(self, message: str, status_code: int) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = "no_run" if status_code == 404 else "not_resumable"
+
+
+class RunInProgress(RunRefused):
+    status_code = 409
+    code: p.ErrorCode = "run_in_progress"
+
+    def __init__(self, run_id: str | None, reason: str | None = None) -> None:
+        super().__init__(
+            reason or "A run is already in progress for this session; wait for it to finish or cancel it."
+        )
+        self.run_id = run_id
+
+
+class TooManyNotes(RunRefused):
+    status_code = 429
+    code: p.ErrorCode = "too_many_notes"
+
+    def __init__(self, run_id: str | None, limit: int) -> None:
+        super().__init__(
+            f"{limit} notes already wait for the writers' room; send more once it has taken them."
+        )
+        self.run_id = run_id
+
+
+class ServiceUnavailable(RunRefused):
+    """Something a run needs (Redis) is down: HTTP 503, and nothing stored is touched."""
+
+    status_code = 503
+    code: p.ErrorCode = "unavailable"
+
+
+
+
+class StaleVersion(RunRefused):
+    """An edit made on a state version that is no longer the current one."""
+
+    status_code = 409
+    code: p.ErrorCode = "stale_version"
+
+    def __init__(self, expected: int, current: int) -> None:
+        super().__init__(
+            f"The edit was made on state version {expected}, but the session is at version {current} "
+            "now; reload the outline and make the edit again."
+        )
+        self.current_version = current
+
+    def extra(self) -> dict[str, Any]:
+        return {"current_version": self.current_version}
+
+
+class NotEditable(RunRefused):
+    status_code = 422
+    code: p.ErrorCode = "not_editable"
+
+
+class NothingToUndo(RunRefused):
+    status_code = 409
+    code: p.ErrorCode = "nothing_to_undo"
+
+
+class NothingToRegenerate(RunRefused):
+    status_code = 409
+    code: p.ErrorCode = "nothing_to_regenerate"
