@@ -1,4 +1,4 @@
-"""Benchmark: what a follow-up costs. Before issue 12 a follow-up ("make it funnier") restarted the
+"""Benchmark: what a follow-up costs (a revision, a casting note, a regeneration of casting). Before issue 12 a follow-up ("make it funnier") restarted the
 team as a new pitch; now it is a revision that keeps the research and the reports its notes do not
 touch. Both are measured in the same run, on the same studio and database, with the offline model
 (no chunk delay, no network: what remains is the team's own work and the storage):
@@ -36,9 +36,13 @@ SUBJECTS = ["Ada Lovelace", "Marie Curie", "Nikola Tesla", "Hypatia of Alexandri
             "Alan Turing", "Hedy Lamarr", "Rosalind Franklin", "Ibn Battuta", "Sofia Kovalevskaya"]
 
 
-async def measure(studio: Studio, session_id: str, text: str) -> dict[str, Any]:
+async def measure(studio: Studio, session_id: str, text: str, stage: str | None = None) -> dict[str, Any]:
+    """One follow-up: a message, or (`stage`) a regeneration of that stage."""
     started = time.perf_counter()
-    run = await studio.runs.start(session_id=session_id, user_id="bench", text=text)
+    if stage is not None:
+        run = await studio.runs.regenerate(session_id=session_id, user_id="bench", stage=stage)
+    else:
+        run = await studio.runs.start(session_id=session_id, user_id="bench", text=text)
     await run.done.wait()
     wall = time.perf_counter() - started
     async with studio.sessionmaker() as db:
@@ -57,7 +61,9 @@ async def bench_database(url: str, pairs: int, workdir: Path) -> dict[str, Any]:
     settings = Settings(_env_file=None, database_url=url, artifacts_dir=workdir / "artifacts", offline_chunk_delay_ms=0,
                         wikipedia_base_url="http://127.0.0.1:9", redis_url=None, llm_model="offline", agent_models={})
     studio = await Studio.open(settings)
-    results: dict[str, list[dict[str, Any]]] = {"restart (before)": [], "revision (now)": []}
+    results: dict[str, list[dict[str, Any]]] = {
+        "restart (before)": [], "revision (now)": [], "casting note (issue 12)": [], "regenerate casting": [],
+    }
     try:
         for index in range(pairs):
             subject = SUBJECTS[index % len(SUBJECTS)]
@@ -71,14 +77,21 @@ async def bench_database(url: str, pairs: int, workdir: Path) -> dict[str, Any]:
             now = await studio.create_session("bench")
             await measure(studio, now.id, subject)
             results["revision (now)"].append(await measure(studio, now.id, "make it funnier"))
+            # A new take on one report: before issue 13 only a note could ask for it (the writers'
+            # room drafts a round for it too); now the stage is regenerated alone.
+            results["casting note (issue 12)"].append(await measure(studio, now.id, "cast someone younger"))
+            results["regenerate casting"].append(await measure(studio, now.id, "", stage="casting"))
     finally:
         await studio.close()
     summary = {}
     for name, runs in results.items():
         assert all(r["status"] == "completed" for r in runs), runs
         summary[name] = {key: statistics.median(r[key] for r in runs) for key in runs[0] if key != "status"}
-    before, now = summary["restart (before)"], summary["revision (now)"]
-    summary["ratio now/before"] = {key: (now[key] / before[key] if before[key] else None) for key in before}
+    def ratio(now: dict[str, float], before: dict[str, float]) -> dict[str, float | None]:
+        return {key: (now[key] / before[key] if before[key] else None) for key in before}
+
+    summary["ratio revision/restart"] = ratio(summary["revision (now)"], summary["restart (before)"])
+    summary["ratio regenerate/note"] = ratio(summary["regenerate casting"], summary["casting note (issue 12)"])
     return summary
 
 

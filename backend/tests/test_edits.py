@@ -308,3 +308,38 @@ async def test_undo_takes_back_an_edit_then_the_regeneration_before_it(api) -> N
     assert state["box_office_report"] == first["state"]["box_office_report"]
     history = (await api.get(f"/sessions/{session_id}/history")).json()["items"]
     assert [i["question"]["kind"] for i in history][-4:] == ["message", "edit", "undo", "undo"]
+
+
+async def test_an_edit_reaches_the_document_when_the_document_is_regenerated(api) -> None:
+    studio, session_id = await pitched(api)
+    current = await state_of(api, session_id)
+    edited = with_logline(current["state"]["PLOT_OUTLINE"], MY_LOGLINE)
+    await api.patch(f"/sessions/{session_id}/state",
+                    json={"expected_version": current["version"], "changes": {"PLOT_OUTLINE": edited}})
+    response = await api.post(f"/sessions/{session_id}/regenerate", json={"stage": "document"})
+    frames = await wait_run(studio, session_id, response.json()["run_id"])
+    kept = {f["agent"] for f in frames if f["type"] == "STEP_FINISHED" and f.get("kept")}
+    assert {"writers_room", "box_office_researcher", "casting_agent"} <= kept
+    [(filename, docs)] = (await documents(studio, "local", session_id)).items()
+    assert len(docs) == 2 and logline(docs[-1]) == MY_LOGLINE and logline(docs[0]) != MY_LOGLINE
+    pitches = (await api.get(f"/sessions/{session_id}/pitches")).json()
+    assert [v["revision"] for v in pitches[0]["versions"]] == [0, 1]
+    download = await api.get(pitches[0]["versions"][-1]["markdown_url"].removeprefix("/api/v1"))
+    assert MY_LOGLINE in download.text
+
+
+async def test_regenerating_the_writers_room_drafts_again_from_the_outline_and_reruns_preproduction(api) -> None:
+    studio, session_id = await pitched(api)
+    before = (await state_of(api, session_id))["state"]
+    with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
+        mock_wikipedia(router)
+        response = await api.post(f"/sessions/{session_id}/regenerate", json={"stage": "writers_room"})
+        frames = await wait_run(studio, session_id, response.json()["run_id"])
+        wikipedia_calls = router.calls.call_count
+    assert wikipedia_calls == 0  # the research stays
+    worked = {f["agent"] for f in frames if f["type"] == "STEP_FINISHED" and not f.get("kept")}
+    assert {"screenwriter", "critic", "box_office_researcher", "casting_agent", "file_writer"} <= worked
+    after = (await state_of(api, session_id))["state"]
+    assert "A fresh draft for revision 1" in after["PLOT_OUTLINE"] and after["research"] == before["research"]
+    drafts = [f for f in frames if f["type"] == "STATE_DELTA" and f["agent"] == "screenwriter"]
+    assert drafts  # a new draft was written in this run
