@@ -4,6 +4,7 @@ and every refusal leaves what is stored as it was."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -276,6 +277,9 @@ async def test_undo_restores_the_previous_outline_in_place_and_keeps_the_audit(a
     assert undo_row.kind == "undo" and undo_row.metadata_["undid"] == revision
     assert DARKER in darker_snapshot.state_value["PLOT_OUTLINE"]  # snapshot versions stay
     assert len((await documents(studio, "local", session_id))[filename]) == len(docs)  # documents stay
+    versions = (await api.get(f"/sessions/{session_id}/pitches")).json()[0]["versions"]
+    assert [(v["revision"], v["undone"]) for v in versions] == [(0, False), (1, True)]
+    assert versions[1]["run_id"] == revision
 
     # The first pitch cannot be undone; nor can the undone revision twice.
     again = await api.post(f"/sessions/{session_id}/undo")
@@ -343,3 +347,22 @@ async def test_regenerating_the_writers_room_drafts_again_from_the_outline_and_r
     assert "A fresh draft for revision 1" in after["PLOT_OUTLINE"] and after["research"] == before["research"]
     drafts = [f for f in frames if f["type"] == "STATE_DELTA" and f["agent"] == "screenwriter"]
     assert drafts  # a new draft was written in this run
+
+
+async def test_a_message_said_while_an_edit_is_stored_waits_for_it_and_is_never_a_note_to_the_edit(api) -> None:
+    studio, session_id = await pitched(api)
+    current = await state_of(api, session_id)
+    edit, said = await asyncio.gather(
+        api.patch(f"/sessions/{session_id}/state",
+                  json={"expected_version": current["version"], "changes": {"direction": "for teenagers"}}),
+        studio.runs.say(session_id=session_id, user_id="local", text="make it darker"),
+        return_exceptions=True,
+    )
+    if not isinstance(said, Exception):
+        await said.done.wait()
+    async with studio.sessionmaker() as db:
+        notes = await QuestionRepository(db).notes_of(session_id)
+    assert notes == []
+    # One of the two went first; the other either followed it or was refused with 409.
+    assert edit.status_code in (200, 409)
+    assert not isinstance(said, Exception) or getattr(said, "status_code", None) == 409

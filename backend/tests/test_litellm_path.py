@@ -16,9 +16,10 @@ import httpx
 import pytest
 import respx
 
-from agente_films.db.repositories import AnswerRepository, QuestionRepository, ReasoningRepository
+from agente_films.db.repositories import AnswerRepository, QuestionRepository, ReasoningRepository, StateRepository
 from agente_films.models import make_model_resolver
 from agente_films.models.offline import OfflineLlm
+from agente_films.runs.producer_changes import edit_state
 from agente_films.studio import Studio
 from tests.conftest import agui_verify, make_settings
 
@@ -64,6 +65,11 @@ async def studio(tmp_path: Path):
     studio = await Studio.open(settings)
     yield studio
     await studio.close()
+
+
+async def latest_version(studio: Studio, session_id: str) -> int:
+    async with studio.sessionmaker() as db:
+        return await StateRepository(db).latest_version(session_id)
 
 
 async def send(studio: Studio, session_id: str, text: str) -> tuple[str, list[dict]]:
@@ -143,6 +149,7 @@ class ScriptedTeam:
         self.studio, self.session_id, self.brief = studio, session_id, brief
         self.note: object = None
         self.say_during_round_one: str | None = None
+        self.calls: list[tuple[str, str]] = []  # (agent, system prompt) of every model call
 
     async def __call__(self, request: httpx.Request) -> httpx.Response:
         messages = json.loads(request.content)["messages"]
@@ -153,6 +160,7 @@ class ScriptedTeam:
         agent = next(name for name in ("greeter", "researcher", "screenwriter", "critic", "box-office",
                                        "casting", "file writer") if f"You are the {name}" in system or
                      f"You are a {name}" in system)
+        self.calls.append((agent, system))
         if agent == "greeter":
             return text_stream("The team takes it from here.") if after_tool else tool_call("call_brief", "brief_team", self.brief)
         if agent == "researcher":
@@ -209,6 +217,41 @@ async def test_a_scripted_model_briefs_a_subject_takes_a_note_mid_run_and_revise
     saved = [f["value"]["version"] for f in frames if f.get("name") == "artifact_saved"]
     assert saved == [1]
     assert agui_verify(frames)["ok"]
+
+
+async def test_a_real_model_regenerates_one_stage_and_is_told_what_the_producer_edited(studio: Studio) -> None:
+    row = await studio.create_session("local")
+    team = ScriptedTeam(studio, row.id, {"intent": "new_subject", "subject": "Grace Hopper"})
+    with respx.mock(assert_all_mocked=True) as router:
+        router.post(COMPLETIONS).mock(side_effect=team)
+        await send(studio, row.id, "Grace Hopper")
+        version = await latest_version(studio, row.id)
+        state = await studio.adk_state(row)
+        edited = state["PLOT_OUTLINE"].replace("A darker tale.", "A rear admiral teaches machines to read.")
+        change = await edit_state(studio.runs, session_id=row.id, user_id="local",
+                                  changes={"PLOT_OUTLINE": edited}, expected_version=version)
+        assert change.details["changed"] == ["Logline"]
+
+        team.calls.clear()
+        run = await studio.runs.regenerate(session_id=row.id, user_id="local", stage="casting")
+        await run.done.wait()
+        regenerated = list(team.calls)
+
+        team.calls.clear()
+        team.brief = {"intent": "revision", "note": "make it funnier"}
+        await send(studio, row.id, "make it funnier")
+    # The regeneration: no greeter call (the plugin hands over), no writers' room, no box office.
+    assert [agent for agent, _ in regenerated] == ["casting", "file writer", "file writer"]
+    casting_prompt = regenerated[0][1]
+    assert "<regenerate>\n{'stage': 'casting', 'revision': 1}\n</regenerate>" in casting_prompt
+    assert "<revision>\n1\n</revision>" in casting_prompt
+    # The revision after the edit: the screenwriter and the critic see what the producer wrote.
+    for agent in ("screenwriter", "critic"):
+        prompt = next(system for name, system in team.calls if name == agent)
+        assert "<producer_edits>\n{'sections': ['Logline']" in prompt, agent
+        assert "producer's version" in prompt
+    screenwriter = next(system for name, system in team.calls if name == "screenwriter")
+    assert "A rear admiral teaches machines to read." in screenwriter  # its previous draft: the edit
 
 
 @pytest.mark.parametrize(

@@ -219,6 +219,10 @@ class PitchVersionOut(BaseModel):
     # 0 for the first pitch, then 1, 2, ... for each revision, with the notes that produced it.
     revision: int = 0
     notes: list[str] = []
+    # The run that saved it, and whether an undo has since taken that run's change back (the
+    # version stays downloadable).
+    run_id: str | None = None
+    undone: bool = False
     markdown_url: str
     pdf_url: str
 

@@ -366,6 +366,17 @@ class AgentEventRepository:
         self.db.add(row)
         return row
 
+    async def saved_documents(self, session_id: str) -> dict[tuple[str, int], str | None]:
+        """(file name, version) -> the run that saved that document version."""
+        rows = await self.db.execute(
+            select(AgentEvent.question_id, AgentEvent.event_data).where(AgentEvent.session_id == session_id)
+        )
+        saved: dict[tuple[str, int], str | None] = {}
+        for question_id, data in rows.all():
+            for filename, version in ((data or {}).get("artifact_delta") or {}).items():
+                saved[(str(filename), int(version))] = question_id
+        return saved
+
     async def event_ids(self, question_id: str) -> set[str]:
         rows = await self.db.scalars(select(AgentEvent.event_id).where(AgentEvent.question_id == question_id))
         return set(rows.all())

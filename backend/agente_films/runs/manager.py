@@ -120,6 +120,9 @@ class ActiveRun:
     recorder: RunRecorder | None = None
     # Closed when the run ends: a note that comes later waits in the database for what follows.
     accepting_notes: bool = True
+    # "message" (the team works), or a producer's change of the state ("edit", "undo"), which
+    # takes milliseconds and no notes: a message arriving meanwhile waits for it, then starts.
+    kind: str = "message"
 
 
 def freeze_long_lived_objects() -> None:
@@ -270,6 +273,9 @@ class RunManager:
     ) -> ActiveRun | NoteAccepted:
         """A message from the person: it starts a run, or while one works it is a producer's note
         for the writers' room (a new subject then is refused: it would start another film)."""
+        change = self._active.get(session_id)
+        if change is not None and change.kind != "message":
+            await asyncio.wait_for(change.done.wait(), timeout=10)
         run_id = await self.active_run_id(session_id)
         if run_id is None:
             try:
@@ -419,10 +425,12 @@ class RunManager:
         `decide(state, version, db)` reads the current state and version and returns the change
         (or raises a RunRefused, and nothing is stored)."""
         run = await self._claim(session_id, new_id())
+        run.kind, run.accepting_notes = kind, False
         try:
             return await asyncio.create_task(self._change_state(run, user_id, kind, decide))
         finally:
             await self._unclaim(run)
+            run.done.set()
 
     async def _change_state(
         self, run: ActiveRun, user_id: str, kind: p.RunKind,

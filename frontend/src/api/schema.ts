@@ -1288,8 +1288,15 @@ export interface components {
              * @default 0
              */
             revision: number;
+            /** Run Id */
+            run_id?: string | null;
             /** Size */
             size: number | null;
+            /**
+             * Undone
+             * @default false
+             */
+            undone: boolean;
             /** Version */
             version: number;
         };

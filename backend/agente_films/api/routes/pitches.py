@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 from agente_films.agents.team import APP_NAME
 from agente_films.api.deps import OwnedSession, StudioDep
 from agente_films.api.schemas import PitchOut, PitchVersionOut
+from agente_films.db.repositories import AgentEventRepository, QuestionRepository
 from agente_films.pitch_pdf import markdown_to_pdf
 from agente_films.urls import pitch_urls
 
@@ -19,12 +20,16 @@ router = APIRouter(prefix="/sessions/{session_id}/pitches", tags=["pitches"])
 @router.get("")
 async def list_pitches(studio: StudioDep, row: OwnedSession) -> list[PitchOut]:
     scope = {"app_name": APP_NAME, "user_id": row.user_id, "session_id": row.id}
+    async with studio.sessionmaker() as db:
+        saved_by = await AgentEventRepository(db).saved_documents(row.id)
+        undone = {q.id for q in await QuestionRepository(db).for_session(row.id) if (q.metadata_ or {}).get("undone_by")}
     pitches = []
     for filename in sorted(await studio.artifact_service.list_artifact_keys(**scope)):
         versions = await studio.artifact_service.list_artifact_versions(filename=filename, **scope)
         items = []
         for meta in sorted(versions, key=lambda v: v.version):
             urls = pitch_urls(row.id, filename, meta.version)
+            run_id = saved_by.get((filename, meta.version))
             items.append(
                 PitchVersionOut(
                     version=meta.version,
@@ -32,6 +37,8 @@ async def list_pitches(studio: StudioDep, row: OwnedSession) -> list[PitchOut]:
                     size=(meta.custom_metadata or {}).get("size"),
                     revision=int((meta.custom_metadata or {}).get("revision") or 0),
                     notes=[str(n) for n in (meta.custom_metadata or {}).get("notes") or []],
+                    run_id=run_id,
+                    undone=run_id in undone,
                     markdown_url=urls["markdownUrl"],
                     pdf_url=urls["pdfUrl"],
                 )
