@@ -13,7 +13,6 @@ import pytest
 import respx
 from sqlalchemy import func, select
 
-from agente_films import state_keys as keys
 from agente_films.api.app import create_app
 from agente_films.db.repositories import QuestionRepository, StateRepository
 from agente_films.db.tables import (

@@ -23,7 +23,7 @@ from google.adk.models.llm_response import LlmResponse
 from google.genai import types
 
 from agente_films import notes as producer_notes
-from agente_films.edits import later_note_touches, outline_sections, section_text
+from agente_films.edits import later_note_touches, outline_sections
 from agente_films.intent import Intent, note_effect, parse_message
 from agente_films.runs.context import report_usage
 

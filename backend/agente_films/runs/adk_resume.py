@@ -18,7 +18,6 @@ from google.adk.agents.base_agent import _agent_state_key
 from google.adk.agents.callback_context import CallbackContext
 from google.adk.agents.invocation_context import InvocationContext
 
-from agente_films.runs.track import is_loop
 
 PRIVATE_NAMES = (
     ("google.adk.agents.base_agent", "_agent_state_key"),
