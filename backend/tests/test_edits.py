@@ -27,7 +27,7 @@ from agente_films.db.tables import (
 )
 from agente_films.edits import section_text
 from agente_films.studio import Studio
-from tests.conftest import make_settings
+from tests.conftest import agui_verify, make_settings
 from tests.test_direction import DARKER, documents, logline, section
 from tests.test_pipeline import WIKI, mock_wikipedia, run_message
 
@@ -66,8 +66,8 @@ async def pitched(client: httpx.AsyncClient) -> tuple[Studio, str]:
 async def wait_run(studio: Studio, session_id: str, run_id: str) -> list[dict[str, Any]]:
     frames = []
     run = studio.runs.find(run_id)
-    assert run is not None
-    await run.done.wait()
+    if run is not None:  # an edit or undo is over when its request answers
+        await run.done.wait()
     async for frame in studio.bus.subscribe(session_id, 0, None):
         if frame.get("runId") == run_id:
             frames.append(frame)
@@ -155,6 +155,11 @@ async def test_an_edit_by_hand_is_stored_as_the_producers_and_a_revision_keeps_i
     kinds = [f["type"] for f in edit_run["frames"]]
     assert kinds[0] == "RUN_STARTED" and edit_run["frames"][0]["kind"] == "edit" and kinds[-1] == "RUN_FINISHED"
     assert "STATE_DELTA" in kinds
+    # Live, the same run went out on the session's stream, as a valid AG-UI run.
+    live = await wait_run(studio, session_id, body["edit_id"])
+    # (a live run also opens with the state it starts from, for clients that join late)
+    assert [f["type"] for f in live if f["type"] != "STATE_SNAPSHOT"] == [k for k in kinds if k != "STATE_SNAPSHOT"]
+    assert agui_verify(live)["ok"], agui_verify(live)
 
     # A revision after the edit: the producer's logline stays; the note still gets its way.
     with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
