@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     # of all slowing down together until database connections time out.
     max_active_runs: int = Field(default=24, ge=1)
     cancel_grace_seconds: float = 5.0
+    max_branch_events: int = Field(
+        default=5000, ge=1,
+        description="Most ADK events a branch may copy (POST /sessions/{id}/branches answers 413 above it): "
+        "each is one append through ADK's session service, a few milliseconds.",
+    )
     default_user_id: str = "local"
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field
 
@@ -323,18 +323,24 @@ class DraftOut(BaseModel):
     """One outline draft: the state version where the outline changed, who changed it (the
     screenwriter, or the producer by hand) and in which run and round."""
 
+    # 1, 2, ... in the session's order of drafts ("Draft 2").
+    number: int
     version: int
     agent: str | None
     run_id: str | None
     round: int | None = None
+    # "Draft 2 · round 2 (v14)", "Draft 3 · edited by hand (v20)": as the comparison labels it.
+    label: str
     title: str | None = None
     created_at: UtcDatetime
+    # The outline at this version as Markdown (GET /sessions/{id}/drafts/{version}).
+    download_url: str
 
 
 class CompareSide(BaseModel):
     ref: str
     session_id: str
-    kind: str  # draft | pitch
+    kind: Literal["draft", "pitch"]
     label: str
     text: str
     # Where to download it: a pitch version's Markdown, or the draft's Markdown.

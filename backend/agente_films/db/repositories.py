@@ -90,7 +90,20 @@ class SessionRepository:
             .values(updated_at=utcnow(), title=title)
         )
 
+    async def branches_of(self, session_id: str, user_id: str) -> Sequence[StudioSession]:
+        """The sessions branched from this one (not their branches), oldest first."""
+        rows = await self.db.scalars(
+            select(StudioSession)
+            .where(StudioSession.parent_id == session_id, StudioSession.user_id == user_id)
+            .order_by(StudioSession.created_at, StudioSession.id)
+        )
+        return rows.all()
+
     async def delete(self, session_id: str) -> None:
+        # Branches outlive their parent; said here because SQLite may not enforce ON DELETE SET NULL.
+        await self.db.execute(
+            update(StudioSession).where(StudioSession.parent_id == session_id).values(parent_id=None)
+        )
         # Children go first so that SQLite without ON DELETE CASCADE enforcement stays clean too.
         for table in (LlmUsage, AgentEvent, SessionState, InferentialReasoning, Answer, Question, FilmProject):
             await self.db.execute(delete(table).where(table.session_id == session_id))
