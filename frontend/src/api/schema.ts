@@ -117,6 +117,32 @@ export interface paths {
         patch: operations["rename_session_api_v1_sessions__session_id__patch"];
         trace?: never;
     };
+    "/api/v1/sessions/{session_id}/branches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Branches
+         * @description The sessions branched from this one (not their own branches), oldest first.
+         */
+        get: operations["list_branches_api_v1_sessions__session_id__branches_get"];
+        put?: never;
+        /**
+         * Create Branch
+         * @description A new session with what this one had up to a state version (`from_version`) or the end of a
+         *     writers' room round (`from_round`, of `run_id` or the latest run that had it); this session
+         *     stays as it is. 409 during a run; 413 past MAX_BRANCH_EVENTS events.
+         */
+        post: operations["create_branch_api_v1_sessions__session_id__branches_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sessions/{session_id}/cancel": {
         parameters: {
             query?: never;
@@ -128,6 +154,68 @@ export interface paths {
         put?: never;
         /** Cancel Run */
         post: operations["cancel_run_api_v1_sessions__session_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{session_id}/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Compare
+         * @description Two outline drafts or pitch document versions side by side, of this session or of any
+         *     other session of the caller (a branch and its parent, typically).
+         */
+        get: operations["compare_api_v1_sessions__session_id__compare_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{session_id}/drafts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Drafts
+         * @description Every outline draft of the session, oldest first: the screenwriter's, and the producer's
+         *     edits by hand (and undos that brought an outline back).
+         */
+        get: operations["list_drafts_api_v1_sessions__session_id__drafts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{session_id}/drafts/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Draft
+         * @description The outline as it was at that state version, as Markdown (404 unless that version changed it).
+         */
+        get: operations["download_draft_api_v1_sessions__session_id__drafts__version__get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -718,6 +806,21 @@ export interface components {
             [key: string]: unknown;
         };
         /**
+         * BranchIn
+         * @description Where to branch: a state snapshot version, or the end of a writers' room round (of `run_id`,
+         *     by default the latest run that had that round). Exactly one of from_version and from_round.
+         */
+        BranchIn: {
+            /** From Round */
+            from_round?: number | null;
+            /** From Version */
+            from_version?: number | null;
+            /** Run Id */
+            run_id?: string | null;
+            /** Title */
+            title?: string | null;
+        };
+        /**
          * BranchPoint
          * @description Where a branch starts: everything up to state snapshot `version` of the parent, which is
          *     the end of `round` of the writers' room in run `run_id` when it was branched from a round.
@@ -744,6 +847,29 @@ export interface components {
             type: "cancel";
         };
         ClientFrame: components["schemas"]["SendMessage"] | components["schemas"]["CancelRun"] | components["schemas"]["Ping"];
+        /** CompareOut */
+        CompareOut: {
+            a: components["schemas"]["CompareSide"];
+            b: components["schemas"]["CompareSide"];
+        };
+        /** CompareSide */
+        CompareSide: {
+            /** Download Url */
+            download_url: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "draft" | "pitch";
+            /** Label */
+            label: string;
+            /** Ref */
+            ref: string;
+            /** Session Id */
+            session_id: string;
+            /** Text */
+            text: string;
+        };
         /**
          * Context
          * @description A named piece of ambient information given to the agent for the run,
@@ -858,6 +984,34 @@ export interface components {
             type: "document";
         } & {
             [key: string]: unknown;
+        };
+        /**
+         * DraftOut
+         * @description One outline draft: the state version where the outline changed, who changed it (the
+         *     screenwriter, or the producer by hand) and in which run and round.
+         */
+        DraftOut: {
+            /** Agent */
+            agent: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Download Url */
+            download_url: string;
+            /** Label */
+            label: string;
+            /** Number */
+            number: number;
+            /** Round */
+            round?: number | null;
+            /** Run Id */
+            run_id: string | null;
+            /** Title */
+            title?: string | null;
+            /** Version */
+            version: number;
         };
         /**
          * FileSource
@@ -3168,6 +3322,78 @@ export interface operations {
             };
         };
     };
+    list_branches_api_v1_sessions__session_id__branches_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Owner of the sessions; defaults to the local user. */
+                "x-user-id"?: string | null;
+            };
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_branch_api_v1_sessions__session_id__branches_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Owner of the sessions; defaults to the local user. */
+                "x-user-id"?: string | null;
+            };
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BranchIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     cancel_run_api_v1_sessions__session_id__cancel_post: {
         parameters: {
             query?: never;
@@ -3189,6 +3415,114 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    compare_api_v1_sessions__session_id__compare_get: {
+        parameters: {
+            query: {
+                /** @description draft:<session_id>:<version> or pitch:<session_id>:<filename>:<version> */
+                a: string;
+                /** @description draft:<session_id>:<version> or pitch:<session_id>:<filename>:<version> */
+                b: string;
+            };
+            header?: {
+                /** @description Owner of the sessions; defaults to the local user. */
+                "x-user-id"?: string | null;
+            };
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompareOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_drafts_api_v1_sessions__session_id__drafts_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Owner of the sessions; defaults to the local user. */
+                "x-user-id"?: string | null;
+            };
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DraftOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    download_draft_api_v1_sessions__session_id__drafts__version__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Owner of the sessions; defaults to the local user. */
+                "x-user-id"?: string | null;
+            };
+            path: {
+                session_id: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/markdown": unknown;
                 };
             };
             /** @description Validation Error */
