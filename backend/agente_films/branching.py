@@ -53,7 +53,7 @@ from agente_films.db.tables import (
     new_id,
     utcnow,
 )
-from agente_films.errors import RunInProgress
+from agente_films.errors import Refused, RunInProgress
 from agente_films.runs.rows import title_from_outline
 from agente_films.studio import Studio
 
@@ -69,14 +69,6 @@ BRANCH_AUTHOR = "producer"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 RowKey = tuple[datetime, str]
-
-
-class BranchRefused(Exception):
-    """The branch point cannot be branched from (HTTP status and a readable reason)."""
-
-    def __init__(self, status_code: int, message: str) -> None:
-        super().__init__(message)
-        self.status_code = status_code
 
 
 def _key(row: Any) -> RowKey:
@@ -151,13 +143,13 @@ class Cut:
 
 def check_point(point: BranchIn) -> None:
     if (point.from_version is None) == (point.from_round is None):
-        raise BranchRefused(422, "Give exactly one of from_version (a state version) and from_round "
+        raise Refused(422, "Give exactly one of from_version (a state version) and from_round "
                                  "(a writers' room round, optionally with run_id).")
     if point.run_id is not None and point.from_round is None:
-        raise BranchRefused(422, "run_id names the run of from_round; a state version (from_version) "
+        raise Refused(422, "run_id names the run of from_round; a state version (from_version) "
                                  "needs no run.")
     if point.title and _CONTROL.search(point.title):
-        raise BranchRefused(422, "The title contains control characters; send plain text.")
+        raise Refused(422, "The title contains control characters; send plain text.")
 
 
 def resolve_cut(point: BranchIn, source: Source, events: Sequence[Event]) -> Cut:
@@ -170,7 +162,7 @@ def resolve_cut(point: BranchIn, source: Source, events: Sequence[Event]) -> Cut
         if not any(s.version == version for s in source.snapshots):
             latest = max((s.version for s in source.snapshots), default=0)
             known = f"it has versions 1 to {latest}" if latest else "it has no state versions yet"
-            raise BranchRefused(404, f"State version {version} not found in this session ({known}).")
+            raise Refused(404, f"State version {version} not found in this session ({known}).")
         round_ = rounds.get(version)
     else:
         version, round_ = _end_of_round(point, source, rounds)
@@ -183,7 +175,7 @@ def resolve_cut(point: BranchIn, source: Source, events: Sequence[Event]) -> Cut
         rows_at = {e.event_id: _key(e) for e in source.agent_events}
         earlier = [i for i, event_id in enumerate(ids) if event_id in rows_at and rows_at[event_id] <= _key(snapshot)]
         if not earlier:
-            raise BranchRefused(409, f"State version {version} cannot be matched to a stored event; "
+            raise Refused(409, f"State version {version} cannot be matched to a stored event; "
                                      "branch from another version.")
         last = earlier[-1]
     cut_event = ids[last]
@@ -204,17 +196,17 @@ def _end_of_round(point: BranchIn, source: Source, rounds: dict[int, int]) -> tu
     runs = [q.id for q in source.questions if q.kind != "note"]
     if point.run_id is not None:
         if point.run_id not in runs:
-            raise BranchRefused(404, f"Run {point.run_id} not found in this session.")
+            raise Refused(404, f"Run {point.run_id} not found in this session.")
         found = by_run.get(point.run_id, {})
         if wanted not in found:
             had = _listed(found) or "no writers' room rounds"
-            raise BranchRefused(422, f"Run {point.run_id} has no round {wanted}; it has {had}.")
+            raise Refused(422, f"Run {point.run_id} has no round {wanted}; it has {had}.")
         return found[wanted], wanted
     for run_id in reversed(runs):
         if wanted in by_run.get(run_id, {}):
             return by_run[run_id][wanted], wanted
     had = "; ".join(f"run {run_id}: {_listed(by_run[run_id])}" for run_id in runs if run_id in by_run)
-    raise BranchRefused(422, f"No run of this session has a writers' room round {wanted}"
+    raise Refused(422, f"No run of this session has a writers' room round {wanted}"
                              f"{'; the rounds that exist are ' + had if had else ' (it has had no rounds yet)'}.")
 
 
@@ -455,7 +447,7 @@ def _end_cut_run(last_run: tuple[Question, Question], source: Source, cut: Cut) 
 
 async def branch_session(studio: Studio, row: StudioSession, point: BranchIn) -> StudioSession:
     """A new session of the same user holding what `row` had up to the branch point; `row` is
-    left exactly as it was. Raises BranchRefused (4xx) or RunInProgress (409)."""
+    left exactly as it was. Raises Refused (4xx) or RunInProgress (409)."""
     check_point(point)
     running = await studio.runs.active_run_id(row.id)
     if running is not None:
@@ -467,7 +459,7 @@ async def branch_session(studio: Studio, row: StudioSession, point: BranchIn) ->
     cut = resolve_cut(point, source, events)
     limit = studio.settings.max_branch_events
     if cut.events > limit:
-        raise BranchRefused(413, f"A branch at version {cut.version} would copy {cut.events} events; "
+        raise Refused(413, f"A branch at version {cut.version} would copy {cut.events} events; "
                                  f"at most {limit} can be copied (MAX_BRANCH_EVENTS). Branch from an "
                                  "earlier version.")
     branch_id = str(uuid.uuid4())
@@ -483,7 +475,7 @@ async def branch_session(studio: Studio, row: StudioSession, point: BranchIn) ->
             await SessionRepository(db).lock(row.id)
             fresh = await SessionRepository(db).get(row.id, row.user_id)
             if fresh is None:
-                raise BranchRefused(404, f"Session {row.id} not found (it may have been deleted).")
+                raise Refused(404, f"Session {row.id} not found (it may have been deleted).")
             title = (point.title or "").strip()
             branch = StudioSession(
                 id=branch_id, user_id=row.user_id, model=fresh.model, status=plan.status,
@@ -561,9 +553,9 @@ async def _copy_documents(
             if copied != version:
                 # The source's versions have a gap (a save killed half-way keeps its number):
                 # the copied events would name the wrong versions.
-                raise RuntimeError(
-                    f"document {filename!r} version {version} was copied as version {copied}"
-                )
+                raise Refused(409, f"Document {filename!r} is missing versions before {version} (a save "
+                                   "was interrupted), so its versions cannot be copied as they are; "
+                                   "branch from a version after the next save.")
 
 
 async def _discard(studio: Studio, scope: dict[str, str], branch_id: str) -> None:

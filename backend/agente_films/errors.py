@@ -59,6 +59,18 @@ class ServiceUnavailable(RunRefused):
 
 
 
+class Refused(RunRefused):
+    """A request about stored things (a branch point, a version reference) that cannot be served,
+    with the HTTP status that says why: 404 not there, 409 not now, 413 too large, 422 malformed."""
+
+    _CODES: dict[int, p.ErrorCode] = {404: "not_found", 409: "conflict", 413: "too_large", 422: "bad_request"}
+
+    def __init__(self, status_code: int, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = self._CODES.get(status_code, "bad_request")
+
+
 class StaleVersion(RunRefused):
     """An edit made on a state version that is no longer the current one."""
 

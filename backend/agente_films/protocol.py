@@ -349,6 +349,9 @@ ErrorCode = Literal[
     "not_editable",
     "nothing_to_undo",
     "nothing_to_regenerate",
+    "not_found",
+    "conflict",
+    "too_large",
 ]
 
 

@@ -210,6 +210,8 @@ async def test_a_stale_or_forbidden_edit_is_refused_and_nothing_stored_changes(a
         if words:
             assert words in response.json()["detail"], response.json()
     assert (await api.post(f"/sessions/{session_id}/regenerate", json={"stage": "lighting"})).status_code == 422
+    for version in (2**31, 2**63, 0):  # past what the database's integer holds: 422, never a 500
+        assert (await api.get(f"/sessions/{session_id}/states/{version}")).status_code == 422
     missing = "00000000-0000-4000-8000-000000000000"
     assert (await api.patch(f"/sessions/{missing}/state", json={"expected_version": 1, "changes": {"direction": "x"}})).status_code == 404
     assert (await api.post(f"/sessions/{missing}/undo")).status_code == 404

@@ -892,7 +892,7 @@ export interface components {
              * Code
              * @enum {string}
              */
-            code: "bad_frame" | "frame_too_large" | "unknown_type" | "empty_message" | "message_too_long" | "run_in_progress" | "too_many_notes" | "not_resumable" | "no_run" | "session_not_found" | "stream_unavailable" | "unavailable" | "bad_request" | "stale_version" | "not_editable" | "nothing_to_undo" | "nothing_to_regenerate";
+            code: "bad_frame" | "frame_too_large" | "unknown_type" | "empty_message" | "message_too_long" | "run_in_progress" | "too_many_notes" | "not_resumable" | "no_run" | "session_not_found" | "stream_unavailable" | "unavailable" | "bad_request" | "stale_version" | "not_editable" | "nothing_to_undo" | "nothing_to_regenerate" | "not_found" | "conflict" | "too_large";
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from agente_films.api.deps import OwnedSession, StudioDep, UserId
 from agente_films.api.schemas import (
@@ -39,6 +39,7 @@ from agente_films import protocol
 from agente_films.runs.timeline import session_timeline
 from agente_films.state_keys import public_state
 from agente_films.studio import Studio
+from agente_films.versions import MAX_VERSION
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 
@@ -107,7 +108,9 @@ async def list_state_versions(studio: StudioDep, row: OwnedSession) -> list[Stat
 
 
 @router.get("/{session_id}/states/{version}")
-async def get_state_version(studio: StudioDep, row: OwnedSession, version: int) -> StateSnapshotOut:
+async def get_state_version(
+    studio: StudioDep, row: OwnedSession, version: Annotated[int, Path(ge=1, le=MAX_VERSION)]
+) -> StateSnapshotOut:
     async with studio.sessionmaker() as db:
         snapshot = await StateRepository(db).get(row.id, version)
     if snapshot is None:

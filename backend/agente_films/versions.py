@@ -1,0 +1,125 @@
+"""Versions of a pitch to read and compare: the outline drafts of a session (the screenwriter's,
+the producer's edits by hand, undos that brought one back), and any draft or pitch document
+version of the caller's sessions by reference, for side-by-side comparison across branches."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from sqlalchemy import select
+
+from agente_films import state_keys as keys
+from agente_films.agents.team import APP_NAME
+from agente_films.api.schemas import CompareSide, DraftOut
+from agente_films.branching import STEP_TYPES, version_rounds
+from agente_films.db.repositories import SessionRepository
+from agente_films.db.tables import AgentEvent, Question, SessionState
+from agente_films.errors import Refused
+from agente_films.runs.rows import title_from_outline
+from agente_films.studio import Studio
+from agente_films.urls import pitch_urls
+
+# State versions are 32-bit integers in the database: a larger one is simply not there.
+MAX_VERSION = 2**31 - 1
+REF_FORMS = "draft:<session_id>:<version> or pitch:<session_id>:<filename>:<version>"
+# How a draft outside the writers' room came to be, by the kind of its run.
+_BY_KIND = {"edit": " · edited by hand", "undo": " · restored by an undo"}
+
+
+def draft_url(session_id: str, version: int) -> str:
+    return f"/api/v1/sessions/{session_id}/drafts/{version}"
+
+
+async def session_drafts(studio: Studio, session_id: str) -> list[DraftOut]:
+    """Every state version that changed the outline to a draft (a new subject's reset to an empty
+    outline is not a draft), with who wrote it and in which run and round."""
+    async with studio.sessionmaker() as db:
+        snapshots = (await db.scalars(
+            select(SessionState).where(SessionState.session_id == session_id).order_by(SessionState.version)
+        )).all()
+        steps = (await db.scalars(
+            select(AgentEvent).where(AgentEvent.session_id == session_id, AgentEvent.event_type.in_(STEP_TYPES))
+        )).all()
+        kinds = {
+            question_id: kind for question_id, kind in await db.execute(
+                select(Question.id, Question.kind).where(Question.session_id == session_id)
+            )
+        }
+    rounds = version_rounds(steps, snapshots)
+    drafts = []
+    for snapshot in snapshots:
+        outline = str((snapshot.state_value or {}).get(keys.PLOT_OUTLINE) or "")
+        if keys.PLOT_OUTLINE not in (snapshot.changed_keys or []) or not outline.strip():
+            continue
+        number, round_ = len(drafts) + 1, rounds.get(snapshot.version)
+        how = f" · round {round_}" if round_ is not None else _BY_KIND.get(kinds.get(snapshot.question_id or ""), "")
+        drafts.append(DraftOut(
+            number=number, version=snapshot.version, agent=snapshot.agent_name,
+            run_id=snapshot.question_id, round=round_, label=f"Draft {number}{how} (v{snapshot.version})",
+            title=title_from_outline(outline), created_at=snapshot.created_at,
+            download_url=draft_url(session_id, snapshot.version),
+        ))
+    return drafts
+
+
+async def draft_text(studio: Studio, session_id: str, version: int) -> tuple[DraftOut, str]:
+    draft = next((d for d in await session_drafts(studio, session_id) if d.version == version), None)
+    if draft is None:
+        raise Refused(404, f"State version {version} of session {session_id} is not an outline draft.")
+    async with studio.sessionmaker() as db:
+        state = await db.scalar(
+            select(SessionState.state_value).where(
+                SessionState.session_id == session_id, SessionState.version == version
+            )
+        )
+    return draft, str((state or {}).get(keys.PLOT_OUTLINE) or "")
+
+
+def _bad_ref(ref: str, why: str) -> Refused:
+    return Refused(422, f"{ref!r} is not a version reference ({why}); use {REF_FORMS}.")
+
+
+def parse_ref(ref: str) -> tuple[str, str, str | None, int]:
+    """(kind, session id, file name or None, version) of `draft:<session>:<version>` or
+    `pitch:<session>:<filename>:<version>`."""
+    parts = ref.split(":")
+    kind = parts[0]
+    if kind not in ("draft", "pitch") or len(parts) != (3 if kind == "draft" else 4):
+        raise _bad_ref(ref, "unknown form")
+    try:
+        session_id = str(uuid.UUID(parts[1]))
+    except ValueError:
+        raise _bad_ref(ref, f"{parts[1]!r} is not a session id") from None
+    if not re.fullmatch(r"\d{1,10}", parts[-1]) or int(parts[-1]) > MAX_VERSION:
+        raise _bad_ref(ref, f"{parts[-1]!r} is not a version number")
+    filename = parts[2] if kind == "pitch" else None
+    if kind == "pitch" and not filename:
+        raise _bad_ref(ref, "the file name is empty")
+    return kind, session_id, filename, int(parts[-1])
+
+
+async def compare_side(studio: Studio, user_id: str, ref: str) -> CompareSide:
+    kind, session_id, filename, version = parse_ref(ref)
+    async with studio.sessionmaker() as db:
+        row = await SessionRepository(db).get(session_id, user_id)
+    if row is None:  # another user's session is not found either
+        raise Refused(404, f"Session {session_id} not found (it may have been deleted).")
+    if kind == "draft":
+        draft, text = await draft_text(studio, row.id, version)
+        return CompareSide(
+            ref=ref, session_id=row.id, kind=kind, label=draft.label, text=text, download_url=draft.download_url
+        )
+    assert filename is not None
+    scope = {"app_name": APP_NAME, "user_id": row.user_id, "session_id": row.id}
+    try:
+        part = await studio.artifact_service.load_artifact(filename=filename, version=version, **scope)
+    except ValueError:
+        part = None  # not a plain file name (e.g. "../x"): simply not found
+    if part is None or part.inline_data is None or part.inline_data.data is None:
+        raise Refused(404, f"No version {version} of pitch document {filename!r} in session {row.id}.")
+    return CompareSide(
+        ref=ref, session_id=row.id, kind=kind, label=f"{filename} version {version}",
+        text=part.inline_data.data.decode("utf-8", errors="replace"),
+        download_url=pitch_urls(row.id, filename, version)["markdownUrl"],
+    )
