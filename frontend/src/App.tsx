@@ -98,7 +98,14 @@ export function App() {
               key={sessionId}
               sessionId={sessionId}
               session={current}
+              sessions={sessions.items}
               info={info}
+              onOpenSession={(id) => open(id)}
+              onBranched={(branch) => {
+                sessions.add(branch);
+                open(branch.id);
+                void sessions.refresh();
+              }}
               onSessionChange={() => void sessions.refresh()}
               onMenu={() => setDrawer(true)}
               headerRight={headerRight}

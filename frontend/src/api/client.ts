@@ -25,17 +25,43 @@ export type NoteOut = Schemas['NoteOut'];
 export type Tone = NonNullable<Schemas['MessageIn']['direction']>[number];
 export type InfoOut = Schemas['InfoOut'];
 export type UsageOut = Schemas['UsageOut'];
+/** Where a branch starts in its parent: a state version, and the round of a run when branched from one. */
+export type BranchPoint = Schemas['BranchPoint'];
+/** A stage of the team a person can run again. */
+export type Stage = Schemas['RegenerateIn']['stage'];
+export type StateEditOut = Schemas['StateEditOut'];
+export type UndoOut = Schemas['UndoOut'];
+
+/** Where to branch: the end of a writers' room round (`from_round`, of `run_id`), or a state version (`from_version`). */
+export type BranchIn = Schemas['BranchIn'];
+/** One outline draft of a session: the state version where the outline changed, and who changed it. */
+export type DraftOut = Schemas['DraftOut'];
+export type CompareSide = Schemas['CompareSide'];
+export type CompareOut = Schemas['CompareOut'];
 
 export class ApiError extends Error {
   readonly status: number;
   readonly runId: string | null;
+  /** The server's error code when it gave one (`stale_version`, `nothing_to_undo`, `run_in_progress`…). */
+  readonly code: string | null;
+  /** The whole error body, for the fields a code comes with (`current_version`). */
+  readonly body: Record<string, unknown> | null;
 
-  constructor(message: string, status: number, runId: string | null = null) {
+  constructor(message: string, status: number, runId: string | null = null, code: string | null = null, body: Record<string, unknown> | null = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.runId = runId;
+    this.code = code;
+    this.body = body;
   }
+}
+
+function errorFrom(body: unknown, status: number): ApiError {
+  const fields = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : null;
+  const runId = fields?.run_id;
+  const code = fields?.code;
+  return new ApiError(describeError(body, status), status, typeof runId === 'string' ? runId : null, typeof code === 'string' ? code : null, fields);
 }
 
 /** A readable message from FastAPI's error bodies: {"detail": "..."} or a validation error list. */
@@ -81,10 +107,7 @@ async function call<T>(request: () => Promise<Result<T>>): Promise<T> {
     throw new ApiError("Can't reach the Agente Films server. Check that it is running; this page retries by itself.", 0);
   }
   const { data, error, response } = result;
-  if (!response.ok) {
-    const runId = (error as { run_id?: unknown } | undefined)?.run_id;
-    throw new ApiError(describeError(error, response.status), response.status, typeof runId === 'string' ? runId : null);
-  }
+  if (!response.ok) throw errorFrom(error, response.status);
   return data as T;
 }
 
@@ -126,6 +149,24 @@ export const api = {
       client.POST('/api/v1/sessions/{session_id}/runs/{run_id}/resume', { params: { path: { session_id: id, run_id: runId } } }),
     ),
   cancel: (id: string) => call(() => client.POST('/api/v1/sessions/{session_id}/cancel', session(id))),
+  /** Runs one stage again (202 with the run; it streams on the session socket like any run). */
+  regenerate: (id: string, stage: Stage) =>
+    call(() => client.POST('/api/v1/sessions/{session_id}/regenerate', { ...session(id), body: { stage } })),
+  /** An edit by hand of the outline or the direction, made on state version `expectedVersion`. */
+  editState: (id: string, expectedVersion: number, changes: { PLOT_OUTLINE?: string; direction?: string }) =>
+    call(() =>
+      client.PATCH('/api/v1/sessions/{session_id}/state', { ...session(id), body: { expected_version: expectedVersion, changes } }),
+    ),
+  /** Takes back the last revision, regeneration or edit, in place. */
+  undo: (id: string) => call(() => client.POST('/api/v1/sessions/{session_id}/undo', session(id))),
+  /** A new session that starts from a round or a state version of this one (201). */
+  createBranch: (id: string, point: BranchIn) =>
+    call(() => client.POST('/api/v1/sessions/{session_id}/branches', { ...session(id), body: point })),
+  branches: (id: string) => call(() => client.GET('/api/v1/sessions/{session_id}/branches', session(id))),
+  drafts: (id: string) => call(() => client.GET('/api/v1/sessions/{session_id}/drafts', session(id))),
+  /** Two drafts or pitch versions, of this session or of its family (refs: draftRef, pitchRef). */
+  compare: (id: string, a: string, b: string) =>
+    call(() => client.GET('/api/v1/sessions/{session_id}/compare', { params: { path: { session_id: id }, query: { a, b } } })),
   /** The Markdown text of a pitch document (its URL comes from the pitches list or the socket). */
   async documentText(url: string): Promise<string> {
     let response: Response;
@@ -143,3 +184,17 @@ export const api = {
 };
 
 export type Api = typeof api;
+
+/** Where a draft's outline downloads as Markdown. */
+export function draftUrl(sessionId: string, version: number): string {
+  return `/api/v1/sessions/${encodeURIComponent(sessionId)}/drafts/${version}`;
+}
+
+/** The compare endpoint's names of a draft and of a pitch document's version. */
+export function draftRef(sessionId: string, version: number): string {
+  return `draft:${sessionId}:${version}`;
+}
+
+export function pitchRef(sessionId: string, filename: string, version: number): string {
+  return `pitch:${sessionId}:${filename}:${version}`;
+}

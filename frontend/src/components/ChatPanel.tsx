@@ -1,9 +1,9 @@
-import { ArrowDown, CircleStop, Clock, NotebookPen, RotateCcw, Sparkles, TriangleExclamationPoint, X } from 'lucide-react';
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { ArrowDown, CircleStop, Clock, GitBranch, NotebookPen, PenLine, RefreshCw, RotateCcw, Sparkles, TriangleExclamationPoint, Undo2, X } from 'lucide-react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 
 import { agentMeta } from '../stream/agents';
 import type { Tone } from '../stream/frames';
-import { chatItems, FOLLOW_UP_PREFIX, noteBook, noteStatusLabel, splitQuestion, type NoteView } from '../stream/selectors';
+import { branchCut, chatItems, FOLLOW_UP_PREFIX, isProducerChange, noteBook, noteStatusLabel, producerChangeText, regenerationText, splitQuestion, type NoteView } from '../stream/selectors';
 import type { Notice, RunView } from '../stream/types';
 import type { LoadState } from '../stream/useSession';
 import { clockTime, cx } from '../lib/format';
@@ -40,6 +40,11 @@ interface ChatPanelProps {
   onOpenTeam: () => void;
   onDismissNotice: (id: number) => void;
   onRetryLoad: () => void;
+  /** Shown above the conversation (a branch says where it came from), and instead of the
+   * suggestions while there is no conversation yet. */
+  intro?: ReactNode;
+  /** The composer's placeholder when no run works. */
+  placeholder?: string;
 }
 
 function DirectionTags({ direction }: { direction: string[] }) {
@@ -126,6 +131,35 @@ export function NoteBubble({ text, note }: { text: string; note: NoteView | unde
   );
 }
 
+/** The producer's own change, in one line: an edit by hand or an undo (a run without agents). */
+function ProducerChangeLine({ run }: { run: RunView }) {
+  const Icon = run.kind === 'undo' ? Undo2 : PenLine;
+  return (
+    <section className="flex justify-center" data-testid="producer-change" data-kind={run.kind} data-run-id={run.id}>
+      <p className="inline-flex max-w-full items-center gap-2 rounded-full border border-zinc-200 bg-zinc-50 px-3 py-1 text-xs text-zinc-600 dark:border-zinc-800 dark:bg-zinc-900 dark:text-zinc-400">
+        <Icon aria-hidden className="size-3.5 shrink-0" />
+        <span className="min-w-0 truncate" title={run.question}>
+          {producerChangeText(run)}
+        </span>
+        {run.startedAt && <span className="shrink-0 text-zinc-400">· {clockTime(run.startedAt)}</span>}
+        {run.status === 'failed' && <span className="shrink-0 text-rose-600">· failed</span>}
+      </p>
+    </section>
+  );
+}
+
+/** A regeneration the person asked for from the team panel, instead of their words. */
+function RegenerateLine({ run }: { run: RunView }) {
+  return (
+    <p className="flex items-center justify-end gap-2 text-sm text-zinc-600 dark:text-zinc-400" data-testid="regenerate-line">
+      <RefreshCw aria-hidden className="size-4 shrink-0" />
+      <span>
+        You asked the team to redo <strong className="font-medium text-zinc-900 dark:text-zinc-100">{regenerationText(run)}</strong>
+      </span>
+    </p>
+  );
+}
+
 function AgentMessage({ agent, text, streaming }: { agent: string; text: string; streaming: boolean }) {
   return (
     <div className="flex gap-3" data-testid="assistant-message" data-agent={agent} data-streaming={streaming ? 'true' : 'false'}>
@@ -144,6 +178,14 @@ function RunFooter({ run, onResume }: { run: RunView; onResume?: (runId: string)
       <p className="flex items-center gap-2 text-sm text-zinc-500 dark:text-zinc-400" data-testid="run-status" data-status="queued" role="status">
         <Clock aria-hidden className="size-4" /> The studio is busy with other pitches; yours starts as soon as a team is free
         {run.queuedAhead > 0 ? ` (${run.queuedAhead} ahead of it)` : ''}.
+      </p>
+    );
+  }
+  const cut = branchCut(run);
+  if (cut) {
+    return (
+      <p className="flex items-center gap-2 text-sm text-violet-700 dark:text-violet-300" data-testid="run-status" data-status="branched">
+        <GitBranch aria-hidden className="size-4 shrink-0" /> {cut} What the team did after it stays in the parent session.
       </p>
     );
   }
@@ -197,11 +239,18 @@ function RunFooter({ run, onResume }: { run: RunView; onResume?: (runId: string)
 }
 
 function RunBlock({ run, notes, pendingNotes = [], maxRounds, onOpenTeam, onResume }: { run: RunView; notes: Map<string, NoteView>; pendingNotes?: string[]; maxRounds: number | null; onOpenTeam: () => void; onResume?: (runId: string) => void }) {
+  if (isProducerChange(run)) return <ProducerChangeLine run={run} />;
   const items = chatItems(run, notes);
   const waiting = run.status === 'running' && items.filter((i) => i.kind !== 'note').length === 0;
   return (
     <section className="space-y-4" data-testid="run" data-run-id={run.id} data-status={run.status}>
-      {run.question.startsWith(FOLLOW_UP_PREFIX) ? <FollowUpLine question={run.question} /> : <UserBubble text={run.question} at={run.startedAt} />}
+      {run.kind === 'regenerate' ? (
+        <RegenerateLine run={run} />
+      ) : run.question.startsWith(FOLLOW_UP_PREFIX) ? (
+        <FollowUpLine question={run.question} />
+      ) : (
+        <UserBubble text={run.question} at={run.startedAt} />
+      )}
       {items.map((item) => {
         switch (item.kind) {
           case 'note':
@@ -335,10 +384,11 @@ export function ChatPanel(props: ChatPanelProps) {
           <div className="flex flex-1 items-center justify-center gap-2 text-sm text-zinc-500">
             <Spinner /> Loading the conversation…
           </div>
-        ) : empty && load.status !== 'error' ? (
+        ) : empty && load.status !== 'error' && !props.intro ? (
           <ChatEmpty onPick={pick} disabled={busy} />
         ) : (
           <div className="mx-auto w-full max-w-3xl space-y-8 px-4 py-6 sm:px-6">
+            {props.intro}
             {runs.map((run, i) => (
               <RunBlock
                 key={run.id}
@@ -398,6 +448,7 @@ export function ChatPanel(props: ChatPanelProps) {
           disabled={Boolean(props.composerDisabledReason)}
           disabledReason={props.composerDisabledReason}
           maxChars={props.maxChars}
+          placeholder={props.placeholder}
           onSend={props.onSend}
           restore={props.refused}
           onStop={busy ? props.onStop : undefined}

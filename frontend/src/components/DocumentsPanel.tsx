@@ -28,6 +28,11 @@ function VersionRow({ version: v }: { version: PitchVersionOut }) {
           <span className="font-medium text-zinc-800 dark:text-zinc-200" data-testid="version-label">
             {versionLabel(v.version)}
           </span>
+          {v.undone && (
+            <span className="ml-1.5 rounded-full bg-zinc-100 px-1.5 py-0.5 text-[0.6875rem] font-medium text-zinc-600 dark:bg-zinc-800 dark:text-zinc-300" data-testid="version-undone" title="An undo took back the run that saved this version; it stays here to download.">
+              undone
+            </span>
+          )}
           {v.created_at && ` · ${fullTime(v.created_at)}`}
           {v.size ? ` · ${formatBytes(v.size)}` : ''}
           {v.revision > 0 && (

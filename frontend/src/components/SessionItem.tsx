@@ -1,19 +1,24 @@
-import { Check, Pencil, Trash, X } from 'lucide-react';
+import { Check, GitBranch, Pencil, Trash, X } from 'lucide-react';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 
 import type { SessionOut } from '../api/client';
+import { branchPointLabel, isBranch } from '../lib/branches';
 import { cx, fullTime, relativeTime } from '../lib/format';
 import { Button, IconButton, StatusPill } from './ui';
 
 interface Props {
   session: SessionOut;
   current: boolean;
+  /** How deep a branch sits under the session it came from (0: top level). */
+  depth?: number;
+  /** A branch listed at the top level because its parent is not in the list. */
+  orphanBranch?: boolean;
   onSelect: () => void;
   onRename: (title: string) => Promise<unknown>;
   onDelete: () => Promise<void>;
 }
 
-export function SessionItem({ session, current, onSelect, onRename, onDelete }: Props) {
+export function SessionItem({ session, current, depth = 0, orphanBranch = false, onSelect, onRename, onDelete }: Props) {
   const [mode, setMode] = useState<'view' | 'rename' | 'confirm'>('view');
   const [title, setTitle] = useState(session.title);
   const [busy, setBusy] = useState(false);
@@ -102,8 +107,18 @@ export function SessionItem({ session, current, onSelect, onRename, onDelete }: 
     );
   }
 
+  const branch = isBranch(session);
+  const indent = Math.min(depth, 4);
   return (
-    <li className="group relative" data-testid="session-item" data-session-id={session.id}>
+    <li
+      className="group relative"
+      style={indent > 0 ? { paddingLeft: `${indent * 0.875}rem` } : undefined}
+      data-testid="session-item"
+      data-session-id={session.id}
+      data-parent-id={session.parent_id ?? undefined}
+      data-depth={depth}
+    >
+      {indent > 0 && <span aria-hidden className="absolute inset-y-1 w-px bg-zinc-200 dark:bg-zinc-800" style={{ left: `${indent * 0.875 - 0.375}rem` }} />}
       <button
         type="button"
         onClick={onSelect}
@@ -113,13 +128,24 @@ export function SessionItem({ session, current, onSelect, onRename, onDelete }: 
           current ? 'bg-white shadow-xs ring-1 ring-zinc-200 dark:bg-zinc-800 dark:ring-zinc-700' : 'hover:bg-zinc-100 dark:hover:bg-zinc-800/60',
         )}
       >
-        <span className="flex items-center gap-2">
+        <span className="flex items-center gap-1.5">
+          {branch && <GitBranch aria-hidden className="size-3.5 shrink-0 text-zinc-400" />}
           <span className="min-w-0 flex-1 truncate text-sm font-medium text-zinc-900 dark:text-zinc-100" data-testid="session-title">
             {session.title}
           </span>
         </span>
+        {branch && (
+          <span className="mt-0.5 flex items-center gap-1.5 text-xs text-zinc-500 dark:text-zinc-400" data-testid="branch-point">
+            {orphanBranch && (
+              <span className="rounded-full bg-violet-50 px-1.5 py-0.5 text-[0.6875rem] leading-none font-medium text-violet-700 ring-1 ring-violet-600/20 ring-inset dark:bg-violet-500/10 dark:text-violet-300" data-testid="branch-badge">
+                branch
+              </span>
+            )}
+            <span className="truncate">{orphanBranch ? branchPointLabel(session.branch_point) : `Branch ${branchPointLabel(session.branch_point)}`}</span>
+          </span>
+        )}
         <span className="mt-1 flex items-center gap-1.5 text-xs text-zinc-500 dark:text-zinc-400">
-          <StatusPill status={session.status} />
+          {!(branch && session.status === 'idle') && <StatusPill status={session.status} />}
           {session.subject && session.subject !== session.title && <span className="min-w-0 truncate">{session.subject}</span>}
           <time dateTime={session.updated_at} title={fullTime(session.updated_at)} className="ml-auto shrink-0 tabular-nums">
             {relativeTime(session.updated_at)}

@@ -1,11 +1,15 @@
 import { BookOpen, FileText, MessageSquare, Users } from 'lucide-react';
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
 
-import type { InfoOut, SessionOut } from '../api/client';
+import type { BranchIn, InfoOut, SessionOut } from '../api/client';
+import { useBranchFamily } from '../hooks/useBranchFamily';
 import { usePitches } from '../hooks/usePitches';
-import { isBusy, lastTeamRun, noteBook, visibleRuns } from '../stream/selectors';
+import { draftRounds, localDraftOptions, pitchOptions, THIS_SESSION, useFamilyVersions } from '../hooks/useVersions';
+import { branchCut, isBusy, lastTeamRun, noteBook, visibleRuns } from '../stream/selectors';
 import { useSession } from '../stream/useSession';
+import { isBranch } from '../lib/branches';
 import { cx } from '../lib/format';
+import { BranchIntro, BranchOrigin } from './BranchOrigin';
 import { ChatPanel } from './ChatPanel';
 import { ConnectionBanner } from './ConnectionBanner';
 import { DocumentsPanel } from './DocumentsPanel';
@@ -13,14 +17,20 @@ import { ErrorBoundary } from './ErrorBoundary';
 import { StoryPanel } from './StoryPanel';
 import { TeamPanel } from './TeamPanel';
 import { TopBar } from './TopBar';
-import { StatusPill } from './ui';
+import { RUN_IN_PROGRESS_REASON, StatusPill } from './ui';
 
 type Panel = 'team' | 'story' | 'docs';
 
 interface Props {
   sessionId: string;
   session: SessionOut | undefined;
+  /** The sessions the sidebar knows (the parent and branches are looked up there first). */
+  sessions?: SessionOut[];
   info: InfoOut | null;
+  /** Open another session (a parent, a new branch). */
+  onOpenSession?: (id: string) => void;
+  /** A branch was made from this session: list it and open it. */
+  onBranched?: (session: SessionOut) => void;
   onSessionChange: () => void;
   onMenu: () => void;
   headerRight: (model: string | null) => ReactNode;
@@ -54,7 +64,7 @@ function Tab({ active, onClick, icon: Icon, label, short, badge, testId }: { act
 }
 
 /** One session: chat on the left; the team, the story and the documents on the right (tabs on phones). */
-export function SessionView({ sessionId, session, info, onSessionChange, onMenu, headerRight }: Props) {
+export function SessionView({ sessionId, session, sessions = [], info, onSessionChange, onOpenSession, onBranched, onMenu, headerRight }: Props) {
   const s = useSession(sessionId, { onSessionChange });
   const runs = useMemo(() => visibleRuns(s.state), [s.state]);
   const busy = isBusy(s.state);
@@ -69,7 +79,9 @@ export function SessionView({ sessionId, session, info, onSessionChange, onMenu,
   const subject = typeof s.state.state.PROMPT === 'string' ? s.state.state.PROMPT : session?.subject ?? null;
   const notFound = s.connection.status === 'not_found' || (s.load.status === 'error' && s.load.notFound);
   const title = notFound ? 'Session not found' : (session?.title ?? subject ?? 'New pitch');
-  const status = busy ? 'running' : (runs[runs.length - 1]?.status ?? session?.status ?? 'idle');
+  const lastRun = runs[runs.length - 1];
+  // A branch that has not run yet: its copied run ends at the branch point, which the header says.
+  const status = busy ? 'running' : lastRun && branchCut(lastRun) ? null : (lastRun?.status ?? session?.status ?? 'idle');
 
   useEffect(() => {
     document.title = `${title} · Agente Films`;
@@ -77,6 +89,24 @@ export function SessionView({ sessionId, session, info, onSessionChange, onMenu,
       document.title = 'Agente Films';
     };
   }, [title]);
+
+  // -- the producer's hand: regenerate, edit, undo, branch, compare
+  const family = useBranchFamily(sessionId, session, sessions, s.state.documentsToken);
+  const disabledReason = busy ? RUN_IN_PROGRESS_REASON : notFound ? 'This session was deleted.' : null;
+  const outline = typeof s.state.state.PLOT_OUTLINE === 'string' ? s.state.state.PLOT_OUTLINE : '';
+  const branch = async (point: BranchIn) => {
+    const outcome = await family.branch(point);
+    if (outcome.ok) onBranched?.(outcome.value);
+    return outcome;
+  };
+  const familyVersions = useFamilyVersions(family.members, panel === 'story', s.state.documentsToken);
+  const rounds = useMemo(() => draftRounds(runs), [runs]);
+  const compareOptions = useMemo(
+    () => [...localDraftOptions(sessionId, s.state.drafts, rounds), ...pitchOptions(sessionId, docs.pitches, THIS_SESSION), ...familyVersions.options],
+    [sessionId, s.state.drafts, rounds, docs.pitches, familyVersions.options],
+  );
+  const openSession = (id: string) => onOpenSession?.(id);
+  const branchOf = session && isBranch(session) ? session : null;
 
   const show = (p: Panel) => {
     setPanel(p);
@@ -98,9 +128,13 @@ export function SessionView({ sessionId, session, info, onSessionChange, onMenu,
           <h1 className="truncate text-[0.9375rem] font-semibold tracking-tight" data-testid="session-heading">
             {title}
           </h1>
-          {!notFound && <StatusPill status={status} className="shrink-0" />}
+          {!notFound && status && <StatusPill status={status} className="shrink-0" />}
         </div>
-        {subject && subject !== title && <p className="truncate text-xs text-zinc-500">{subject}</p>}
+        {branchOf ? (
+          <BranchOrigin session={branchOf} parent={family.parent} onOpen={openSession} />
+        ) : (
+          subject && subject !== title && <p className="truncate text-xs text-zinc-500">{subject}</p>
+        )}
       </TopBar>
       <ConnectionBanner connection={s.connection} onRetry={s.retryNow} />
       <div className="flex shrink-0 gap-1 border-b border-zinc-200 bg-zinc-50 px-2 py-1.5 lg:hidden dark:border-zinc-800 dark:bg-zinc-900/50" role="tablist" aria-label="View">
@@ -129,6 +163,8 @@ export function SessionView({ sessionId, session, info, onSessionChange, onMenu,
               onOpenTeam={() => show('team')}
               onDismissNotice={s.dismissNotice}
               onRetryLoad={() => void s.reload()}
+              intro={branchOf ? <BranchIntro session={branchOf} parent={family.parent} onOpen={openSession} /> : undefined}
+              placeholder={branchOf ? 'A note to take this branch another way, e.g. make it darker' : undefined}
             />
           </ErrorBoundary>
         </div>
@@ -144,8 +180,29 @@ export function SessionView({ sessionId, session, info, onSessionChange, onMenu,
           </div>
           <div className="scrollbar-thin min-h-0 flex-1 overflow-y-auto" data-testid={`panel-${panel}`}>
             <ErrorBoundary label={panel} key={panel}>
-              {panel === 'team' && <TeamPanel runs={runs} maxRounds={maxRounds} />}
-              {panel === 'story' && <StoryPanel state={s.state.state} drafts={s.state.drafts} notes={notes} />}
+              {panel === 'team' && (
+                <TeamPanel
+                  runs={runs}
+                  maxRounds={maxRounds}
+                  actions={{
+                    disabledReason,
+                    regenerateReason: outline ? null : 'There is no pitch to regenerate yet: name a subject first.',
+                    regenerate: s.regenerate,
+                    branch,
+                  }}
+                />
+              )}
+              {panel === 'story' && (
+                <StoryPanel
+                  state={s.state.state}
+                  drafts={s.state.drafts}
+                  notes={notes}
+                  sessionId={sessionId}
+                  runs={runs}
+                  actions={{ disabledReason, stateVersion: s.state.stateVersion, edit: s.edit, reloadState: s.reloadState, undo: s.undo, branch }}
+                  compare={{ options: compareOptions, loading: familyVersions.loading, error: familyVersions.error, family: family.members.length > 0 }}
+                />
+              )}
               {panel === 'docs' && <DocumentsPanel pitches={docs.pitches} error={docs.error} loading={docs.loading} current={pitchDocument} />}
             </ErrorBoundary>
           </div>

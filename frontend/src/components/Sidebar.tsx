@@ -1,6 +1,7 @@
 import { Clapperboard, Plus, X } from 'lucide-react';
 
 import type { SessionsHandle } from '../hooks/useSessions';
+import { sessionTree } from '../lib/branches';
 import { cx } from '../lib/format';
 import { SessionItem } from './SessionItem';
 import { Button, IconButton, Spinner } from './ui';
@@ -15,7 +16,7 @@ interface SidebarProps {
   onDeleted: (id: string) => void;
 }
 
-/** Past sessions, newest first; a drawer on phones, a column on desktops. */
+/** Past sessions, newest first, each branch under the session it came from; a drawer on phones, a column on desktops. */
 export function Sidebar({ sessions, currentId, open, onClose, onSelect, onNew, onDeleted }: SidebarProps) {
   return (
     <>
@@ -59,10 +60,12 @@ export function Sidebar({ sessions, currentId, open, onClose, onSelect, onNew, o
           {sessions.loaded && !sessions.error && sessions.items.length === 0 && (
             <li className="px-2 py-3 text-sm leading-relaxed text-zinc-500">No pitches yet. Start one and it will be kept here, ready for tomorrow.</li>
           )}
-          {sessions.items.map((session) => (
+          {sessionTree(sessions.items).map(({ session, depth, orphan }) => (
             <SessionItem
               key={session.id}
               session={session}
+              depth={depth}
+              orphanBranch={orphan}
               current={session.id === currentId}
               onSelect={() => onSelect(session.id)}
               onRename={(title) => sessions.rename(session.id, title)}

@@ -1,15 +1,43 @@
-import { BookOpen, GitCompare, NotebookPen } from 'lucide-react';
-import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import { BookOpen, GitCompare, NotebookPen, PenLine } from 'lucide-react';
+import { useMemo, useState, type ReactNode } from 'react';
 
-import { agentMeta } from '../stream/agents';
+import type { BranchIn, SessionOut, StateEditOut, UndoOut } from '../api/client';
+import { draftRounds, localDraftOptions, type VersionOption } from '../hooks/useVersions';
 import { noteStatusLabel, type NoteView } from '../stream/selectors';
-import type { Draft } from '../stream/types';
+import type { Draft, RunView } from '../stream/types';
+import type { Outcome } from '../stream/useSession';
+import { producerSections } from '../lib/outline';
 import { asStringList, outlineTitle, parseResearch } from '../lib/research';
-import { clockTime, cx } from '../lib/format';
-import { DraftDiff } from './DraftDiff';
+import { cx } from '../lib/format';
+import { DraftList } from './DraftList';
 import { Markdown } from './Markdown';
+import { OutlineEditor, type EditChanges } from './OutlineEditor';
+import { OutlineView } from './OutlineView';
 import { ResearchNotes } from './ResearchNotes';
-import { CriticVerdict, EmptyState, SectionTitle } from './ui';
+import { UndoButton } from './UndoButton';
+import { VersionCompare } from './VersionCompare';
+import { ActionMessage, CriticVerdict, EmptyState, GuardedButton, SectionTitle } from './ui';
+
+/** What the producer can do from the Story tab: edit by hand, undo, branch from a draft. */
+export interface StoryActions {
+  /** Why the actions wait (a run in progress), or null. */
+  disabledReason: string | null;
+  /** The state version the current outline is from (an edit is made on it). */
+  stateVersion: number;
+  edit: (changes: EditChanges, expectedVersion: number) => Promise<Outcome<StateEditOut>>;
+  reloadState: () => Promise<{ version: number; state: Record<string, unknown> } | null>;
+  undo: () => Promise<Outcome<UndoOut>>;
+  branch: (point: BranchIn) => Promise<Outcome<SessionOut>>;
+}
+
+export interface StoryCompare {
+  /** Every version to compare: this session's drafts and pitches, and its family's. */
+  options: VersionOption[];
+  loading: boolean;
+  error: string | null;
+  /** The family has other sessions (the compare section says so). */
+  family: boolean;
+}
 
 function Section({ id, title, right, children }: { id: string; title: string; right?: ReactNode; children: ReactNode }) {
   return (
@@ -19,82 +47,6 @@ function Section({ id, title, right, children }: { id: string; title: string; ri
       </SectionTitle>
       {children}
     </section>
-  );
-}
-
-function draftLabel(draft: Draft, index: number): string {
-  const when = draft.at ? ` · ${clockTime(draft.at)}` : '';
-  return `Draft ${index + 1} (state v${draft.version})${when}`;
-}
-
-function Drafts({ drafts }: { drafts: Draft[] }) {
-  const last = drafts.length - 1;
-  const [mode, setMode] = useState<'view' | 'diff'>('diff');
-  const [a, setA] = useState(Math.max(0, last - 1));
-  const [b, setB] = useState(last);
-  // Follow the newest drafts as they arrive, unless a choice was made.
-  const [touched, setTouched] = useState(false);
-  useEffect(() => {
-    if (!touched) {
-      setA(Math.max(0, last - 1));
-      setB(last);
-    }
-  }, [last, touched]);
-  const from = drafts[Math.min(a, last)];
-  const to = drafts[Math.min(b, last)];
-  const select = (value: number, set: (n: number) => void, label: string) => (
-    <label className="flex min-w-0 items-center gap-1.5 text-xs text-zinc-500">
-      {label}
-      <select
-        value={value}
-        onChange={(e) => {
-          setTouched(true);
-          set(Number(e.target.value));
-        }}
-        className="min-w-0 rounded-md border border-zinc-200 bg-white px-1.5 py-1 text-xs text-zinc-800 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-200"
-      >
-        {drafts.map((d, i) => (
-          <option key={d.version} value={i}>
-            {draftLabel(d, i)}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
-  return (
-    <div className="space-y-3" data-testid="drafts">
-      <div className="flex flex-wrap items-center gap-2">
-        <div className="inline-flex rounded-lg bg-zinc-100 p-0.5 text-xs dark:bg-zinc-800">
-          {(['diff', 'view'] as const).map((m) => (
-            <button
-              key={m}
-              type="button"
-              onClick={() => setMode(m)}
-              aria-pressed={mode === m}
-              className={cx('rounded-md px-2 py-1 font-medium', mode === m ? 'bg-white shadow-xs dark:bg-zinc-950' : 'text-zinc-500')}
-            >
-              {m === 'diff' ? 'Compare' : 'Read'}
-            </button>
-          ))}
-        </div>
-        {mode === 'diff' ? (
-          <>
-            {select(a, setA, 'From')}
-            {select(b, setB, 'to')}
-          </>
-        ) : (
-          select(b, setB, 'Draft')
-        )}
-      </div>
-      {mode === 'diff' && from && to ? (
-        <DraftDiff from={from.text} to={to.text} />
-      ) : to ? (
-        <div className="rounded-lg border border-zinc-200 p-3 dark:border-zinc-800">
-          <p className="mb-2 text-xs text-zinc-500">by {agentMeta(to.agent).label}</p>
-          <Markdown text={to.text} className="md-sm" />
-        </div>
-      ) : null}
-    </div>
   );
 }
 
@@ -129,7 +81,25 @@ function ProducerNotes({ notes }: { notes: NoteView[] }) {
   );
 }
 
-export function StoryPanel({ state, drafts, notes = [] }: { state: Record<string, unknown>; drafts: Draft[]; notes?: NoteView[] }) {
+interface StoryPanelProps {
+  state: Record<string, unknown>;
+  drafts: Draft[];
+  notes?: NoteView[];
+  sessionId?: string;
+  /** The session's runs (they tell which round wrote each draft). */
+  runs?: RunView[];
+  actions?: StoryActions;
+  compare?: StoryCompare;
+}
+
+export function StoryPanel({ state, drafts, notes = [], sessionId, runs = [], actions, compare }: StoryPanelProps) {
+  const [editing, setEditing] = useState(false);
+  const [saved, setSaved] = useState<StateEditOut | null>(null);
+  const rounds = useMemo(() => draftRounds(runs), [runs]);
+  const options = useMemo(
+    () => compare?.options ?? localDraftOptions(sessionId ?? '', drafts, rounds).map((o) => (sessionId ? o : { ...o, downloadUrl: '' })),
+    [compare?.options, sessionId, drafts, rounds],
+  );
   const subject = typeof state.PROMPT === 'string' ? state.PROMPT : '';
   const direction = typeof state.direction === 'string' ? state.direction.trim() : '';
   const revision = typeof state.revision === 'number' ? state.revision : 0;
@@ -149,6 +119,8 @@ export function StoryPanel({ state, drafts, notes = [] }: { state: Record<string
     );
   }
   const title = outline ? outlineTitle(outline) : null;
+  const mine = producerSections(state);
+  const noPitchReason = outline ? null : 'There is no outline to edit yet: the screenwriter writes the first draft.';
   return (
     <div className="space-y-7 px-4 py-4" data-testid="story-panel">
       <div>
@@ -166,12 +138,63 @@ export function StoryPanel({ state, drafts, notes = [] }: { state: Record<string
             {revision > 0 && <span data-testid="story-revision">Revision {revision}</span>}
           </p>
         )}
+        {actions && (
+          <div className="mt-3 flex flex-wrap items-center gap-2" data-testid="story-actions">
+            <GuardedButton
+              size="sm"
+              icon={PenLine}
+              onClick={() => {
+                setSaved(null);
+                setEditing(true);
+              }}
+              disabledReason={actions.disabledReason ?? noPitchReason ?? (editing ? 'You are editing the outline below.' : null)}
+              align="left"
+              data-testid="edit-button"
+            >
+              Edit by hand
+            </GuardedButton>
+            <UndoButton onUndo={actions.undo} disabledReason={actions.disabledReason ?? (outline ? null : 'There is nothing to undo yet.')} />
+          </div>
+        )}
       </div>
 
-      <Section id="outline" title="Current plot outline" right={drafts.length > 0 && <span className="text-xs text-zinc-500">Draft {drafts.length}</span>}>
-        {outline ? (
+      <Section
+        id="outline"
+        title="Current plot outline"
+        right={
+          drafts.length > 0 && (
+            <span className="text-xs text-zinc-500">
+              Draft {drafts.length}
+              {mine.length > 0 && <span data-testid="producer-sections-summary"> · yours: {mine.join(', ')}</span>}
+            </span>
+          )
+        }
+      >
+        {saved && !editing && (
+          <div className="mb-2">
+            <ActionMessage tone="success" testId="edit-saved" onDismiss={() => setSaved(null)}>
+              Saved as version {saved.version}
+              {saved.changed.length > 0 ? `: you edited ${saved.changed.join(', ')}.` : '.'} The team keeps your words in the next revisions.
+            </ActionMessage>
+          </div>
+        )}
+        {editing && actions ? (
+          <OutlineEditor
+            outline={outline}
+            direction={typeof state.direction === 'string' ? state.direction : ''}
+            version={actions.stateVersion}
+            disabledReason={actions.disabledReason}
+            onSave={actions.edit}
+            onReload={actions.reloadState}
+            onSaved={(result) => {
+              setSaved(result);
+              setEditing(false);
+            }}
+            onCancel={() => setEditing(false)}
+          />
+        ) : outline ? (
           <div className="rounded-xl border border-zinc-200 bg-white p-4 dark:border-zinc-800 dark:bg-zinc-900" data-testid="plot-outline">
-            <Markdown text={outline} />
+            <OutlineView outline={outline} producerSections={mine} />
           </div>
         ) : (
           <p className="text-sm text-zinc-500">The screenwriter has not written a draft yet.</p>
@@ -185,16 +208,26 @@ export function StoryPanel({ state, drafts, notes = [] }: { state: Record<string
       )}
 
       {drafts.length > 0 && (
+        <Section id="drafts" title="Drafts" right={<span className="text-xs text-zinc-500">{drafts.length} from the state snapshots</span>}>
+          <DraftList sessionId={sessionId} drafts={drafts} rounds={rounds} onBranch={actions?.branch} branchDisabledReason={actions?.disabledReason} />
+        </Section>
+      )}
+
+      {(options.length > 1 || compare?.family) && (
         <Section
-          id="drafts"
-          title="Drafts"
+          id="compare"
+          title="Compare versions"
           right={
             <span className="inline-flex items-center gap-1 text-xs text-zinc-500">
-              <GitCompare aria-hidden className="size-3.5" /> {drafts.length} from the state snapshots
+              <GitCompare aria-hidden className="size-3.5" /> {compare?.family ? 'this session, its parent and branches' : 'drafts and pitch versions'}
             </span>
           }
         >
-          {drafts.length > 1 ? <Drafts drafts={drafts} /> : <p className="text-sm text-zinc-500">Only one draft so far; a comparison appears after the next revision.</p>}
+          {options.length > 1 ? (
+            <VersionCompare sessionId={sessionId ?? ''} options={options} loading={compare?.loading} error={compare?.error} />
+          ) : (
+            <p className="text-sm text-zinc-500">{compare?.loading ? 'Loading the versions…' : 'Only one version so far; a comparison appears after the next revision.'}</p>
+          )}
         </Section>
       )}
 

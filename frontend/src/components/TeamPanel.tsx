@@ -1,8 +1,13 @@
 import { Archive, ChevronRight, Clapperboard, MessageSquare, NotebookPen } from 'lucide-react';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
+
+import type { BranchIn, RunOut, SessionOut, Stage } from '../api/client';
+import type { Outcome } from '../stream/useSession';
+import { BranchButton } from './BranchButton';
+import { RegenerateButton } from './RegenerateButton';
 
 import { agentMeta, LANE_AGENTS, WRITER_AGENTS } from '../stream/agents';
-import { FOLLOW_UP_PREFIX, splitQuestion, teamView, type Lane, type PhaseStatus, type Round, type RoundNote } from '../stream/selectors';
+import { branchCut, FOLLOW_UP_PREFIX, regenerationText, splitQuestion, teamView, type Lane, type PhaseStatus, type Round, type RoundNote } from '../stream/selectors';
 import type { Entry, RunView } from '../stream/types';
 import { compactNumber, cx, formatUsd, fullTime, plural } from '../lib/format';
 import { AgentEntries } from './AgentEntries';
@@ -10,6 +15,18 @@ import { Markdown } from './Markdown';
 import { AgentAvatar, CriticVerdict, PhaseIcon, SectionTitle, StatusPill } from './ui';
 
 const PHASE_LABEL = { researcher: 'Research', screenwriter: 'Draft', critic: 'Critique' } as const;
+
+/** What the producer can do from the Team panel: regenerate a stage, branch from a round. */
+export interface TeamActions {
+  /** Why every action waits (a run in progress), or null. */
+  disabledReason: string | null;
+  /** Why a regeneration cannot start yet (no pitch), or null. */
+  regenerateReason: string | null;
+  regenerate: (stage: Stage) => Promise<Outcome<RunOut>>;
+  branch: (point: BranchIn) => Promise<Outcome<SessionOut>>;
+}
+
+const LANE_STAGE: Record<string, Stage> = { box_office_researcher: 'box_office', casting_agent: 'casting' };
 
 function VerdictBadge({ round }: { round: Round }) {
   const styles = {
@@ -67,36 +84,50 @@ function isFeedback(entry: Entry): boolean {
   return entry.kind === 'tool' && entry.name === 'append_to_state' && entry.args.includes('CRITICAL_FEEDBACK');
 }
 
-function RoundCard({ round, max, latest, running }: { round: Round; max: number | null; latest: boolean; running: boolean }) {
+function RoundCard({ round, max, latest, running, runId, actions }: { round: Round; max: number | null; latest: boolean; running: boolean; runId: string; actions?: TeamActions }) {
   // The latest round is open and earlier ones fold away, unless the reader chose otherwise.
   const [choice, setChoice] = useState<boolean | null>(null);
   const open = choice ?? latest;
   return (
     <li className="rounded-xl border border-zinc-200 bg-white shadow-xs dark:border-zinc-800 dark:bg-zinc-900" data-testid="round" data-round={round.n} data-verdict={round.verdict}>
-      <button type="button" onClick={() => setChoice(!open)} aria-expanded={open} className="flex w-full items-center gap-3 px-3.5 py-2.5 text-left">
-        <ChevronRight aria-hidden className={cx('size-4 shrink-0 text-zinc-400 transition-transform', open && 'rotate-90')} />
-        <span className="text-sm font-semibold whitespace-nowrap" data-testid="round-label">
-          Round {round.n}
-          {max ? ` of ${max}` : ''}
-        </span>
-        <span className="hidden items-center gap-2.5 text-xs text-zinc-500 @sm:flex">
-          {WRITER_AGENTS.map((a) => (
-            <span key={a} className="inline-flex items-center gap-1" title={`${PHASE_LABEL[a]}: ${round.phases[a].status}`}>
-              <PhaseIcon status={round.phases[a].status} className="size-3.5" />
-              <span className="hidden @lg:inline">{PHASE_LABEL[a]}</span>
-            </span>
-          ))}
-        </span>
-        <span className="ml-auto flex items-center gap-2">
-          {round.notes.length > 0 && (
-            <span className="inline-flex items-center gap-1 text-xs text-indigo-700 dark:text-indigo-300" data-testid="round-notes-count">
-              <NotebookPen aria-hidden className="size-3.5" />
-              {round.notes.length} {round.notes.length === 1 ? 'note' : 'notes'}
-            </span>
-          )}
-          <VerdictBadge round={round} />
-        </span>
-      </button>
+      <div className="flex items-center">
+        <button type="button" onClick={() => setChoice(!open)} aria-expanded={open} className="flex min-w-0 flex-1 items-center gap-3 px-3.5 py-2.5 text-left">
+          <ChevronRight aria-hidden className={cx('size-4 shrink-0 text-zinc-400 transition-transform', open && 'rotate-90')} />
+          <span className="text-sm font-semibold whitespace-nowrap" data-testid="round-label">
+            Round {round.n}
+            {max ? ` of ${max}` : ''}
+          </span>
+          <span className="hidden items-center gap-2.5 text-xs text-zinc-500 @sm:flex">
+            {WRITER_AGENTS.map((a) => (
+              <span key={a} className="inline-flex items-center gap-1" title={`${PHASE_LABEL[a]}: ${round.phases[a].status}`}>
+                <PhaseIcon status={round.phases[a].status} className="size-3.5" />
+                <span className="hidden @lg:inline">{PHASE_LABEL[a]}</span>
+              </span>
+            ))}
+          </span>
+          <span className="ml-auto flex items-center gap-2">
+            {round.notes.length > 0 && (
+              <span className="inline-flex items-center gap-1 text-xs text-indigo-700 dark:text-indigo-300" data-testid="round-notes-count">
+                <NotebookPen aria-hidden className="size-3.5" />
+                {round.notes.length} {round.notes.length === 1 ? 'note' : 'notes'}
+              </span>
+            )}
+            <VerdictBadge round={round} />
+          </span>
+        </button>
+        {actions && round.status === 'done' && (
+          <span className="shrink-0 pr-2">
+            <BranchButton
+              point={{ from_round: round.n, run_id: runId }}
+              onBranch={actions.branch}
+              disabledReason={actions.disabledReason}
+              label="Branch"
+              title={`round ${round.n}`}
+              testId="round-branch"
+            />
+          </span>
+        )}
+      </div>
       {open && round.notes.length > 0 && (
         <div className="border-t border-zinc-100 px-3.5 pt-3.5 dark:border-zinc-800">
           <RoundNotes notes={round.notes} done={round.status !== 'running'} />
@@ -145,14 +176,18 @@ function RoundCard({ round, max, latest, running }: { round: Round; max: number 
   );
 }
 
-function LaneCard({ lane, running }: { lane: Lane; running: boolean }) {
+function LaneCard({ lane, running, actions }: { lane: Lane; running: boolean; actions?: TeamActions }) {
+  const stage = LANE_STAGE[lane.agent];
   const meta = agentMeta(lane.agent);
   return (
     <div className="flex min-w-0 flex-col rounded-xl border border-zinc-200 bg-white shadow-xs dark:border-zinc-800 dark:bg-zinc-900" data-testid={`lane-${lane.agent}`} data-status={lane.status} data-kept={lane.kept ? 'true' : undefined}>
       <div className="flex items-center gap-2 border-b border-zinc-100 px-3 py-2 dark:border-zinc-800">
         <AgentAvatar agent={lane.agent} size="sm" active={lane.status === 'running'} />
         <span className="text-sm font-medium">{meta.label}</span>
-        <PhaseIcon status={lane.status} className="ml-auto size-3.5" />
+        <span className="ml-auto flex items-center gap-1">
+          {actions && stage && <RegenerateButton stage={stage} onRegenerate={actions.regenerate} disabledReason={actions.disabledReason ?? actions.regenerateReason} compact side="top" />}
+          <PhaseIcon status={lane.status} className="size-3.5" />
+        </span>
       </div>
       <div className="scrollbar-thin max-h-80 min-h-20 overflow-y-auto px-3 py-2.5">
         {lane.kept ? (
@@ -229,14 +264,17 @@ function TeamEmpty() {
 
 /** What a run was asked, as a title: the person's words (without the chips' line), or the notes a follow-up applies. */
 function runTitle(run: RunView): string {
+  if (run.kind === 'regenerate') return `Regenerate ${regenerationText(run)}`;
   if (run.question.startsWith(FOLLOW_UP_PREFIX)) return run.question;
   const { text, direction } = splitQuestion(run.question);
   return direction.length ? `${text} (${direction.join(', ')})` : text;
 }
 
-export function TeamPanel({ runs, maxRounds }: { runs: RunView[]; maxRounds: number | null }) {
+export function TeamPanel({ runs, maxRounds, actions }: { runs: RunView[]; maxRounds: number | null; actions?: TeamActions }) {
   const teamRuns = runs.filter((r) => r.teamStarted);
   const [selected, setSelected] = useState<string | null>(null);
+  // A new run (a regeneration, a revision) takes the panel.
+  useEffect(() => setSelected(null), [teamRuns.length]);
   const run = teamRuns.find((r) => r.id === selected) ?? teamRuns[teamRuns.length - 1];
   if (!run) return <TeamEmpty />;
   const team = teamView(run, maxRounds);
@@ -255,7 +293,7 @@ export function TeamPanel({ runs, maxRounds }: { runs: RunView[]; maxRounds: num
                 Revision {run.revision}
               </span>
             )}
-            <StatusPill status={run.status} />
+            <StatusPill status={branchCut(run) ? 'branched' : run.status} />
           </div>
           <p className="text-xs text-zinc-500">
             {run.startedAt ? fullTime(run.startedAt) : null}
@@ -277,7 +315,7 @@ export function TeamPanel({ runs, maxRounds }: { runs: RunView[]; maxRounds: num
             <select
               value={run.id}
               onChange={(e) => setSelected(e.target.value)}
-              className="rounded-md border border-zinc-200 bg-white px-1.5 py-1 text-xs text-zinc-800 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-200"
+              className="max-w-44 rounded-md border border-zinc-200 bg-white px-1.5 py-1 text-xs text-zinc-800 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-200"
             >
               {teamRuns.map((r, i) => (
                 <option key={r.id} value={r.id}>
@@ -308,6 +346,8 @@ export function TeamPanel({ runs, maxRounds }: { runs: RunView[]; maxRounds: num
             </>
           ) : run.status === 'completed' ? (
             <>Finished{team.approved && lastRound ? ` · approved after ${plural(lastRound.n, 'round')}` : ''}.</>
+          ) : branchCut(run) ? (
+            <span data-testid="branch-cut">{branchCut(run)} What the team did after it stays in the parent session.</span>
           ) : run.status === 'cancelled' ? (
             <>Stopped. What the team did before is kept below.</>
           ) : (
@@ -317,15 +357,28 @@ export function TeamPanel({ runs, maxRounds }: { runs: RunView[]; maxRounds: num
       </div>
 
       <section aria-labelledby="writers-room">
-        <SectionTitle right={team.currentRound > 0 && <span className="text-xs text-zinc-500" data-testid="round-counter">Round {team.currentRound}{team.maxRounds ? ` of ${team.maxRounds}` : ''}</span>}>
+        <SectionTitle
+          right={
+            <span className="flex items-center gap-2">
+              {team.currentRound > 0 && <span className="text-xs text-zinc-500" data-testid="round-counter">Round {team.currentRound}{team.maxRounds ? ` of ${team.maxRounds}` : ''}</span>}
+              {actions && <RegenerateButton stage="writers_room" onRegenerate={actions.regenerate} disabledReason={actions.disabledReason ?? actions.regenerateReason} />}
+            </span>
+          }
+        >
           <span id="writers-room">Writers&apos; room</span>
         </SectionTitle>
         {team.rounds.length === 0 ? (
-          <p className="text-sm text-zinc-500">{running ? 'Starting…' : 'The writers’ room did not run.'}</p>
+          run.steps.writers_room?.kept || (run.kind === 'regenerate' && run.stage !== 'writers_room') ? (
+            <p className="flex items-center gap-1.5 text-sm text-zinc-500" data-testid="writers-kept">
+              <Archive aria-hidden className="size-4" /> Kept the current outline: this run redoes {regenerationText(run)} only.
+            </p>
+          ) : (
+            <p className="text-sm text-zinc-500">{running ? 'Starting…' : 'The writers’ room did not run.'}</p>
+          )
         ) : (
           <ol className="space-y-2.5" data-testid="rounds">
             {team.rounds.map((round, i) => (
-              <RoundCard key={`${run.id}-${round.n}`} round={round} max={team.maxRounds} latest={i === team.rounds.length - 1} running={running} />
+              <RoundCard key={`${run.id}-${round.n}`} round={round} max={team.maxRounds} latest={i === team.rounds.length - 1} running={running} runId={run.id} actions={actions} />
             ))}
           </ol>
         )}
@@ -337,13 +390,13 @@ export function TeamPanel({ runs, maxRounds }: { runs: RunView[]; maxRounds: num
         </SectionTitle>
         <div className="grid grid-cols-1 gap-2.5 @md:grid-cols-2" data-testid="lanes">
           {team.lanes.map((lane) => (
-            <LaneCard key={lane.agent} lane={lane} running={running} />
+            <LaneCard key={lane.agent} lane={lane} running={running} actions={actions} />
           ))}
         </div>
       </section>
 
       <section aria-labelledby="file-writer" data-testid="file-writer" data-status={team.fileWriter.status}>
-        <SectionTitle>
+        <SectionTitle right={actions && <RegenerateButton stage="document" onRegenerate={actions.regenerate} disabledReason={actions.disabledReason ?? actions.regenerateReason} side="top" />}>
           <span id="file-writer">Pitch document</span>
         </SectionTitle>
         {team.fileWriter.entries.length === 0 ? (

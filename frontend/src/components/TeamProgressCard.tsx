@@ -1,7 +1,7 @@
 import { ArrowRight, Users } from 'lucide-react';
 
 import { agentMeta } from '../stream/agents';
-import { teamView } from '../stream/selectors';
+import { branchCut, teamView } from '../stream/selectors';
 import type { RunView } from '../stream/types';
 import { PhaseIcon } from './ui';
 
@@ -11,7 +11,7 @@ export function TeamProgressCard({ run, maxRounds, onOpen }: { run: RunView; max
   const working = team.active.filter((a) => a !== 'greeter');
   const roundLabel = team.currentRound > 0 ? `round ${team.currentRound}${team.maxRounds ? ` of ${team.maxRounds}` : ''}` : null;
   const stages = [
-    { key: 'writers', label: "Writers' room", status: team.stages.writers, note: team.approved ? 'approved' : team.stages.writers === 'stopped' ? `stopped in ${roundLabel}` : roundLabel },
+    { key: 'writers', label: "Writers' room", status: team.stages.writers, note: team.approved ? 'approved' : branchCut(run) ? `branched after ${roundLabel ?? 'this point'}` : team.stages.writers === 'stopped' ? `stopped in ${roundLabel}` : roundLabel },
     { key: 'pre', label: 'Preproduction', status: team.stages.preproduction, note: null },
     { key: 'file', label: 'Pitch document', status: team.stages.fileWriter, note: null },
   ] as const;

@@ -170,8 +170,8 @@ describe('Documents', () => {
       filename: 'ada.md',
       latest_version: 1,
       versions: [
-        { version: 0, revision: 0, notes: [], created_at: '2026-01-01T10:00:00Z', size: 2048, markdown_url: url(0, 'markdown'), pdf_url: url(0, 'pdf') },
-        { version: 1, revision: 1, notes: ['Make it funnier'], created_at: '2026-01-01T10:05:00Z', size: 2100, markdown_url: url(1, 'markdown'), pdf_url: url(1, 'pdf') },
+        { version: 0, revision: 0, undone: false, notes: [], created_at: '2026-01-01T10:00:00Z', size: 2048, markdown_url: url(0, 'markdown'), pdf_url: url(0, 'pdf') },
+        { version: 1, revision: 1, undone: false, notes: ['Make it funnier'], created_at: '2026-01-01T10:05:00Z', size: 2100, markdown_url: url(1, 'markdown'), pdf_url: url(1, 'pdf') },
       ],
     },
   ];

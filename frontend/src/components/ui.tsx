@@ -1,5 +1,5 @@
 /** Small shared pieces: buttons, pills, avatars, spinners, tooltips, empty states. */
-import { CircleCheck, CircleDashed, CircleStop, CircleX, LoaderCircle, type LucideIcon } from 'lucide-react';
+import { CircleCheck, CircleDashed, CircleStop, CircleX, LoaderCircle, X, type LucideIcon } from 'lucide-react';
 import { useId, type ButtonHTMLAttributes, type ReactNode } from 'react';
 
 import { agentMeta } from '../stream/agents';
@@ -40,6 +40,64 @@ export function Button({
   );
 }
 
+type ButtonProps = Parameters<typeof Button>[0];
+
+/** A button that, when it cannot be pressed now, says why: a tooltip on hover and on keyboard focus
+ * (its wrapper takes the focus a disabled button cannot), and the button's description for screen readers. */
+export function GuardedButton({
+  disabledReason,
+  align = 'right',
+  side = 'bottom',
+  className,
+  ...props
+}: ButtonProps & { disabledReason?: string | null; align?: 'left' | 'right'; side?: 'top' | 'bottom' }) {
+  const id = useId();
+  if (!disabledReason) return <Button className={className} {...props} />;
+  return (
+    <span className="group/tip relative inline-flex rounded-lg outline-none focus-visible:ring-2 focus-visible:ring-indigo-500" tabIndex={0} data-testid="disabled-reason-wrapper">
+      <Button className={className} {...props} disabled aria-describedby={id} data-disabled-reason={disabledReason} />
+      <span
+        role="tooltip"
+        id={id}
+        className={cx(
+          'pointer-events-none invisible absolute z-50 w-max max-w-64 rounded-lg border border-zinc-200 bg-white px-2.5 py-1.5 text-left text-xs leading-snug font-normal text-zinc-700 opacity-0 shadow-lg transition-opacity group-focus-within/tip:visible group-focus-within/tip:opacity-100 group-hover/tip:visible group-hover/tip:opacity-100 dark:border-zinc-800 dark:bg-zinc-900 dark:text-zinc-300',
+          align === 'right' ? 'right-0' : 'left-0',
+          side === 'bottom' ? 'top-full mt-1.5' : 'bottom-full mb-1.5',
+        )}
+      >
+        {disabledReason}
+      </span>
+    </span>
+  );
+}
+
+/** Why the producer's actions wait while the team works. */
+export const RUN_IN_PROGRESS_REASON = 'The team is at work on this pitch. Wait for the run to finish, or stop it.';
+
+/** A short message under an action: how it went, or why it was refused. */
+export function ActionMessage({ tone, children, onDismiss, testId = 'action-message' }: { tone: 'info' | 'error' | 'success'; children: ReactNode; onDismiss?: () => void; testId?: string }) {
+  return (
+    <div
+      role={tone === 'error' ? 'alert' : 'status'}
+      data-testid={testId}
+      data-tone={tone}
+      className={cx(
+        'flex items-start gap-2 rounded-lg border px-3 py-2 text-sm',
+        tone === 'error' && 'border-rose-200 bg-rose-50 text-rose-900 dark:border-rose-500/20 dark:bg-rose-500/10 dark:text-rose-200',
+        tone === 'info' && 'border-zinc-200 bg-zinc-50 text-zinc-700 dark:border-zinc-800 dark:bg-zinc-900 dark:text-zinc-300',
+        tone === 'success' && 'border-emerald-200 bg-emerald-50 text-emerald-900 dark:border-emerald-500/20 dark:bg-emerald-500/10 dark:text-emerald-200',
+      )}
+    >
+      <div className="min-w-0 flex-1">{children}</div>
+      {onDismiss && (
+        <button type="button" aria-label="Dismiss" onClick={onDismiss} className="shrink-0 opacity-60 hover:opacity-100">
+          <X aria-hidden className="size-4" />
+        </button>
+      )}
+    </div>
+  );
+}
+
 export function IconButton({
   icon: Icon,
   label,
@@ -70,6 +128,7 @@ const STATUS: Record<string, { label: string; className: string }> = {
   running: { label: 'Running', className: 'bg-indigo-50 text-indigo-700 ring-indigo-600/20 dark:bg-indigo-500/10 dark:text-indigo-300 dark:ring-indigo-400/30' },
   completed: { label: 'Done', className: 'bg-emerald-50 text-emerald-700 ring-emerald-600/20 dark:bg-emerald-500/10 dark:text-emerald-300 dark:ring-emerald-400/30' },
   failed: { label: 'Failed', className: 'bg-rose-50 text-rose-700 ring-rose-600/20 dark:bg-rose-500/10 dark:text-rose-300 dark:ring-rose-400/30' },
+  branched: { label: 'Branch point', className: 'bg-violet-50 text-violet-700 ring-violet-600/20 dark:bg-violet-500/10 dark:text-violet-300 dark:ring-violet-400/30' },
   cancelled: { label: 'Stopped', className: 'bg-zinc-100 text-zinc-700 ring-zinc-500/20 dark:bg-zinc-800 dark:text-zinc-300 dark:ring-zinc-600/40' },
   interrupted: { label: 'Interrupted', className: 'bg-amber-50 text-amber-800 ring-amber-600/20 dark:bg-amber-500/10 dark:text-amber-300 dark:ring-amber-400/30' },
   idle: { label: 'New', className: 'bg-zinc-50 text-zinc-600 ring-zinc-500/15 dark:bg-zinc-900 dark:text-zinc-400 dark:ring-zinc-700' },

@@ -53,6 +53,16 @@ export function useSessions(client = api) {
     [client],
   );
 
+  /** A session made elsewhere (a branch): listed at once, before the next refresh. */
+  const itemsRef = useRef(items);
+  useEffect(() => {
+    itemsRef.current = items;
+  }, [items]);
+  const add = useCallback((session: SessionOut) => {
+    if (!itemsRef.current.some((s) => s.id === session.id)) setTotal((t) => t + 1);
+    setItems((list) => (list.some((s) => s.id === session.id) ? list.map((s) => (s.id === session.id ? session : s)) : [session, ...list]));
+  }, []);
+
   const rename = useCallback(
     async (id: string, title: string) => {
       const updated = await client.renameSession(id, title);
@@ -71,7 +81,7 @@ export function useSessions(client = api) {
     [client],
   );
 
-  return { items, total, loaded, error, refresh, loadMore, create, rename, remove };
+  return { items, total, loaded, error, refresh, loadMore, create, add, rename, remove };
 }
 
 export type SessionsHandle = ReturnType<typeof useSessions>;

@@ -25,6 +25,7 @@ const META: Record<string, AgentMeta> = {
   box_office_researcher: { label: 'Box office', role: 'Comparable films and market', accent: 'bg-emerald-500' },
   casting_agent: { label: 'Casting', role: 'Who could play whom', accent: 'bg-amber-500' },
   file_writer: { label: 'File writer', role: 'Writes the pitch document', accent: 'bg-slate-500' },
+  producer: { label: 'You', role: 'The producer, by hand', accent: 'bg-zinc-700' },
   film_concept_team: { label: 'Film concept team', role: 'The whole team', accent: 'bg-slate-400' },
   writers_room: { label: "Writers' room", role: 'Research, draft, critique', accent: 'bg-violet-400' },
   preproduction_team: { label: 'Preproduction', role: 'Box office and casting', accent: 'bg-emerald-400' },

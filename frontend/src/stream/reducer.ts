@@ -8,7 +8,7 @@ import { applyPatch, type Operation } from 'fast-json-patch';
 import { isWriter, FILM_TEAM } from './agents';
 import type { ControlMessage, Frame, JsonPatchOp, ServerMessage, StepFrame } from './frames';
 import { isControl } from './frames';
-import type { Draft, Entry, NoteRound, RunNote, RunStatus, RunView, SessionStreamState } from './types';
+import type { Draft, Entry, NoteRound, RunKind, RunNote, RunStage, RunStatus, RunView, SessionStreamState } from './types';
 
 export type StreamAction =
   | { type: 'frame'; frame: ServerMessage }
@@ -47,10 +47,12 @@ export function toRunStatus(value: string | undefined | null, fallback: RunStatu
   return RUN_STATUSES.includes(value as RunStatus) ? (value as RunStatus) : fallback;
 }
 
-export function newRun(id: string, question: string, source: RunView['source']): RunView {
+export function newRun(id: string, question: string, source: RunView['source'], kind: RunKind = 'message', stage: RunStage | null = null): RunView {
   return {
     id,
     question,
+    kind,
+    stage,
     status: 'running',
     error: null,
     source,
@@ -74,7 +76,7 @@ export function newRun(id: string, question: string, source: RunView['source']):
 export function runFromFrames(runId: string, frames: Frame[]): RunView {
   let run = newRun(runId, '', 'history');
   for (const frame of frames) {
-    if (frame.type === 'RUN_STARTED') run = { ...run, question: frame.question, startedAt: frame.timestamp ?? null };
+    if (frame.type === 'RUN_STARTED') run = { ...run, question: frame.question, kind: frame.kind ?? 'message', stage: frame.stage ?? null, startedAt: frame.timestamp ?? null };
     else run = applyRunFrame(run, frame);
   }
   return run;
@@ -202,7 +204,7 @@ function applyStreamFrame(state: SessionStreamState, frame: Frame): SessionStrea
     const earlier = frame.resumed ? (state.live[id] ?? state.history[id]) : undefined;
     const run: RunView = earlier
       ? { ...earlier, source: 'live', status: 'running', error: null, finishedAt: null }
-      : { ...newRun(id, frame.question, 'live'), startedAt: frame.timestamp ?? null };
+      : { ...newRun(id, frame.question, 'live', frame.kind ?? 'message', frame.stage ?? null), startedAt: frame.timestamp ?? null };
     return {
       ...state,
       live: { ...state.live, [id]: run },

@@ -1,6 +1,6 @@
 /** Derived views: which runs to show, what goes in the chat, and the team panel's rounds and lanes. */
 import { isWriter, LANE_AGENTS, WRITER_AGENTS, type LaneAgent, type WriterAgent } from './agents';
-import type { ArtifactEntry, Entry, NoteEntry, NoteRound, NoteStatus, RunView, SessionStreamState, ToolEntry } from './types';
+import type { ArtifactEntry, Entry, NoteEntry, NoteRound, NoteStatus, RunStage, RunView, SessionStreamState, ToolEntry } from './types';
 
 /** History order first (it knows runs from before a restart), then runs only seen live. */
 export function visibleRuns(state: SessionStreamState): RunView[] {
@@ -364,4 +364,65 @@ export function lastTeamRun(runs: RunView[]): RunView | null {
     if (run?.teamStarted) return run;
   }
   return null;
+}
+
+// -- the producer's hand: regenerations, edits by hand, undos -----------------------------------
+
+export const STAGE_LABEL: Record<RunStage, string> = {
+  writers_room: "the writers' room",
+  box_office: 'the box-office report',
+  casting: 'the casting report',
+  document: 'the pitch document',
+};
+
+/** A run of the producer's own change (an edit by hand or an undo): no agents, one state change. */
+export function isProducerChange(run: RunView): boolean {
+  return run.kind === 'edit' || run.kind === 'undo';
+}
+
+const EDITED = /^Edited by hand:\s*(.+)$/is;
+const UNDID = /^Undid (the edit by hand|the regeneration|the revision):\s*(.*)$/is;
+const REGENERATE = /^Regenerate:\s*(.+)$/is;
+
+/** One line for the chat: "You edited Logline, Act II", "You undid the revision “make it funnier”". */
+export function producerChangeText(run: RunView): string {
+  const question = run.question.trim();
+  if (run.kind === 'edit') {
+    const edited = EDITED.exec(question);
+    if (edited) return `You edited ${edited[1]}`;
+    return /^edited\b/i.test(question) ? `You e${question.slice(1)}` : question || 'You edited the pitch';
+  }
+  if (run.kind === 'undo') {
+    const undid = UNDID.exec(question);
+    if (!undid) return /^undid\b/i.test(question) ? `You u${question.slice(1)}` : question || 'You undid the last change';
+    const [, what, inner = ''] = undid;
+    if (what === 'the edit by hand') {
+      const edited = EDITED.exec(inner.trim());
+      return edited ? `You undid your edit of ${edited[1]}` : 'You undid your edit by hand';
+    }
+    if (what === 'the regeneration') {
+      const regenerated = REGENERATE.exec(inner.trim());
+      return regenerated ? `You undid the regeneration of ${regenerated[1]}` : 'You undid the regeneration';
+    }
+    const words = splitQuestion(inner).text.trim();
+    return words ? `You undid the revision “${words}”` : 'You undid the last revision';
+  }
+  return question;
+}
+
+/** What a regeneration reruns, for the chat and the team panel ("the casting report"). */
+export function regenerationText(run: RunView): string {
+  if (run.stage) return STAGE_LABEL[run.stage];
+  const regenerated = REGENERATE.exec(run.question.trim());
+  return regenerated?.[1] ?? run.question;
+}
+
+// -- branches -------------------------------------------------------------------------------------
+
+const BRANCH_CUT = /^The branch starts at /;
+
+/** A run of a branch that its branch point cut short (copied from the parent up to the round or
+ * version the branch starts at): the server's words for where, else null. */
+export function branchCut(run: RunView): string | null {
+  return run.status === 'cancelled' && run.error && BRANCH_CUT.test(run.error) ? run.error : null;
 }

@@ -106,9 +106,17 @@ export interface Usage {
   costUsd: number;
 }
 
+/** What started a run: a message, a regeneration of one stage, or the producer's edit or undo
+ * (a run of one state change, no agents). */
+export type RunKind = 'message' | 'regenerate' | 'edit' | 'undo';
+export type RunStage = 'writers_room' | 'box_office' | 'casting' | 'document';
+
 export interface RunView {
   id: string;
   question: string;
+  kind: RunKind;
+  /** The stage a regeneration runs again. */
+  stage: RunStage | null;
   status: RunStatus;
   error: string | null;
   /** 'live' when built from socket frames, 'history' when rebuilt from the REST history. */

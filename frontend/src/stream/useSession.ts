@@ -5,7 +5,7 @@
  */
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 
-import { api, ApiError, type Api } from '../api/client';
+import { api, ApiError, type Api, type Stage, type StateEditOut, type UndoOut } from '../api/client';
 import { isControl, type ServerMessage, type Tone } from './frames';
 import { initialStreamState, PLOT_OUTLINE, runFromFrames, streamReducer } from './reducer';
 import { useSessionSocket, type SocketOptions } from './useSessionSocket';
@@ -19,6 +19,20 @@ export interface UseSessionOptions {
 
 /** Control error codes that refuse a message just sent (so a note waiting for its acknowledgement goes). */
 const REFUSED_MESSAGE = new Set(['run_in_progress', 'too_many_notes', 'message_too_long', 'empty_message', 'bad_frame', 'bad_request']);
+
+/** How a producer's action (regenerate, edit, undo, branch) went: done, or refused with the server's reason. */
+export type Outcome<T> =
+  | { ok: true; value: T }
+  | { ok: false; message: string; code: string | null; status: number; body: Record<string, unknown> | null };
+
+export async function attempt<T>(action: () => Promise<T>): Promise<Outcome<T>> {
+  try {
+    return { ok: true, value: await action() };
+  } catch (err) {
+    if (err instanceof ApiError) return { ok: false, message: err.message, code: err.code, status: err.status, body: err.body };
+    return { ok: false, message: err instanceof Error ? err.message : String(err), code: null, status: 0, body: null };
+  }
+}
 
 export type LoadState = { status: 'loading' } | { status: 'ready' } | { status: 'error'; message: string; notFound: boolean };
 
@@ -178,9 +192,48 @@ export function useSession(sessionId: string, { client = api, socket, onSessionC
     [client, sessionId],
   );
 
+  /** Runs one stage again; the run then streams on the socket like any other. */
+  const regenerate = useCallback(
+    async (stage: Stage) => {
+      const outcome = await attempt(() => client.regenerate(sessionId, stage));
+      if (outcome.ok) changeRef.current?.();
+      return outcome;
+    },
+    [client, sessionId],
+  );
+
+  /** An edit by hand made on state version `expectedVersion`: the new state shows at once (its
+   * small run follows on the socket). */
+  const edit = useCallback(
+    async (changes: { PLOT_OUTLINE?: string; direction?: string }, expectedVersion: number): Promise<Outcome<StateEditOut>> => {
+      const outcome = await attempt(() => client.editState(sessionId, expectedVersion, changes));
+      if (outcome.ok) dispatch({ type: 'state', version: outcome.value.version, state: outcome.value.state });
+      return outcome;
+    },
+    [client, sessionId],
+  );
+
+  /** Takes back the last revision, regeneration or edit, in place. */
+  const undo = useCallback(async (): Promise<Outcome<UndoOut>> => {
+    const outcome = await attempt(() => client.undo(sessionId));
+    if (outcome.ok) dispatch({ type: 'state', version: outcome.value.version, state: outcome.value.state });
+    return outcome;
+  }, [client, sessionId]);
+
+  /** The current state from the server (an edit found it stale): applied, and returned. */
+  const reloadState = useCallback(async () => {
+    try {
+      const current = await client.state(sessionId);
+      dispatch({ type: 'state', version: current.version, state: current.state });
+      return { version: current.version, state: current.state };
+    } catch {
+      return null;
+    }
+  }, [client, sessionId]);
+
   const dismissNotice = useCallback((id: number) => dispatch({ type: 'dismissNotice', id }), []);
 
-  return { state, load, connection, pending, pendingNotes, refused, cancelling, sendMessage, cancel, resume, retryNow, reload, dismissNotice };
+  return { state, load, connection, pending, pendingNotes, refused, cancelling, sendMessage, cancel, resume, retryNow, reload, dismissNotice, regenerate, edit, undo, reloadState };
 }
 
 export type SessionHandle = ReturnType<typeof useSession>;
