@@ -41,12 +41,20 @@ class Wire(BaseModel):
 # -- AG-UI events with our extensions ------------------------------------------------------------
 
 
+class BranchedAt(Wire):
+    version: int
+    round: int | None = None
+
+
 class RunResult(Wire):
     """RUN_FINISHED.result: the run's status in our vocabulary, for clients that want more than
     AG-UI's outcome."""
 
     status: RunStatus
     error: str | None = None
+    # A branch's copy of a run its branch point cut short: where the branch starts in it.
+    branched_at: BranchedAt | None = None
+
 
 
 # What a run is: the person's message to the team, a regeneration of one stage, or a producer's

@@ -225,6 +225,7 @@ async def test_a_branch_at_round_1_holds_exactly_what_the_parent_had_then(api: h
     timeline = (await api.get(f"/sessions/{out['id']}/timeline")).json()
     [frames] = [r["frames"] for r in timeline["runs"]]
     assert frames[-1]["type"] == "RUN_FINISHED" and frames[-1]["result"]["status"] == "cancelled"
+    assert frames[-1]["result"]["branchedAt"] == {"version": cut.version, "round": 1}
     # The sessions list, the branch list and the branch itself carry the branch point.
     listed = {s["id"]: s for s in (await api.get("/sessions")).json()["items"]}
     assert listed[out["id"]]["parent_id"] == parent and listed[out["id"]]["branch_point"] == out["branch_point"]

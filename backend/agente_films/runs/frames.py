@@ -98,7 +98,8 @@ class FrameTranslator:
         return frames
 
     def run_finished(
-        self, status: str, error: str | None, *, state: dict[str, Any] | None, resumable: bool = False
+        self, status: str, error: str | None, *, state: dict[str, Any] | None, resumable: bool = False,
+        branched_at: dict[str, Any] | None = None,
     ) -> list[Any]:
         """The run's last frames: whatever is still open, closed; the final state; the end."""
         frames = self._close_open()
@@ -127,7 +128,10 @@ class FrameTranslator:
                 p.RunFinished(
                     thread_id=self.session_id,
                     run_id=self.run_id,
-                    result=p.RunResult(status=status, error=error),
+                    result=p.RunResult(
+                        status=status, error=error,
+                        branched_at=p.BranchedAt.model_validate(branched_at) if branched_at else None,
+                    ),
                     outcome={"type": "cancelled"} if status == "cancelled" else {"type": "success"},
                     usage=usage,
                     cost_usd=self.track.run_cost or None,

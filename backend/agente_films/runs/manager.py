@@ -51,6 +51,7 @@ from agente_films.runs.context import enter_run
 from agente_films.runs.frames import FrameTranslator
 from agente_films.runs.locks import LocalRunLocks, RunLocks
 from agente_films.runs.recorder import RunRecorder
+from agente_films.runs.revision_plugin import STAGE_LABELS
 from agente_films.runs.track import RunTrack
 from agente_films.settings import Settings
 from agente_films.state_keys import public_state
@@ -72,12 +73,6 @@ def with_direction(text: str, direction: list[str]) -> str:
 # The author of the state events a person makes by hand (edits, undos): not an agent, so ADK never
 # picks it to answer the next message, and not "user", whose events carry messages.
 PRODUCER = "producer"
-STAGE_LABELS: dict[str, str] = {
-    "writers_room": "the writers' room, from the current outline",
-    "box_office": "the box-office report",
-    "casting": "the casting report",
-    "document": "the pitch document",
-}
 
 
 @dataclass

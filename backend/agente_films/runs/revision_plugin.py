@@ -42,6 +42,15 @@ STAGE_RERUNS: dict[str, frozenset[str]] = {
 }
 
 
+# What each stage is called for people (the question a regeneration stores, the greeter's words).
+STAGE_LABELS: dict[str, str] = {
+    "writers_room": "the writers' room, from the current outline",
+    "box_office": "the box-office report",
+    "casting": "the casting report",
+    "document": "the pitch document",
+}
+
+
 def regenerating(state: Any) -> str | None:
     """The stage this revision regenerates, if it is a regeneration."""
     value = state.get(keys.REGENERATE)
@@ -73,9 +82,8 @@ def keeps_its_work(agent: BaseAgent, state: Any) -> bool:
 def hand_over(team_agent: str, stage: str) -> LlmResponse:
     """The greeter's turn in a regeneration: the person asked for it with a button, not in words,
     so there is nothing to read and no model call to spend; it hands over to the team."""
-    words = stage.replace("_", " ").replace("writers room", "writers' room")
     return LlmResponse(content=types.Content(role="model", parts=[
-        types.Part.from_text(text=f"Regenerating the {words}; the rest of the pitch stays as it is."),
+        types.Part.from_text(text=f"Regenerating {STAGE_LABELS[stage]}; the rest of the pitch stays as it is."),
         types.Part(function_call=types.FunctionCall(name="transfer_to_agent", args={"agent_name": team_agent})),
     ]))
 

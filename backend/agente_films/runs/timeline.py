@@ -93,7 +93,8 @@ def run_frames(
                 frames += _stamp(translator.note_received(note.id, note.question_text, kept_for_next_run=True),
                                  end or _ms(question.created_at))
     return frames + _stamp(
-        translator.run_finished(question.run_status, question.run_error, state=final_state, resumable=resumable),
+        translator.run_finished(question.run_status, question.run_error, state=final_state, resumable=resumable,
+                                branched_at=(question.metadata_ or {}).get("branched_at")),
         end or _ms(question.created_at),
     )
 

@@ -805,6 +805,13 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** BranchedAt */
+        BranchedAt: {
+            /** Round */
+            round?: number | null;
+            /** Version */
+            version: number;
+        };
         /**
          * BranchIn
          * @description Where to branch: a state snapshot version, or the end of a writers' room round (of `run_id`,
@@ -1936,6 +1943,7 @@ export interface components {
          *     AG-UI's outcome.
          */
         RunResult: {
+            branchedAt?: components["schemas"]["BranchedAt"] | null;
             /** Error */
             error?: string | null;
             /**

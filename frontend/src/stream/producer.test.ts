@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { frame, pitchFrames, SESSION_ID } from '../test/fixtures';
 import type { Frame, ServerMessage } from './frames';
 import { initialStreamState, runFromFrames, streamReducer } from './reducer';
-import { chatItems, isBusy, isProducerChange, lastTeamRun, producerChangeText, regenerationText, visibleRuns } from './selectors';
+import { branchCut, chatItems, isBusy, isProducerChange, lastTeamRun, producerChangeText, regenerationText, visibleRuns } from './selectors';
 import type { RunView, SessionStreamState } from './types';
 
 function feed(frames: ServerMessage[], state: SessionStreamState = initialStreamState(SESSION_ID)): SessionStreamState {
@@ -103,5 +103,22 @@ describe('a producer edit or undo on the stream', () => {
     expect(regenerationText(run)).toBe('the casting report');
     expect(isProducerChange(run)).toBe(false);
     expect(runFromFrames('regen-1', [start, step]).stage).toBe('casting');
+  });
+});
+
+describe('a branch point', () => {
+  const cut = (result: Record<string, unknown>) =>
+    runFromFrames('cut-run', [
+      frame({ type: 'RUN_STARTED', runId: 'cut-run', question: 'Ada Lovelace', seq: 1 }),
+      frame({ type: 'RUN_FINISHED', runId: 'cut-run', seq: 2, result }),
+    ]);
+
+  it('is read from RUN_FINISHED result.branchedAt, not from the words of the error', () => {
+    const branched = cut({ status: 'cancelled', error: 'The branch starts at round 1 of this run.', branchedAt: { version: 7, round: 1 } });
+    expect(branched.branchedAt).toEqual({ version: 7, round: 1 });
+    expect(branchCut(branched)).toBe('The branch starts at round 1 of this run.');
+    // A run cancelled by its producer is a stop, whatever its error says.
+    expect(branchCut(cut({ status: 'cancelled', error: 'The branch starts at round 1 of this run.' }))).toBeNull();
+    expect(branchCut(cut({ status: 'cancelled', branchedAt: { version: 12 } }))).toBe('The branch starts at state version 12 of this run.');
   });
 });

@@ -370,7 +370,11 @@ export function applyRunFrame(run: RunView, frame: Frame): RunView {
       return applyCustom(run, frame.name, frame.value, frame.seq ?? undefined, frame.timestamp ?? undefined);
     case 'RUN_FINISHED': {
       const status = toRunStatus(frame.result.status ?? 'completed');
-      return { ...finishRun(run, status, frame.result.error ?? null, frame.timestamp ?? undefined), resumable: false };
+      return {
+        ...finishRun(run, status, frame.result.error ?? null, frame.timestamp ?? undefined),
+        resumable: false,
+        branchedAt: frame.result.branchedAt ?? null,
+      };
     }
     case 'RUN_ERROR': {
       const status = frame.status === 'interrupted' ? 'interrupted' : 'failed';

@@ -419,10 +419,11 @@ export function regenerationText(run: RunView): string {
 
 // -- branches -------------------------------------------------------------------------------------
 
-const BRANCH_CUT = /^The branch starts at /;
-
 /** A run of a branch that its branch point cut short (copied from the parent up to the round or
- * version the branch starts at): the server's words for where, else null. */
+ * version the branch starts at, RUN_FINISHED `result.branchedAt`): the server's words for where,
+ * else null. */
 export function branchCut(run: RunView): string | null {
-  return run.status === 'cancelled' && run.error && BRANCH_CUT.test(run.error) ? run.error : null;
+  if (!run.branchedAt) return null;
+  const where = run.branchedAt.round != null ? `round ${run.branchedAt.round}` : `state version ${run.branchedAt.version}`;
+  return run.error ?? `The branch starts at ${where} of this run.`;
 }

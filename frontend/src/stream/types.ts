@@ -119,6 +119,8 @@ export interface RunView {
   stage: RunStage | null;
   status: RunStatus;
   error: string | null;
+  /** A branch's copy of a run its branch point cut short: where the branch starts in it. */
+  branchedAt?: { version: number; round?: number | null } | null;
   /** 'live' when built from socket frames, 'history' when rebuilt from the REST history. */
   source: 'live' | 'history';
   startedAt: string | number | null;
