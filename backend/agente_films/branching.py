@@ -23,7 +23,6 @@ no half-made branch is left.
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +53,7 @@ from agente_films.db.tables import (
     utcnow,
 )
 from agente_films.errors import Refused, RunInProgress
+from agente_films.text import plain_text_problem
 from agente_films.runs.rows import title_from_outline
 from agente_films.studio import Studio
 
@@ -65,8 +65,6 @@ SHARED_PREFIXES = ("app:", "user:", "temp:")
 STEP_TYPES = ("agent_start", "agent_end")
 # Author of the event that closes a branch point: the producer, as for edits by hand.
 BRANCH_AUTHOR = "producer"
-# Control characters (NUL above all, which PostgreSQL refuses in text) have no place in a title.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 RowKey = tuple[datetime, str]
 
@@ -148,8 +146,9 @@ def check_point(point: BranchIn) -> None:
     if point.run_id is not None and point.from_round is None:
         raise Refused(422, "run_id names the run of from_round; a state version (from_version) "
                                  "needs no run.")
-    if point.title and _CONTROL.search(point.title):
-        raise Refused(422, "The title contains control characters; send plain text.")
+    problem = plain_text_problem(point.title) if point.title else None
+    if problem:
+        raise Refused(422, f"The title {problem}.")
 
 
 def resolve_cut(point: BranchIn, source: Source, events: Sequence[Event]) -> Cut:

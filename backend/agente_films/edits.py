@@ -14,13 +14,10 @@ from typing import Any
 
 from agente_films import state_keys as keys
 from agente_films.errors import NotEditable, NothingToUndo
+from agente_films.text import plain_text_problem
 
-# Control characters (NUL above all, which PostgreSQL refuses in text); newlines and tabs are text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # A paragraph that opens a section of the outline: "**Title:** ...", "**Act II: The Cost.** ...".
 _SECTION = re.compile(r"^\*\*(Title|Logline):\*\*|^\*\*(Act [IVX]+)\b")
-
-EDITABLE_SECTIONS = ("Title", "Logline", "Act I", "Act II", "Act III")
 
 # What an undo restores: the pitch's content. Not the revision counter (versions of the document
 # stay numbered in the order they were made) nor the document's file name.
@@ -49,8 +46,16 @@ def section_text(outline: str, section: str) -> str:
 
 
 def changed_sections(before: str, after: str) -> list[str]:
+    """The sections that differ, in outline order (any number of acts); "Outline" when only the
+    layout changed."""
     old, new = outline_sections(before), outline_sections(after)
-    return [name for name in (*EDITABLE_SECTIONS, "Notes") if old.get(name, "") != new.get(name, "")]
+    names = list(dict.fromkeys([*new, *old]))
+    changed = [name for name in names if old.get(name, "") != new.get(name, "")]
+    return changed or (["Outline"] if _paragraphs(before) != _paragraphs(after) else [])
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [part.strip() for part in re.split(r"\n\s*\n", text.strip()) if part.strip()]
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ def plan_edit(changes: dict[str, Any], state: dict[str, Any], *, version: int, m
     refused = sorted(k for k in changes if k not in keys.EDITABLE)
     if refused:
         raise NotEditable(
-            f"{', '.join(refused)} cannot be edited by hand; editable: {', '.join(sorted(keys.EDITABLE))}. "
+            f"{', '.join(ascii(k) for k in refused)} cannot be edited by hand; editable: {', '.join(sorted(keys.EDITABLE))}. "
             "Research comes from its sources, reports and feedback from their agents."
         )
     if not str(state.get(keys.PROMPT) or "").strip():
@@ -77,8 +82,9 @@ def plan_edit(changes: dict[str, Any], state: dict[str, Any], *, version: int, m
         if not isinstance(value, str):
             raise NotEditable(f"{key} must be text.")
         text = value.strip()
-        if _CONTROL.search(text):
-            raise NotEditable(f"{key} contains control characters; send plain text.")
+        problem = plain_text_problem(text)
+        if problem:
+            raise NotEditable(f"{key} {problem}.")
         if len(text) > max_chars:
             raise NotEditable(f"{key} is {len(text)} characters; the limit is {max_chars}.")
         if key == keys.PLOT_OUTLINE:
@@ -94,7 +100,7 @@ def plan_edit(changes: dict[str, Any], state: dict[str, Any], *, version: int, m
                 delta[key] = text
                 changed += moved
                 edits = state.get(keys.PRODUCER_EDITS) if isinstance(state.get(keys.PRODUCER_EDITS), dict) else {}
-                owned = [s for s in EDITABLE_SECTIONS if s in set(edits.get("sections") or []) | set(moved) and s in sections]
+                owned = [s for s in sections if s != "Notes" and s in set(edits.get("sections") or []) | set(moved)]
                 delta[keys.PRODUCER_EDITS] = {
                     "sections": owned, "revision": int(state.get(keys.REVISION) or 0), "version": version + 1,
                 }

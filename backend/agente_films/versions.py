@@ -114,8 +114,8 @@ async def compare_side(studio: Studio, user_id: str, ref: str) -> CompareSide:
     scope = {"app_name": APP_NAME, "user_id": row.user_id, "session_id": row.id}
     try:
         part = await studio.artifact_service.load_artifact(filename=filename, version=version, **scope)
-    except ValueError:
-        part = None  # not a plain file name (e.g. "../x"): simply not found
+    except (ValueError, OSError):
+        part = None  # not a plain file name ("../x", or longer than the file system allows): not found
     if part is None or part.inline_data is None or part.inline_data.data is None:
         raise Refused(404, f"No version {version} of pitch document {filename!r} in session {row.id}.")
     return CompareSide(

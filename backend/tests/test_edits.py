@@ -200,6 +200,7 @@ async def test_a_stale_or_forbidden_edit_is_refused_and_nothing_stored_changes(a
         ({"expected_version": current["version"], "changes": {"PLOT_OUTLINE": "just some words"}}, 422, "Title"),
         ({"expected_version": current["version"], "changes": {"PLOT_OUTLINE": 42}}, 422, "text"),
         ({"expected_version": current["version"], "changes": {"direction": "dark\x00er"}}, 422, "control"),
+        ({"expected_version": current["version"], "changes": {"direction": {"nested": ["x"]}}}, 422, "text"),
         ({"expected_version": current["version"], "changes": {}}, 422, None),
         ({"expected_version": 2**63, "changes": {"direction": "x"}}, 422, None),
         ({"changes": {"direction": "x"}}, 422, None),
@@ -372,3 +373,81 @@ async def test_a_message_said_while_an_edit_is_stored_waits_for_it_and_is_never_
     # One of the two went first; the other either followed it or was refused with 409.
     assert edit.status_code in (200, 409)
     assert not isinstance(said, Exception) or getattr(said, "status_code", None) == 409
+
+
+async def test_text_that_cannot_be_stored_is_refused_before_anything_is_stored(api) -> None:
+    """Lone surrogates (valid JSON, not valid text) and NaN in edits, branch titles and session
+    titles: a 422 that says what is wrong; nothing stored changes and the session stays readable."""
+    studio, session_id = await pitched(api)
+    current = await state_of(api, session_id)
+    stored = await counts(studio)
+    raw = {"content-type": "application/json"}
+    bodies = [
+        ("PATCH", f"/sessions/{session_id}/state",
+         '{"expected_version": %d, "changes": {"direction": "a\\ud800b"}}' % current["version"], "surrogate"),
+        ("PATCH", f"/sessions/{session_id}/state",
+         '{"expected_version": %d, "changes": {"\\ud800": "x"}}' % current["version"], "cannot be edited"),
+        ("PATCH", f"/sessions/{session_id}/state", '{"expected_version": NaN, "changes": {"direction": "x"}}', None),
+        ("PATCH", f"/sessions/{session_id}/state", '{"expected_version": 1e400, "changes": {"direction": "x"}}', None),
+        ("POST", f"/sessions/{session_id}/branches", '{"from_version": 1, "title": "x\\udc00"}', None),
+        ("POST", "/sessions", '{"title": "x\\udc00"}', None),
+    ]
+    for method, url, body, words in bodies:
+        response = await api.request(method, url, content=body, headers=raw)
+        assert response.status_code == 422, (url, body, response.text)
+        if words:
+            assert words in str(response.json()["detail"]), response.json()
+    long_name = "x" * 300
+    compare = await api.get(f"/sessions/{session_id}/compare",
+                            params={"a": f"pitch:{session_id}:{long_name}:0", "b": f"pitch:{session_id}:{long_name}:0"})
+    assert compare.status_code == 404
+    assert (await api.get(f"/sessions/{session_id}/pitches/{long_name}")).status_code == 404
+    assert await counts(studio) == stored
+    assert (await state_of(api, session_id)) == current
+    assert (await api.get(f"/sessions/{session_id}/timeline")).status_code == 200
+
+
+async def test_an_undone_run_cannot_be_resumed(api) -> None:
+    studio, session_id = await pitched(api)
+    with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
+        mock_wikipedia(router)
+        revision, _ = await run_message(studio, session_id, "make it darker")
+    async with studio.sessionmaker.begin() as db:  # as if the server had died during the revision
+        await QuestionRepository(db).finish(revision, status="interrupted", error="the server stopped")
+    assert (await api.post(f"/sessions/{session_id}/undo")).json()["undid"] == revision
+    response = await api.post(f"/sessions/{session_id}/runs/{revision}/resume")
+    assert response.status_code == 409 and "undone" in response.json()["detail"]
+
+
+async def test_a_change_whose_storage_fails_ends_as_failed_and_says_503(api, monkeypatch) -> None:
+    studio, session_id = await pitched(api)
+    current = await state_of(api, session_id)
+    original = type(studio.session_service).append_event
+
+    async def broken(self, session, event):  # noqa: ANN001, ANN202
+        if event.author == "producer":
+            raise ConnectionError("the database went away")
+        return await original(self, session, event)
+
+    monkeypatch.setattr(type(studio.session_service), "append_event", broken)
+    response = await api.patch(f"/sessions/{session_id}/state",
+                               json={"expected_version": current["version"], "changes": {"direction": "noir"}})
+    assert response.status_code == 503 and "could not be stored" in response.json()["detail"]
+    monkeypatch.setattr(type(studio.session_service), "append_event", original)
+    async with studio.sessionmaker() as db:
+        edits = [q for q in await QuestionRepository(db).for_session(session_id) if q.kind == "edit"]
+    assert [(q.run_status, "went away" in (q.run_error or "")) for q in edits] == [("failed", True)]
+    assert (await state_of(api, session_id))["state"]["direction"] == ""
+    assert studio.runs.active(session_id) is None  # the session is free again
+
+
+def test_an_edit_of_any_section_is_seen_even_a_fourth_act() -> None:
+    from agente_films.edits import changed_sections, plan_edit
+
+    outline = "**Title:** T\n\n**Logline:** L\n\n**Act I: A.** a\n\n**Act II: B.** b\n\n**Act III: C.** c"
+    with_coda = outline + "\n\n**Act IV: Coda.** d"
+    assert changed_sections(outline, with_coda) == ["Act IV"]
+    assert changed_sections(with_coda, with_coda.replace("Coda.** d", "Coda.** e")) == ["Act IV"]
+    assert changed_sections(outline, outline.replace("\n\n**Act I", "\n\n\n**Act I")) == []
+    plan = plan_edit({"PLOT_OUTLINE": with_coda}, {"PROMPT": "x", "PLOT_OUTLINE": outline}, version=3, max_chars=10_000)
+    assert plan.changed == ["Act IV"] and plan.delta["producer_edits"]["sections"] == ["Act IV"]

@@ -273,3 +273,36 @@ async def test_a_socket_hears_how_the_run_ended_when_redis_dies_mid_run(tmp_path
     finally:
         if private.poll() is None:
             private.kill()
+
+
+async def test_a_message_to_one_instance_waits_for_a_change_by_hand_on_another(
+    redis: Redis, pg_url: str, tmp_path: Path
+) -> None:
+    """An edit or undo on instance A holds the session's lock for milliseconds, marked as a
+    change: a message on instance B waits for it and then starts a run, never a note to it."""
+    from agente_films.db.repositories import QuestionRepository
+    from agente_films.runs.manager import ActiveRun
+    from agente_films.studio import Studio
+    from tests.conftest import make_settings
+
+    a = await Studio.open(make_settings(pg_url, tmp_path / "a", redis_url=REDIS_URL))
+    b = await Studio.open(make_settings(pg_url, tmp_path / "b", redis_url=REDIS_URL))
+    try:
+        row = await a.create_session("local")
+        first = await a.runs.start(session_id=row.id, user_id="local", text="Ada Lovelace")
+        await first.done.wait()
+        owner = f"{a.runs.instance_id}/{uuid.uuid4()}#change"  # as RunManager.change_state claims
+        assert await a.runs.locks.acquire(row.id, owner) is None
+        said = asyncio.create_task(b.runs.say(session_id=row.id, user_id="local", text="make it darker"))
+        await asyncio.sleep(0.4)
+        assert not said.done()  # waiting for the change, not taking the message as a note
+        await a.runs.locks.release(row.id, owner)
+        run = await asyncio.wait_for(said, 10)
+        assert isinstance(run, ActiveRun)
+        await run.done.wait()
+        async with b.sessionmaker() as db:
+            assert await QuestionRepository(db).notes_of(row.id) == []
+            assert (await QuestionRepository(db).get(run.run_id, row.id)).run_status == "completed"
+    finally:
+        await b.close()
+        await a.close()

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -52,6 +53,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             body["run_id"] = exc.run_id
         body.update(exc.extra())
         return JSONResponse(body, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own handler echoes each bad input back: a 5 MB body comes back whole, and
+        # one that cannot be encoded (NaN, a lone surrogate) turns the 422 into a 500.
+        def safe(value: object) -> object:  # keys may hold lone surrogates too
+            return value if isinstance(value, int) else str(value).encode("utf-8", "backslashreplace").decode()
+
+        errors = [
+            {"loc": [safe(part) for part in error.get("loc", ())], "msg": safe(error.get("msg", "")),
+             "type": safe(error.get("type", ""))}
+            for error in exc.errors()
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

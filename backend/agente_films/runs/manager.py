@@ -40,6 +40,7 @@ from agente_films import state_keys as keys
 from agente_films.intent import parse_message
 from agente_films.errors import (  # noqa: F401 (the run's refusals, re-exported for callers)
     NothingToRegenerate,
+    Refused,
     RunInProgress,
     RunNotResumable,
     RunRefused,
@@ -139,8 +140,13 @@ def describe_error(exc: BaseException) -> str:
     return f"{label}: {text}"[:1000] if text else label
 
 
+# A lock held by a producer's change (an edit, an undo) says so, so that every instance can tell
+# a change (milliseconds: wait for it) from a run (a message to it is a note).
+CHANGE_MARK = "#change"
+
+
 def _run_id_of(owner: str | None) -> str | None:
-    return owner.rsplit("/", 1)[-1] if owner else None
+    return owner.rsplit("/", 1)[-1].removesuffix(CHANGE_MARK) if owner else None
 
 
 class RunManager:
@@ -241,12 +247,14 @@ class RunManager:
 
     # -- starting ----------------------------------------------------------------------------
 
-    async def _claim(self, session_id: str, run_id: str) -> ActiveRun:
+    async def _claim(self, session_id: str, run_id: str, kind: str = "message") -> ActiveRun:
         if session_id in self._active:
             raise RunInProgress(self._active[session_id].run_id)
         # Claimed before the first await, so two messages arriving together cannot both start.
+        mark = CHANGE_MARK if kind != "message" else ""
         run = self._active[session_id] = ActiveRun(
-            session_id=session_id, run_id=run_id, owner=f"{self.instance_id}/{run_id}"
+            session_id=session_id, run_id=run_id, owner=f"{self.instance_id}/{run_id}{mark}", kind=kind,
+            accepting_notes=kind == "message",
         )
         try:
             holder = await self.locks.acquire(session_id, run.owner)
@@ -268,9 +276,7 @@ class RunManager:
     ) -> ActiveRun | NoteAccepted:
         """A message from the person: it starts a run, or while one works it is a producer's note
         for the writers' room (a new subject then is refused: it would start another film)."""
-        change = self._active.get(session_id)
-        if change is not None and change.kind != "message":
-            await asyncio.wait_for(change.done.wait(), timeout=10)
+        await self._wait_for_change(session_id)
         run_id = await self.active_run_id(session_id)
         if run_id is None:
             try:
@@ -297,6 +303,26 @@ class RunManager:
         # Chips chosen with a note are part of it ("make it darker; thriller"), as the parser reads them.
         note = "; ".join([text, ", ".join(direction)]) if direction else text
         return await self.add_note(session_id=session_id, user_id=user_id, run_id=run_id, text=note)
+
+    async def _wait_for_change(self, session_id: str, timeout: float = 5.0) -> None:
+        """A producer's change under way (here or on another instance) takes milliseconds: a
+        message waits for it, then starts a run, rather than becoming a note to a change."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            local = self._active.get(session_id)
+            if local is not None:
+                if local.kind == "message":
+                    return
+                await asyncio.wait([asyncio.ensure_future(local.done.wait())], timeout=0.5)
+                continue
+            try:
+                holder = await self.locks.holder(session_id)
+            except Exception:
+                return  # Redis down: start() says so
+            if not (holder or "").endswith(CHANGE_MARK):
+                return
+            await asyncio.sleep(0.05)
+        raise RunInProgress(None, "The pitch is being changed by hand right now; send the message again in a moment.")
 
     async def add_note(self, *, session_id: str, user_id: str, run_id: str | None, text: str) -> NoteAccepted:
         """Store the note at once (a question of kind note), then hand it to the run's queue:
@@ -419,8 +445,7 @@ class RunManager:
 
         `decide(state, version, db)` reads the current state and version and returns the change
         (or raises a RunRefused, and nothing is stored)."""
-        run = await self._claim(session_id, new_id())
-        run.kind, run.accepting_notes = kind, False
+        run = await self._claim(session_id, new_id(), kind)
         try:
             return await asyncio.create_task(self._change_state(run, user_id, kind, decide))
         finally:
@@ -436,11 +461,11 @@ class RunManager:
             config=GetSessionConfig(num_recent_events=0),
         )
         if session is None:
-            raise RunNotResumable(f"Session {run.session_id} not found.", 404)
+            raise Refused(404, f"Session {run.session_id} not found (it may have been deleted).")
         async with self.sessionmaker() as db:
             version = await StateRepository(db).latest_version(run.session_id)
             change = await decide(dict(session.state), version, db)
-        if not change.delta:
+        if not change.delta and change.also is None:  # an edit that changes nothing stores nothing
             return change.done(version=version, state=public_state(dict(session.state)), run_id=None)
         async with self.sessionmaker.begin() as db:
             project = await ProjectRepository(db).latest_for_session(run.session_id)
@@ -452,13 +477,19 @@ class RunManager:
         recorder = self._recorder(run, user_id, project.id if project else None, [])
         enter_run(recorder)  # this task's only: the session service hands the event to the recorder
         await recorder.run_started(change.summary, state=dict(session.state), kind=kind)
-        event = Event(author=PRODUCER, invocation_id="", actions=EventActions(state_delta=change.delta))
-        await self.runner.session_service.append_event(session, event)
-        await recorder.on_event(event)
-        if change.also is not None:
-            also = change.also
-            recorder.writer.write(lambda db: also(db, run.run_id))
-        await recorder.run_finished("completed", None)
+        try:
+            event = Event(author=PRODUCER, invocation_id="", actions=EventActions(state_delta=change.delta))
+            await self.runner.session_service.append_event(session, event)
+            await recorder.on_event(event)
+            if change.also is not None:
+                also = change.also
+                recorder.writer.write(lambda db: also(db, run.run_id))
+        except Exception as exc:  # the database failed: the change's run ends, never "running"
+            log.warning("change %s failed", run.run_id, exc_info=True)
+            await recorder.run_finished("failed", describe_error(exc))
+            raise ServiceUnavailable(f"The change could not be stored: {describe_error(exc)}") from exc
+        if await recorder.run_finished("completed", None) != "completed":
+            raise ServiceUnavailable("The change could not be stored; try again.")
         return change.done(version=recorder.track.state_version, state=public_state(dict(session.state)),
                            run_id=run.run_id)
 
@@ -470,6 +501,10 @@ class RunManager:
                 question = await QuestionRepository(db).get(run_id, session_id)
                 if question is None or question.kind != "message":
                     raise RunNotResumable(f"Run {run_id} not found in this session.", 404)
+                if (question.metadata_ or {}).get("undone_by"):
+                    raise RunNotResumable(
+                        f"Run {run_id} was undone; send the note again to revise the pitch anew.", 409
+                    )
                 if question.run_status not in RESUMABLE or not question.invocation_id:
                     raise RunNotResumable(
                         f"Run {run_id} is {question.run_status}; only interrupted or failed runs "
@@ -485,6 +520,7 @@ class RunManager:
                 await self.bus.restart(session_id)
             recorder = self._recorder(run, user_id, question.project_id, inherited)
             stage = (question.metadata_ or {}).get("stage")
+            recorder.regenerating = stage  # cut before the greeter handed over: it hands over again
             await recorder.run_started(
                 question.question_text, state=await self._state(session_id, user_id), resumed=True,
                 kind="regenerate" if stage else "message", stage=stage,

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agente_films import edits
 from agente_films.db.repositories import QuestionRepository, StateRepository
-from agente_films.errors import StaleVersion
+from agente_films.errors import Refused, StaleVersion
 from agente_films.runs.manager import RunManager, StateChange
 
 
@@ -54,6 +54,9 @@ async def undo_last(runs: RunManager, *, session_id: str, user_id: str) -> State
         ]
         plan = edits.plan_undo(history)
         restored = await StateRepository(db).get(session_id, plan.restored_version)
+        if restored is None:  # its snapshot was never stored (the database failed then): never guess
+            raise Refused(409, f"The state before that change (version {plan.restored_version}) is not stored, "
+                               "so it cannot be brought back.")
         target = plan.target
 
         async def mark_undone(write_db: AsyncSession, undo_id: str) -> None:
@@ -62,7 +65,7 @@ async def undo_last(runs: RunManager, *, session_id: str, user_id: str) -> State
         kind = target.kind
         what = {"edit": "the edit by hand", "regenerate": "the regeneration"}.get(kind, "the revision")
         return StateChange(
-            delta=edits.undo_delta(state, restored.state_value if restored else {}),
+            delta=edits.undo_delta(state, restored.state_value),
             summary=f"Undid {what}: {target.text}"[:500],
             metadata={"undid": target.question_id, "restored_version": plan.restored_version},
             also=mark_undone,

@@ -299,7 +299,9 @@ class RunRecorder:
         async with self._lock:
             await self._publish(self.frames.run_queued(ahead))
 
-    async def run_finished(self, status: str, error: str | None) -> None:
+    async def run_finished(self, status: str, error: str | None) -> str:
+        """Store and announce the run's end; returns the status stored (a run whose rows the
+        database refused ends "failed")."""
         async with self._lock:
             elapsed_ms = self._elapsed_ms()
 
@@ -340,3 +342,4 @@ class RunRecorder:
                 self.announcer.announce(
                     self.session_id, p.RunEnded(run_id=self.run_id, status=status, error=error)
                 )
+            return status

@@ -4,7 +4,6 @@
  * (before any section: "Notes").
  */
 
-export const EDITABLE_SECTIONS = ['Title', 'Logline', 'Act I', 'Act II', 'Act III'] as const;
 
 const SECTION = /^\*\*(Title|Logline):\*\*|^\*\*(Act [IVX]+)\b/;
 
@@ -42,11 +41,12 @@ export function outlineSections(outline: string): OutlineSection[] {
   return sections;
 }
 
-/** The sections an edit changes, in the outline's order ("Title", "Logline", "Act II"…). */
+/** The sections an edit changes, in the outline's order ("Title", "Logline", "Act II", any act…). */
 export function changedSections(before: string, after: string): string[] {
   const old = new Map(outlineSections(before).map((s) => [s.name, s.text]));
   const now = new Map(outlineSections(after).map((s) => [s.name, s.text]));
-  return [...EDITABLE_SECTIONS, 'Notes'].filter((name) => (old.get(name) ?? '') !== (now.get(name) ?? ''));
+  const names = [...new Set([...now.keys(), ...old.keys()])];
+  return names.filter((name) => (old.get(name) ?? '') !== (now.get(name) ?? ''));
 }
 
 /** What the server needs of an edited outline: a `**Title:**` and a `**Logline:**` with words; null when it has them. */

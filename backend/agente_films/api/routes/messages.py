@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 
 from fastapi import APIRouter, HTTPException, Response, status
@@ -14,22 +13,20 @@ from agente_films.db.repositories import RUN_KINDS, AnswerRepository, QuestionRe
 from agente_films.db.tables import StudioSession
 from agente_films.runs.manager import ActiveRun, NoteAccepted
 from agente_films.studio import Studio
+from agente_films.text import plain_text_problem
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["messages"])
 
 
-# Control characters (NUL above all, which PostgreSQL refuses in text) have no place in a message.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def checked_content(studio: Studio, content: str) -> str:
     text = content.strip()
     if not text:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "The message is empty.")
-    if _CONTROL.search(text):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY, "The message contains control characters; send plain text."
-        )
+    problem = plain_text_problem(text)
+    if problem:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"The message {problem}.")
     limit = studio.settings.max_message_chars
     if len(text) > limit:
         raise HTTPException(

@@ -63,8 +63,8 @@ async def download_pitch(
     scope = {"app_name": APP_NAME, "user_id": row.user_id, "session_id": row.id}
     try:
         part = await studio.artifact_service.load_artifact(filename=filename, version=version, **scope)
-    except ValueError:
-        part = None  # a name that is not a plain file name (e.g. "../x") is simply not found
+    except (ValueError, OSError):
+        part = None  # not a plain file name ("../x", or longer than the file system allows): not found
     if part is None or part.inline_data is None or part.inline_data.data is None:
         which = f"version {version} of " if version is not None else ""
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No {which}pitch document named {filename!r} in this session.")
