@@ -111,15 +111,21 @@ async def compare_side(studio: Studio, user_id: str, ref: str) -> CompareSide:
             ref=ref, session_id=row.id, kind=kind, label=draft.label, text=text, download_url=draft.download_url
         )
     assert filename is not None
-    scope = {"app_name": APP_NAME, "user_id": row.user_id, "session_id": row.id}
+    return CompareSide(
+        ref=ref, session_id=row.id, kind=kind, label=f"{filename} version {version}",
+        text=await document_text(studio, row.user_id, row.id, filename, version),
+        download_url=pitch_urls(row.id, filename, version)["markdownUrl"],
+    )
+
+
+async def document_text(studio: Studio, user_id: str, session_id: str, filename: str, version: int | None) -> str:
+    """A pitch document's Markdown (`version` None: the latest), or Refused 404."""
+    scope = {"app_name": APP_NAME, "user_id": user_id, "session_id": session_id}
     try:
         part = await studio.artifact_service.load_artifact(filename=filename, version=version, **scope)
     except (ValueError, OSError):
         part = None  # not a plain file name ("../x", or longer than the file system allows): not found
     if part is None or part.inline_data is None or part.inline_data.data is None:
-        raise Refused(404, f"No version {version} of pitch document {filename!r} in session {row.id}.")
-    return CompareSide(
-        ref=ref, session_id=row.id, kind=kind, label=f"{filename} version {version}",
-        text=part.inline_data.data.decode("utf-8", errors="replace"),
-        download_url=pitch_urls(row.id, filename, version)["markdownUrl"],
-    )
+        which = f"version {version} of " if version is not None else ""
+        raise Refused(404, f"No {which}pitch document named {filename!r} in session {session_id}.")
+    return part.inline_data.data.decode("utf-8", errors="replace")

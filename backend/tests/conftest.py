@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -226,3 +227,16 @@ async def api(server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
     """REST client of the module's `server`."""
     async with httpx.AsyncClient(base_url=f"{server.url}/api/v1", timeout=30) as client:
         yield client
+
+
+async def row_counts(studio: Any) -> dict[str, int]:
+    """How many rows each of our tables holds: what a refusal must leave as it was."""
+    from sqlalchemy import func, select
+
+    from agente_films.db.tables import (
+        AgentEvent, Answer, FilmProject, InferentialReasoning, LlmUsage, Question, SessionState, StudioSession,
+    )
+
+    tables = (StudioSession, FilmProject, Question, Answer, InferentialReasoning, SessionState, AgentEvent, LlmUsage)
+    async with studio.sessionmaker() as db:
+        return {t.__tablename__: int(await db.scalar(select(func.count()).select_from(t)) or 0) for t in tables}

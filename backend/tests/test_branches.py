@@ -31,11 +31,10 @@ from agente_films.db.tables import (
 from agente_films.runs.manager import NoteAccepted
 from agente_films.state_keys import public_state
 from agente_films.studio import Studio
-from tests.conftest import make_settings
+from tests.conftest import make_settings, row_counts
 from tests.test_direction import DARKER, documents, logline, start_until
 from tests.test_pipeline import WIKI, mock_wikipedia, run_message
 
-TABLES = (StudioSession, FilmProject, Question, Answer, InferentialReasoning, SessionState, AgentEvent, LlmUsage)
 SESSION_ROWS = (FilmProject, Question, Answer, InferentialReasoning, SessionState, AgentEvent, LlmUsage)
 Api = Callable[..., Awaitable[httpx.AsyncClient]]
 
@@ -127,8 +126,8 @@ async def fingerprint(studio: Studio, session_id: str) -> dict[str, Any]:
 
 async def everything(studio: Studio) -> dict[str, Any]:
     """What a refusal must not change: every table's rows, ADK's sessions, the document files."""
+    counts = await row_counts(studio)
     async with studio.sessionmaker() as db:
-        counts = {t.__tablename__: int(await db.scalar(select(func.count()).select_from(t)) or 0) for t in TABLES}
         sessions = (await db.scalars(select(StudioSession.id))).all()
     adk = await studio.session_service.list_sessions(app_name=APP_NAME, user_id="local")
     root = studio.artifact_service.root_dir

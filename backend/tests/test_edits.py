@@ -11,27 +11,15 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from sqlalchemy import func, select
 
 from agente_films.api.app import create_app
 from agente_films.db.repositories import QuestionRepository, StateRepository
-from agente_films.db.tables import (
-    AgentEvent,
-    Answer,
-    FilmProject,
-    InferentialReasoning,
-    LlmUsage,
-    Question,
-    SessionState,
-    StudioSession,
-)
 from agente_films.edits import section_text
 from agente_films.studio import Studio
-from tests.conftest import agui_verify, make_settings
+from tests.conftest import agui_verify, make_settings, row_counts
 from tests.test_direction import DARKER, documents, logline, section
 from tests.test_pipeline import WIKI, mock_wikipedia, run_message
 
-TABLES = (StudioSession, FilmProject, Question, Answer, InferentialReasoning, SessionState, AgentEvent, LlmUsage)
 MY_LOGLINE = "A countess who writes the first program fights to be believed before her engine exists."
 
 
@@ -46,11 +34,6 @@ async def api(database_url: str, tmp_path: Path):
         client.studio = studio  # type: ignore[attr-defined]
         yield client
     await studio.close()
-
-
-async def counts(studio: Studio) -> dict[str, int]:
-    async with studio.sessionmaker() as db:
-        return {t.__tablename__: int(await db.scalar(select(func.count()).select_from(t)) or 0) for t in TABLES}
 
 
 async def pitched(client: httpx.AsyncClient) -> tuple[Studio, str]:
@@ -186,7 +169,7 @@ async def test_a_stale_or_forbidden_edit_is_refused_and_nothing_stored_changes(a
     studio, session_id = await pitched(api)
     current = await state_of(api, session_id)
     edited = with_logline(current["state"]["PLOT_OUTLINE"], MY_LOGLINE)
-    stored = await counts(studio)
+    stored = await row_counts(studio)
     url = f"/sessions/{session_id}/state"
 
     stale = await api.patch(url, json={"expected_version": current["version"] - 1, "changes": {"PLOT_OUTLINE": edited}})
@@ -216,7 +199,7 @@ async def test_a_stale_or_forbidden_edit_is_refused_and_nothing_stored_changes(a
     missing = "00000000-0000-4000-8000-000000000000"
     assert (await api.patch(f"/sessions/{missing}/state", json={"expected_version": 1, "changes": {"direction": "x"}})).status_code == 404
     assert (await api.post(f"/sessions/{missing}/undo")).status_code == 404
-    assert await counts(studio) == stored
+    assert await row_counts(studio) == stored
     assert (await state_of(api, session_id)) == current
 
 
@@ -257,7 +240,7 @@ async def test_undo_restores_the_previous_outline_in_place_and_keeps_the_audit(a
         revision, _ = await run_message(studio, session_id, "make it darker")
     darker = await state_of(api, session_id)
     assert DARKER in darker["state"]["PLOT_OUTLINE"]
-    stored = await counts(studio)
+    stored = await row_counts(studio)
     [(filename, docs)] = (await documents(studio, "local", session_id)).items()
 
     response = await api.post(f"/sessions/{session_id}/undo")
@@ -271,7 +254,7 @@ async def test_undo_restores_the_previous_outline_in_place_and_keeps_the_audit(a
     assert now["revision"] == 1  # the counter goes on: the next revision saves a new version number
 
     # Nothing deleted: every row is still there, plus the undo's own question, event and snapshot.
-    after = await counts(studio)
+    after = await row_counts(studio)
     for table, count in stored.items():
         assert after[table] >= count, table
     assert after["questions"] == stored["questions"] + 1
@@ -380,7 +363,7 @@ async def test_text_that_cannot_be_stored_is_refused_before_anything_is_stored(a
     titles: a 422 that says what is wrong; nothing stored changes and the session stays readable."""
     studio, session_id = await pitched(api)
     current = await state_of(api, session_id)
-    stored = await counts(studio)
+    stored = await row_counts(studio)
     raw = {"content-type": "application/json"}
     bodies = [
         ("PATCH", f"/sessions/{session_id}/state",
@@ -402,7 +385,7 @@ async def test_text_that_cannot_be_stored_is_refused_before_anything_is_stored(a
                             params={"a": f"pitch:{session_id}:{long_name}:0", "b": f"pitch:{session_id}:{long_name}:0"})
     assert compare.status_code == 404
     assert (await api.get(f"/sessions/{session_id}/pitches/{long_name}")).status_code == 404
-    assert await counts(studio) == stored
+    assert await row_counts(studio) == stored
     assert (await state_of(api, session_id)) == current
     assert (await api.get(f"/sessions/{session_id}/timeline")).status_code == 200
 

@@ -1,7 +1,7 @@
 import { GitBranch } from 'lucide-react';
-import { useState } from 'react';
 
 import type { BranchIn, SessionOut } from '../api/client';
+import { useAction } from '../hooks/useAction';
 import type { Outcome } from '../stream/useSession';
 import { GuardedButton, Spinner } from './ui';
 
@@ -27,15 +27,8 @@ export function BranchButton({
   align?: 'left' | 'right';
   testId?: string;
 }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const click = async () => {
-    setBusy(true);
-    setError(null);
-    const outcome = await onBranch(point);
-    setBusy(false);
-    if (!outcome.ok) setError(outcome.message);
-  };
+  const { busy, error, run } = useAction(onBranch);
+  const click = () => run(point);
   return (
     <span className="inline-flex flex-col items-end gap-1">
       <GuardedButton

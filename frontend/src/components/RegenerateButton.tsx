@@ -1,7 +1,7 @@
 import { RefreshCw } from 'lucide-react';
-import { useState } from 'react';
 
 import type { RunOut, Stage } from '../api/client';
+import { useAction } from '../hooks/useAction';
 import type { Outcome } from '../stream/useSession';
 import { GuardedButton, Spinner } from './ui';
 
@@ -37,15 +37,8 @@ export function RegenerateButton({
   /** Where the reason it waits shows: under the button, or over it near the bottom of the panel. */
   side?: 'top' | 'bottom';
 }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const click = async () => {
-    setBusy(true);
-    setError(null);
-    const outcome = await onRegenerate(stage);
-    setBusy(false);
-    if (!outcome.ok) setError(outcome.message);
-  };
+  const { busy, error, run } = useAction(onRegenerate);
+  const click = () => run(stage);
   return (
     <span className="inline-flex flex-col items-end gap-1">
       <GuardedButton

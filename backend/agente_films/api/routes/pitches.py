@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, Query, Response
 
 from agente_films.agents.team import APP_NAME
 from agente_films.api.deps import OwnedSession, StudioDep
 from agente_films.api.schemas import PitchOut, PitchVersionOut
 from agente_films.db.repositories import AgentEventRepository, QuestionRepository
+from agente_films.versions import document_text
 from agente_films.pitch_pdf import markdown_to_pdf
 from agente_films.urls import pitch_urls
 
@@ -60,15 +61,7 @@ async def download_pitch(
     version: Annotated[int | None, Query(ge=0)] = None,
     format: Annotated[Literal["markdown", "pdf"], Query()] = "markdown",  # noqa: A002
 ) -> Response:
-    scope = {"app_name": APP_NAME, "user_id": row.user_id, "session_id": row.id}
-    try:
-        part = await studio.artifact_service.load_artifact(filename=filename, version=version, **scope)
-    except (ValueError, OSError):
-        part = None  # not a plain file name ("../x", or longer than the file system allows): not found
-    if part is None or part.inline_data is None or part.inline_data.data is None:
-        which = f"version {version} of " if version is not None else ""
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No {which}pitch document named {filename!r} in this session.")
-    markdown = part.inline_data.data.decode("utf-8")
+    markdown = await document_text(studio, row.user_id, row.id, filename, version)
     stem = filename.removesuffix(".md")
     suffix = f"-v{version}" if version is not None else ""
     if format == "pdf":
