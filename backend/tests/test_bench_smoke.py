@@ -117,3 +117,14 @@ def test_bench_commands_have_help(name: str) -> None:
     done = subprocess.run([sys.executable, "-m", f"bench.{name}", "--help"], cwd=ROOT,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "usage" in done.stdout
+
+
+async def test_the_branching_benchmark_branches_and_times_the_copy(tmp_path: Path) -> None:
+    from bench.branching import bench_database
+
+    report = await bench_database(f"sqlite+aiosqlite:///{tmp_path}/bench.db", 1, tmp_path)
+    assert report["source_events"] > 50
+    for point in ("last version", "round 1"):
+        assert 0 < report[point]["events_copied"] <= report["source_events"]
+        assert 0 < report[point]["append_event_s"] < report[point]["wall_s"]
+    assert report["round 1"]["events_copied"] < report["last version"]["events_copied"]
