@@ -25,8 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "backend"))
 
-from agente_films.api.schemas import BranchIn  # noqa: E402
-from agente_films.branching import branch_session  # noqa: E402
+from agente_films.branching import BranchRequest, branch_session  # noqa: E402
 from agente_films.db.repositories import StateRepository  # noqa: E402
 from agente_films.settings import Settings  # noqa: E402
 from agente_films.studio import Studio  # noqa: E402
@@ -59,7 +58,7 @@ async def bench_database(url: str, branches: int, workdir: Path) -> dict[str, An
         events = len(await studio.adk_events(row))
         results: dict[str, Any] = {"source_events": events, "source_versions": last}
         service.append_event = timed  # type: ignore[method-assign]
-        for name, point in (("last version", BranchIn(from_version=last)), ("round 1", BranchIn(from_round=1))):
+        for name, point in (("last version", BranchRequest(from_version=last)), ("round 1", BranchRequest(from_round=1))):
             walls, appends, copied = [], [], 0
             for _ in range(branches):
                 appended.update(seconds=0.0, events=0)

@@ -37,7 +37,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agente_films import notes as producer_notes
 from agente_films import state_keys as keys
 from agente_films.agents.team import APP_NAME
-from agente_films.api.schemas import BranchIn
 from agente_films.db.repositories import SessionRepository, as_utc
 from agente_films.db.tables import (
     AgentEvent,
@@ -53,9 +52,9 @@ from agente_films.db.tables import (
     utcnow,
 )
 from agente_films.errors import Refused, RunInProgress
-from agente_films.text import plain_text_problem
 from agente_films.runs.rows import title_from_outline
 from agente_films.studio import Studio
+from agente_films.text import plain_text_problem
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +66,17 @@ STEP_TYPES = ("agent_start", "agent_end")
 BRANCH_AUTHOR = "producer"
 
 RowKey = tuple[datetime, str]
+
+
+@dataclass(frozen=True)
+class BranchRequest:
+    """Where to branch (exactly one of `from_version` and `from_round`; `run_id` names the run of
+    `from_round`, by default the latest that had it) and the branch's title, if the person gave one."""
+
+    from_version: int | None = None
+    from_round: int | None = None
+    run_id: str | None = None
+    title: str | None = None
 
 
 def _key(row: Any) -> RowKey:
@@ -139,7 +149,7 @@ class Cut:
     boundary: RowKey  # the last row written for the cut event
 
 
-def check_point(point: BranchIn) -> None:
+def check_point(point: BranchRequest) -> None:
     if (point.from_version is None) == (point.from_round is None):
         raise Refused(422, "Give exactly one of from_version (a state version) and from_round "
                                  "(a writers' room round, optionally with run_id).")
@@ -151,7 +161,7 @@ def check_point(point: BranchIn) -> None:
         raise Refused(422, f"The title {problem}.")
 
 
-def resolve_cut(point: BranchIn, source: Source, events: Sequence[Event]) -> Cut:
+def resolve_cut(point: BranchRequest, source: Source, events: Sequence[Event]) -> Cut:
     """The snapshot version a branch point names, and where it cuts the events and rows."""
     check_point(point)
     steps = [e for e in source.agent_events if e.event_type in STEP_TYPES]
@@ -182,7 +192,7 @@ def resolve_cut(point: BranchIn, source: Source, events: Sequence[Event]) -> Cut
     return Cut(version=version, round=round_, run_id=snapshot.question_id, events=last + 1, boundary=boundary)
 
 
-def _end_of_round(point: BranchIn, source: Source, rounds: dict[int, int]) -> tuple[int, int]:
+def _end_of_round(point: BranchRequest, source: Source, rounds: dict[int, int]) -> tuple[int, int]:
     """The last state version of writers' room round `from_round` of `run_id` (by default the
     latest run that had that round)."""
     wanted = int(point.from_round or 0)
@@ -444,7 +454,7 @@ def _end_cut_run(last_run: tuple[Question, Question], source: Source, cut: Cut) 
 # -- making the branch -----------------------------------------------------------------------------
 
 
-async def branch_session(studio: Studio, row: StudioSession, point: BranchIn) -> StudioSession:
+async def branch_session(studio: Studio, row: StudioSession, point: BranchRequest) -> StudioSession:
     """A new session of the same user holding what `row` had up to the branch point; `row` is
     left exactly as it was. Raises Refused (4xx) or RunInProgress (409)."""
     check_point(point)

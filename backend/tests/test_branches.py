@@ -449,7 +449,7 @@ async def test_a_branch_whose_rows_the_database_refuses_leaves_nothing(
     from sqlalchemy.exc import IntegrityError
 
     from agente_films import branching
-    from agente_films.api.schemas import BranchIn
+    from agente_films.branching import BranchRequest
 
     studio = studio_of(api)
     parent = await pitched(api)
@@ -467,7 +467,7 @@ async def test_a_branch_whose_rows_the_database_refuses_leaves_nothing(
     async with studio.sessionmaker() as db:
         row = await db.get(StudioSession, parent)
     with pytest.raises(IntegrityError):
-        await branching.branch_session(studio, row, BranchIn(from_version=latest))
+        await branching.branch_session(studio, row, BranchRequest(from_version=latest))
     assert await everything(studio) == before
 
 

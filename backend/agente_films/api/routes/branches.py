@@ -15,15 +15,15 @@ from agente_films.api.schemas import (
     DraftOut,
     SessionOut,
 )
-from agente_films.branching import branch_session
-from agente_films.db.repositories import SessionRepository
-from agente_films.versions import (
+from agente_films.api.versions import (
     MAX_VERSION,
     REF_FORMS,
     compare_side,
     draft_text,
     session_drafts,
 )
+from agente_films.branching import BranchRequest, branch_session
+from agente_films.db.repositories import SessionRepository
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["branches"])
 
@@ -33,7 +33,7 @@ async def create_branch(studio: StudioDep, row: OwnedSession, body: BranchIn) ->
     """A new session with what this one had up to a state version (`from_version`) or the end of a
     writers' room round (`from_round`, of `run_id` or the latest run that had it); this session
     stays as it is. 409 during a run; 413 past MAX_BRANCH_EVENTS events."""
-    return await session_out(studio, await branch_session(studio, row, body))
+    return await session_out(studio, await branch_session(studio, row, BranchRequest(**body.model_dump())))
 
 
 @router.get("/branches")

@@ -8,7 +8,13 @@ from fastapi import APIRouter, status
 
 from agente_films.api.deps import OwnedSession, StudioDep
 from agente_films.api.routes.messages import run_out
-from agente_films.api.schemas import RegenerateIn, RunOut, StateEditIn, StateEditOut, UndoOut
+from agente_films.api.schemas import (
+    RegenerateIn,
+    RunOut,
+    StateEditIn,
+    StateEditOut,
+    UndoOut,
+)
 from agente_films.runs.producer_changes import edit_state, undo_last
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["edits"])

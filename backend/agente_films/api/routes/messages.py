@@ -9,7 +9,12 @@ from fastapi import APIRouter, HTTPException, Response, status
 
 from agente_films.api.deps import OwnedSession, StudioDep
 from agente_films.api.schemas import AnswerOut, MessageIn, NoteOut, RunOut, UsageOut
-from agente_films.db.repositories import RUN_KINDS, AnswerRepository, QuestionRepository, UsageRepository
+from agente_films.db.repositories import (
+    RUN_KINDS,
+    AnswerRepository,
+    QuestionRepository,
+    UsageRepository,
+)
 from agente_films.db.tables import StudioSession
 from agente_films.runs.manager import ActiveRun, NoteAccepted
 from agente_films.studio import Studio

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query, Response
 from agente_films.agents.team import APP_NAME
 from agente_films.api.deps import OwnedSession, StudioDep
 from agente_films.api.schemas import PitchOut, PitchVersionOut
+from agente_films.api.versions import document_text
 from agente_films.db.repositories import AgentEventRepository, QuestionRepository
-from agente_films.versions import document_text
 from agente_films.pitch_pdf import markdown_to_pdf
 from agente_films.urls import pitch_urls
 

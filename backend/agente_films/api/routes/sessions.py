@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 
+from agente_films import protocol
 from agente_films.api.deps import OwnedSession, StudioDep, UserId
 from agente_films.api.schemas import (
     AgentEventOut,
@@ -24,6 +25,7 @@ from agente_films.api.schemas import (
     StateVersionOut,
     UsageOut,
 )
+from agente_films.api.versions import MAX_VERSION
 from agente_films.db.repositories import (
     AgentEventRepository,
     AnswerRepository,
@@ -35,11 +37,9 @@ from agente_films.db.repositories import (
     UsageRepository,
 )
 from agente_films.db.tables import StudioSession
-from agente_films import protocol
 from agente_films.runs.timeline import session_timeline
 from agente_films.state_keys import public_state
 from agente_films.studio import Studio
-from agente_films.versions import MAX_VERSION
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 

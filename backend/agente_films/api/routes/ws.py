@@ -14,8 +14,8 @@ import json
 import uuid
 from typing import Annotated, Any
 
-from pydantic import ValidationError
 from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
 from starlette.websockets import WebSocketState
 
 from agente_films import protocol as p

@@ -1,6 +1,7 @@
 """Versions of a pitch to read and compare: the outline drafts of a session (the screenwriter's,
 the producer's edits by hand, undos that brought one back), and any draft or pitch document
-version of the caller's sessions by reference, for side-by-side comparison across branches."""
+version of the caller's sessions by reference, for side-by-side comparison across branches. The
+API's reading side of branches: it answers in the API's shapes, for the routes."""
 
 from __future__ import annotations
 
