@@ -18,13 +18,13 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "backend"))
 
+from bench.databases import on_each_database  # noqa: E402
 from agente_films.branching import BranchRequest, branch_session  # noqa: E402
 from agente_films.db.repositories import StateRepository  # noqa: E402
 from agente_films.settings import Settings  # noqa: E402
@@ -87,21 +87,9 @@ async def main() -> None:
     args = parser.parse_args()
     report: dict[str, Any] = {"branches": args.branches}
     with tempfile.TemporaryDirectory() as tmp:
-        for kind in args.databases.split(","):
-            if kind == "sqlite":
-                report[kind] = await bench_database(f"sqlite+aiosqlite:///{tmp}/bench.db", args.branches, Path(tmp))
-                continue
-            import asyncpg
-
-            name = f"bench_{uuid.uuid4().hex[:8]}"
-            admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
-            await admin.execute(f'CREATE DATABASE "{name}"')
-            try:
-                report[kind] = await bench_database(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}",
-                                                    args.branches, Path(tmp))
-            finally:
-                await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-                await admin.close()
+        report |= await on_each_database(
+            args.databases.split(","), Path(tmp), lambda url: bench_database(url, args.branches, Path(tmp))
+        )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))

@@ -19,7 +19,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ sys.path.insert(0, str(ROOT / "backend"))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from bench.databases import on_each_database  # noqa: E402
 from agente_films.db.tables import AgentEvent, InferentialReasoning, LlmUsage  # noqa: E402
 from agente_films.settings import Settings  # noqa: E402
 from agente_films.studio import Studio  # noqa: E402
@@ -103,20 +103,9 @@ async def main() -> None:
     args = parser.parse_args()
     report: dict[str, Any] = {"pairs": args.pairs}
     with tempfile.TemporaryDirectory() as tmp:
-        for kind in args.databases.split(","):
-            if kind == "sqlite":
-                report[kind] = await bench_database(f"sqlite+aiosqlite:///{tmp}/bench.db", args.pairs, Path(tmp))
-                continue
-            import asyncpg
-
-            name = f"bench_{uuid.uuid4().hex[:8]}"
-            admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
-            await admin.execute(f'CREATE DATABASE "{name}"')
-            try:
-                report[kind] = await bench_database(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}", args.pairs, Path(tmp))
-            finally:
-                await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-                await admin.close()
+        report |= await on_each_database(
+            args.databases.split(","), Path(tmp), lambda url: bench_database(url, args.pairs, Path(tmp))
+        )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2))
     for kind in args.databases.split(","):

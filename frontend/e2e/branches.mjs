@@ -6,14 +6,9 @@
 // side; the last revision undone. Usage: `npm run e2e:branches` (builds dist/ first if it is missing;
 // E2E_BUILD=1 forces a build). Screenshots go to test-results/screenshots/ (named branches-*).
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 
-import { chromium } from 'playwright-core';
-
-import { Backend, CHROMIUM, CHROMIUM_ARGS, FAST_MS, freePort, log, preflight, SHOTS, shot as saveShot, textOf, until, suite } from './harness.mjs';
-import { startWikipediaStub } from './wikipedia-stub.mjs';
+import { FAST_MS, shot as saveShot, textOf, until, suite, withStack } from './harness.mjs';
 
 const { scenario, finish } = suite();
 const consoleProblems = [];
@@ -33,25 +28,7 @@ function watch(page, label) {
 const shot = (page, name) => saveShot(page, `branches-${name}`);
 
 async function main() {
-  preflight();
-  mkdirSync(SHOTS, { recursive: true }); // run.mjs may have filled it: keep its screenshots
-
-  const dir = mkdtempSync(path.join(tmpdir(), 'agente-films-e2e-branches-'));
-  const wikipedia = await startWikipediaStub();
-  const backend = new Backend({ port: await freePort(), dir, wikipediaUrl: wikipedia.url });
-  let browser;
-  const cleanup = async () => {
-    await browser?.close().catch(() => {});
-    await backend.stop().catch(() => {});
-    await wikipedia.close().catch(() => {});
-    rmSync(dir, { recursive: true, force: true });
-  };
-  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
-
-  try {
-    log(`starting the backend on ${backend.url} (offline model, ${FAST_MS} ms per chunk)…`);
-    await backend.start(FAST_MS);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  await withStack('branches', FAST_MS, async ({ backend, browser }) => {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true, colorScheme: 'light' });
     const page = await context.newPage();
     watch(page, 'desktop');
@@ -309,9 +286,7 @@ async function main() {
       assert.deepEqual(consoleProblems, []);
       assert.equal(conflicts.length, 2, conflicts.join('\n'));
     });
-  } finally {
-    await cleanup();
-  }
+  });
 }
 
 await finish(main, 'branch tests');

@@ -1,10 +1,16 @@
-// Shared by the browser tests (run.mjs, notes.mjs): the backend they start (`agente-films serve` on
-// the offline model, a throwaway database, a free port), waiting helpers and screenshots.
+// Shared by the browser tests (run.mjs, notes.mjs, branches.mjs): the backend they start
+// (`agente-films serve` on the offline model, a throwaway database, a free port), the whole stack
+// with Chromium, waiting helpers and screenshots.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+import { startWikipediaStub } from './wikipedia-stub.mjs';
 
 export const FRONTEND = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SERVER_BIN = path.resolve(FRONTEND, '../.venv/bin/agente-films');
@@ -167,4 +173,33 @@ export function suite() {
     process.exit(failed === 0 ? 0 : 1);
   }
   return { scenario, finish };
+}
+
+/**
+ * The stack a browser script runs against: a Wikipedia stub, the real backend (offline model at
+ * `chunkMs` a chunk, a throwaway directory named after the script) and headless Chromium.
+ * `body({ backend, browser })` runs the scenarios; everything is stopped afterwards, on Ctrl-C too.
+ */
+export async function withStack(name, chunkMs, body) {
+  preflight();
+  mkdirSync(SHOTS, { recursive: true }); // an earlier script may have filled it: keep its screenshots
+  const dir = mkdtempSync(path.join(tmpdir(), `agente-films-e2e-${name}-`));
+  const wikipedia = await startWikipediaStub();
+  const backend = new Backend({ port: await freePort(), dir, wikipediaUrl: wikipedia.url });
+  let browser;
+  const cleanup = async () => {
+    await browser?.close().catch(() => {});
+    await backend.stop().catch(() => {});
+    await wikipedia.close().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  try {
+    log(`starting the backend on ${backend.url} (offline model, ${chunkMs} ms per chunk)…`);
+    await backend.start(chunkMs);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    await body({ backend, browser });
+  } finally {
+    await cleanup();
+  }
 }

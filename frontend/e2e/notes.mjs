@@ -5,14 +5,8 @@
 // Usage: `npm run e2e:notes` (builds dist/ first if it is missing; E2E_BUILD=1 forces a build).
 // Screenshots go to test-results/screenshots/ (named notes-*, next to run.mjs's).
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 
-import { chromium } from 'playwright-core';
-
-import { Backend, CHROMIUM, CHROMIUM_ARGS, freePort, log, preflight, SHOTS, shot as saveShot, SLOW_MS, textOf, until, suite } from './harness.mjs';
-import { startWikipediaStub } from './wikipedia-stub.mjs';
+import { shot as saveShot, SLOW_MS, textOf, until, suite, withStack } from './harness.mjs';
 
 const { scenario, finish } = suite();
 const consoleProblems = [];
@@ -28,26 +22,8 @@ function watch(page, label) {
 const shot = (page, name) => saveShot(page, `notes-${name}`);
 
 async function main() {
-  preflight();
-  mkdirSync(SHOTS, { recursive: true }); // run.mjs may have filled it: keep its screenshots
-
-  const dir = mkdtempSync(path.join(tmpdir(), 'agente-films-e2e-notes-'));
-  const wikipedia = await startWikipediaStub();
-  const backend = new Backend({ port: await freePort(), dir, wikipediaUrl: wikipedia.url });
-  let browser;
-  const cleanup = async () => {
-    await browser?.close().catch(() => {});
-    await backend.stop().catch(() => {});
-    await wikipedia.close().catch(() => {});
-    rmSync(dir, { recursive: true, force: true });
-  };
-  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
-
-  try {
-    // Slow chunks leave time to say a note while the writers' room works.
-    log(`starting the backend on ${backend.url} (offline model, ${SLOW_MS} ms per chunk)…`);
-    await backend.start(SLOW_MS);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  // Slow chunks leave time to say a note while the writers' room works.
+  await withStack('notes', SLOW_MS, async ({ backend, browser }) => {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light' });
     const page = await context.newPage();
     watch(page, 'desktop');
@@ -164,9 +140,7 @@ async function main() {
     await scenario('no errors in the browser console', async () => {
       assert.deepEqual(consoleProblems, []);
     });
-  } finally {
-    await cleanup();
-  }
+  });
 }
 
 await finish(main, 'note tests');
