@@ -62,8 +62,6 @@ log = logging.getLogger(__name__)
 # must not write the first (it would overwrite what other sessions see) and cannot have the last.
 SHARED_PREFIXES = ("app:", "user:", "temp:")
 STEP_TYPES = ("agent_start", "agent_end")
-# Author of the event that closes a branch point: the producer, as for edits by hand.
-BRANCH_AUTHOR = "producer"
 
 RowKey = tuple[datetime, str]
 
@@ -162,8 +160,7 @@ def check_point(point: BranchRequest) -> None:
 
 
 def resolve_cut(point: BranchRequest, source: Source, events: Sequence[Event]) -> Cut:
-    """The snapshot version a branch point names, and where it cuts the events and rows."""
-    check_point(point)
+    """The snapshot version a (checked) branch point names, and where it cuts the events and rows."""
     steps = [e for e in source.agent_events if e.event_type in STEP_TYPES]
     rounds = version_rounds(steps, source.snapshots)
     if point.from_version is not None:
@@ -529,7 +526,7 @@ async def _copy_adk_session(
     # event after it, by the producer (outside the agent tree: the router passes over it, and
     # with no content no model sees it), closes the branch point, as the producer's edits do.
     closing = Event(
-        author=BRANCH_AUTHOR, invocation_id="", custom_metadata={"branched_from": branched_from},
+        author=keys.PRODUCER, invocation_id="", custom_metadata={"branched_from": branched_from},
     )
     await studio.session_service.append_event(session, closing)
     return closing

@@ -25,6 +25,11 @@ PRODUCER_EDITS = "producer_edits"
 # in that revision (see runs/revision_plugin.py).
 REGENERATE = "regenerate"
 
+# The author of the state events a person makes by hand (edits, undos, a branch's closing event):
+# not an agent, so ADK's router never picks it to answer the next message, and not "user", whose
+# events carry messages.
+PRODUCER = "producer"
+
 # Everything that belongs to one pitch; a new PROMPT resets these.
 PITCH_KEYS = (
     RESEARCH, PLOT_OUTLINE, CRITICAL_FEEDBACK, BOX_OFFICE_REPORT, CASTING_REPORT, DIRECTION,

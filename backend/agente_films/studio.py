@@ -15,6 +15,7 @@ from google.adk.artifacts import FileArtifactService
 from google.adk.runners import Runner
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from agente_films import state_keys as keys
 from agente_films.agents.team import APP_NAME, TEAM_AGENT, build_root_agent
 from agente_films.cache import ResultCache, make_result_cache
 from agente_films.db.engine import make_engine, make_sessionmaker, migrate
@@ -40,7 +41,7 @@ logging.getLogger("google_adk.google.adk.runners").addFilter(
 # The producer's own state events (edits by hand, undos) have an author outside the agent tree on
 # purpose: ADK's router passes over them when it picks who answers next, and warns each time.
 logging.getLogger("google_adk.google.adk.agents._agent_router").addFilter(
-    lambda record: "unknown agent: producer" not in record.getMessage()
+    lambda record: f"unknown agent: {keys.PRODUCER}" not in record.getMessage()
 )
 # Resumability is marked experimental in ADK 2.13; we rely on it knowingly for resuming runs.
 warnings.filterwarnings("ignore", message=r"\[EXPERIMENTAL\] ResumabilityConfig", category=UserWarning)

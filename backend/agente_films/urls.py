@@ -5,6 +5,11 @@ from __future__ import annotations
 from urllib.parse import quote
 
 
+def draft_url(session_id: str, version: int) -> str:
+    """Download link of the outline as it was at one state version (an outline draft)."""
+    return f"/api/v1/sessions/{session_id}/drafts/{version}"
+
+
 def pitch_urls(session_id: str, filename: str, version: int) -> dict[str, str]:
     """Download links of one version of a pitch document, as Markdown and as PDF."""
     base = f"/api/v1/sessions/{session_id}/pitches/{quote(filename)}"

@@ -228,9 +228,9 @@ async def test_a_real_model_regenerates_one_stage_and_is_told_what_the_producer_
         version = await latest_version(studio, row.id)
         state = await studio.adk_state(row)
         edited = state["PLOT_OUTLINE"].replace("A darker tale.", "A rear admiral teaches machines to read.")
-        change = await edit_state(studio.runs, session_id=row.id, user_id="local",
+        made = await edit_state(studio.runs, session_id=row.id, user_id="local",
                                   changes={"PLOT_OUTLINE": edited}, expected_version=version)
-        assert change.details["changed"] == ["Logline"]
+        assert made.change.details["changed"] == ["Logline"]
 
         team.calls.clear()
         run = await studio.runs.regenerate(session_id=row.id, user_id="local", stage="casting")

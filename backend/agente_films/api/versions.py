@@ -19,7 +19,7 @@ from agente_films.db.tables import AgentEvent, Question, SessionState
 from agente_films.errors import Refused
 from agente_films.runs.rows import title_from_outline
 from agente_films.studio import Studio
-from agente_films.urls import pitch_urls
+from agente_films.urls import draft_url, pitch_urls
 
 # State versions are 32-bit integers in the database: a larger one is simply not there.
 MAX_VERSION = 2**31 - 1
@@ -28,13 +28,13 @@ REF_FORMS = "draft:<session_id>:<version> or pitch:<session_id>:<filename>:<vers
 _BY_KIND = {"edit": " · edited by hand", "undo": " · restored by an undo"}
 
 
-def draft_url(session_id: str, version: int) -> str:
-    return f"/api/v1/sessions/{session_id}/drafts/{version}"
-
-
 async def session_drafts(studio: Studio, session_id: str) -> list[DraftOut]:
     """Every state version that changed the outline to a draft (a new subject's reset to an empty
     outline is not a draft), with who wrote it and in which run and round."""
+    return [draft for draft, _ in await _drafts_with_text(studio, session_id)]
+
+
+async def _drafts_with_text(studio: Studio, session_id: str) -> list[tuple[DraftOut, str]]:
     async with studio.sessionmaker() as db:
         snapshots = (await db.scalars(
             select(SessionState).where(SessionState.session_id == session_id).order_by(SessionState.version)
@@ -55,26 +55,21 @@ async def session_drafts(studio: Studio, session_id: str) -> list[DraftOut]:
             continue
         number, round_ = len(drafts) + 1, rounds.get(snapshot.version)
         how = f" · round {round_}" if round_ is not None else _BY_KIND.get(kinds.get(snapshot.question_id or ""), "")
-        drafts.append(DraftOut(
+        drafts.append((DraftOut(
             number=number, version=snapshot.version, agent=snapshot.agent_name,
             run_id=snapshot.question_id, round=round_, label=f"Draft {number}{how} (v{snapshot.version})",
             title=title_from_outline(outline), created_at=snapshot.created_at,
             download_url=draft_url(session_id, snapshot.version),
-        ))
+        ), outline))
     return drafts
 
 
 async def draft_text(studio: Studio, session_id: str, version: int) -> tuple[DraftOut, str]:
-    draft = next((d for d in await session_drafts(studio, session_id) if d.version == version), None)
-    if draft is None:
-        raise Refused(404, f"State version {version} of session {session_id} is not an outline draft.")
-    async with studio.sessionmaker() as db:
-        state = await db.scalar(
-            select(SessionState.state_value).where(
-                SessionState.session_id == session_id, SessionState.version == version
-            )
-        )
-    return draft, str((state or {}).get(keys.PLOT_OUTLINE) or "")
+    """One draft and its outline, or Refused 404 if that version did not change the outline."""
+    for draft, outline in await _drafts_with_text(studio, session_id):
+        if draft.version == version:
+            return draft, outline
+    raise Refused(404, f"State version {version} of session {session_id} is not an outline draft.")
 
 
 def _bad_ref(ref: str, why: str) -> Refused:

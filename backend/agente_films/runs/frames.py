@@ -63,6 +63,10 @@ class FrameTranslator:
         self, question: str, *, resumed: bool, state: dict[str, Any] | None,
         kind: p.RunKind = "message", stage: p.Stage | None = None,
     ) -> list[Any]:
+        """`kind` is what the question is (a message, an edit, an undo); a message with a `stage`
+        is a regeneration."""
+        if kind == "message" and stage is not None:
+            kind = "regenerate"
         frames: list[Any] = [
             p.RunStarted(
                 thread_id=self.session_id,

@@ -71,12 +71,7 @@ def with_direction(text: str, direction: list[str]) -> str:
     return f"{text}\n\nDirection: {', '.join(direction)}" if direction else text
 
 
-# The author of the state events a person makes by hand (edits, undos): not an agent, so ADK never
-# picks it to answer the next message, and not "user", whose events carry messages.
-PRODUCER = "producer"
-
-
-@dataclass
+@dataclass(frozen=True)
 class StateChange:
     """What a producer's change stores: the state delta, the question's text and metadata, a
     write for the same transaction (e.g. marking what an undo took back), and what to answer."""
@@ -86,13 +81,16 @@ class StateChange:
     metadata: dict[str, Any] = field(default_factory=dict)
     also: Callable[[Any, str], Awaitable[None]] | None = None  # (db, the change's run id)
     details: dict[str, Any] = field(default_factory=dict)
-    run_id: str | None = None
-    version: int = 0
-    state: dict[str, Any] = field(default_factory=dict)
 
-    def done(self, *, version: int, state: dict[str, Any], run_id: str | None) -> StateChange:
-        self.version, self.state, self.run_id = version, state, run_id
-        return self
+
+@dataclass(frozen=True)
+class ChangeMade:
+    """A stored change: its run (None when it changed nothing), the state version and state now."""
+
+    change: StateChange
+    run_id: str | None
+    version: int
+    state: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -313,7 +311,8 @@ class RunManager:
             if local is not None:
                 if local.kind == "message":
                     return
-                await asyncio.wait([asyncio.ensure_future(local.done.wait())], timeout=0.5)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(local.done.wait(), timeout=0.5)
                 continue
             try:
                 holder = await self.locks.holder(session_id)
@@ -405,11 +404,7 @@ class RunManager:
                 await SessionRepository(db).update(session_id, status="running")
                 inherited = await self._pending_notes(db, session_id)
             recorder = self._recorder(run, user_id, project.id if project else None, inherited)
-            recorder.regenerating = stage
-            await recorder.run_started(
-                message, state=await self._state(session_id, user_id),
-                kind="regenerate" if stage else "message", stage=stage,
-            )
+            await recorder.run_started(message, state=await self._state(session_id, user_id), stage=stage)
         except BaseException:
             await self._unclaim(run)
             raise
@@ -419,11 +414,9 @@ class RunManager:
     async def regenerate(self, *, session_id: str, user_id: str, stage: p.Stage) -> ActiveRun:
         """Run one stage again on the current pitch, as the next revision: the stages it does not
         name keep their work (`RevisionPlugin`), and the file writer saves the next version."""
-        if await self.active_run_id(session_id) is not None:
-            raise RunInProgress(
-                await self.active_run_id(session_id),
-                "The team is working; regenerate once this run finishes or is cancelled.",
-            )
+        running = await self.active_run_id(session_id)
+        if running is not None:
+            raise RunInProgress(running, "The team is working; regenerate once this run finishes or is cancelled.")
         state = await self._state(session_id, user_id)
         if not str(state.get(keys.PLOT_OUTLINE) or "").strip():
             raise NothingToRegenerate("There is no pitch to regenerate yet; name a subject first.")
@@ -437,7 +430,7 @@ class RunManager:
     async def change_state(
         self, *, session_id: str, user_id: str, kind: p.RunKind,
         decide: Callable[[dict[str, Any], int, Any], Awaitable[StateChange]],
-    ) -> StateChange:
+    ) -> ChangeMade:
         """A change of the state by the producer, without agents (an edit by hand, an undo): made
         while the session is claimed like a run (so it is refused during one, and two changes
         never interleave), stored as a run of one state event through the same recorder, rows and
@@ -455,7 +448,7 @@ class RunManager:
     async def _change_state(
         self, run: ActiveRun, user_id: str, kind: p.RunKind,
         decide: Callable[[dict[str, Any], int, Any], Awaitable[StateChange]],
-    ) -> StateChange:
+    ) -> ChangeMade:
         session = await self.runner.session_service.get_session(
             app_name=self.runner.app_name, user_id=user_id, session_id=run.session_id,
             config=GetSessionConfig(num_recent_events=0),
@@ -466,7 +459,7 @@ class RunManager:
             version = await StateRepository(db).latest_version(run.session_id)
             change = await decide(dict(session.state), version, db)
         if not change.delta and change.also is None:  # an edit that changes nothing stores nothing
-            return change.done(version=version, state=public_state(dict(session.state)), run_id=None)
+            return ChangeMade(change, run_id=None, version=version, state=public_state(dict(session.state)))
         async with self.sessionmaker.begin() as db:
             project = await ProjectRepository(db).latest_for_session(run.session_id)
             question = await QuestionRepository(db).create(
@@ -478,7 +471,7 @@ class RunManager:
         enter_run(recorder)  # this task's only: the session service hands the event to the recorder
         await recorder.run_started(change.summary, state=dict(session.state), kind=kind)
         try:
-            event = Event(author=PRODUCER, invocation_id="", actions=EventActions(state_delta=change.delta))
+            event = Event(author=keys.PRODUCER, invocation_id="", actions=EventActions(state_delta=change.delta))
             await self.runner.session_service.append_event(session, event)
             await recorder.on_event(event)
             if change.also is not None:
@@ -490,8 +483,8 @@ class RunManager:
             raise ServiceUnavailable(f"The change could not be stored: {describe_error(exc)}") from exc
         if await recorder.run_finished("completed", None) != "completed":
             raise ServiceUnavailable("The change could not be stored; try again.")
-        return change.done(version=recorder.track.state_version, state=public_state(dict(session.state)),
-                           run_id=run.run_id)
+        return ChangeMade(change, run_id=run.run_id, version=recorder.track.state_version,
+                          state=public_state(dict(session.state)))
 
     async def resume(self, *, session_id: str, user_id: str, run_id: str) -> ActiveRun:
         """Continue an interrupted or failed run where ADK's checkpoints left it."""
@@ -519,11 +512,10 @@ class RunManager:
             with contextlib.suppress(Exception):
                 await self.bus.restart(session_id)
             recorder = self._recorder(run, user_id, question.project_id, inherited)
-            stage = (question.metadata_ or {}).get("stage")
-            recorder.regenerating = stage  # cut before the greeter handed over: it hands over again
+            # A regeneration cut before the greeter handed over hands over again.
             await recorder.run_started(
                 question.question_text, state=await self._state(session_id, user_id), resumed=True,
-                kind="regenerate" if stage else "message", stage=stage,
+                stage=(question.metadata_ or {}).get("stage"),
             )
         except BaseException:
             await self._unclaim(run)

@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agente_films import edits
 from agente_films.db.repositories import QuestionRepository, StateRepository
 from agente_films.errors import Refused, StaleVersion
-from agente_films.runs.manager import RunManager, StateChange
+from agente_films.runs.manager import ChangeMade, RunManager, StateChange
 
 
 async def edit_state(
     runs: RunManager, *, session_id: str, user_id: str, changes: dict[str, Any], expected_version: int
-) -> StateChange:
+) -> ChangeMade:
     """An edit by hand of the keys a person may edit, made on `expected_version` of the state."""
 
     async def decide(state: dict[str, Any], version: int, _db: AsyncSession) -> StateChange:
@@ -32,7 +32,7 @@ async def edit_state(
     return await runs.change_state(session_id=session_id, user_id=user_id, kind="edit", decide=decide)
 
 
-async def undo_last(runs: RunManager, *, session_id: str, user_id: str) -> StateChange:
+async def undo_last(runs: RunManager, *, session_id: str, user_id: str) -> ChangeMade:
     """Take back the last revision, regeneration or edit of the current pitch: the pitch returns
     to the state just before it, as a new state version. Nothing stored is deleted: the undone
     run keeps its rows (marked `undone_by`), and its snapshots and documents stay."""

@@ -282,7 +282,9 @@ class RunRecorder:
         self, question_text: str, *, state: dict[str, Any], resumed: bool = False,
         kind: p.RunKind = "message", stage: p.Stage | None = None,
     ) -> None:
+        """`stage`: the run regenerates that stage (the greeter hands over without a model call)."""
         self._resumed = resumed
+        self.regenerating = stage
         self.track.remember_notes(state.get(keys.PRODUCER_NOTES))
         async with self.sessionmaker() as db:
             self.track.state_version = await StateRepository(db).latest_version(self.session_id)

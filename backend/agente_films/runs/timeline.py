@@ -54,10 +54,9 @@ def run_frames(
     each event produced; `note_status` the notes' statuses as the runs before left them."""
     track = RunTrack(note_status=note_status if note_status is not None else {})
     translator = FrameTranslator(session_id=session_id, run_id=question.id, track=track)
-    stage = (question.metadata_ or {}).get("stage")
-    kind = question.kind if question.kind != "message" else ("regenerate" if stage else "message")
     frames = _stamp(
-        translator.run_started(question.question_text, resumed=False, state=None, kind=kind, stage=stage),
+        translator.run_started(question.question_text, resumed=False, state=None, kind=question.kind,
+                               stage=(question.metadata_ or {}).get("stage")),
         _ms(question.created_at),
     )
     said: list[Question] = []

@@ -35,13 +35,13 @@ async def edit_session_state(studio: StudioDep, row: OwnedSession, body: StateEd
     edit was made on. The edited outline sections become the producer's: the screenwriter keeps
     them and the critic does not ask to revert them. 409 if the state moved on (with
     current_version) or a run is in progress; 422 for a key that may not be edited."""
-    change = await edit_state(
+    made = await edit_state(
         studio.runs, session_id=row.id, user_id=row.user_id, changes=body.changes,
         expected_version=body.expected_version,
     )
     return StateEditOut(
-        session_id=row.id, edit_id=change.run_id, version=change.version,
-        changed=change.details.get("changed", []), state=change.state,
+        session_id=row.id, edit_id=made.run_id, version=made.version,
+        changed=made.change.details.get("changed", []), state=made.state,
     )
 
 
@@ -49,8 +49,8 @@ async def edit_session_state(studio: StudioDep, row: OwnedSession, body: StateEd
 async def undo(studio: StudioDep, row: OwnedSession) -> UndoOut:
     """Take back the last revision, regeneration or edit of the current pitch, in place: the pitch
     returns to the state before it, as a new state version; nothing stored is deleted."""
-    change = await undo_last(studio.runs, session_id=row.id, user_id=row.user_id)
+    made = await undo_last(studio.runs, session_id=row.id, user_id=row.user_id)
     return UndoOut(
-        session_id=row.id, undo_id=change.run_id or "", version=change.version, state=change.state,
-        **change.details,
+        session_id=row.id, undo_id=made.run_id or "", version=made.version, state=made.state,
+        **made.change.details,
     )
