@@ -266,7 +266,6 @@ class _OursBase(Driver):
             base_url=self.base_url,
             timeout=httpx.Timeout(900, connect=60),
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=1000),
-            headers={"X-User-Id": USER_ID},
         )
 
     async def close(self) -> None:
@@ -287,7 +286,7 @@ class OursWSDriver(_OursBase):
         from websockets.asyncio.client import connect
 
         session.ws = await connect(
-            f"{self.ws_base}/api/v1/ws/{session.id}?after=0&user_id={USER_ID}",
+            f"{self.ws_base}/api/v1/ws/{session.id}?after=0",
             max_size=None, open_timeout=120, ping_interval=None, compression=None,
         )
         hello = json.loads(await session.ws.recv())

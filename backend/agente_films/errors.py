@@ -20,6 +20,10 @@ class RunRefused(Exception):
         """Fields the JSON body carries besides detail, code and run_id."""
         return {}
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the REST answer carries (Retry-After, WWW-Authenticate)."""
+        return {}
+
 
 class RunNotResumable(RunRefused):
     def __init__(self, message: str, status_code: int) -> None:
@@ -101,3 +105,64 @@ class NothingToUndo(RunRefused):
 class NothingToRegenerate(RunRefused):
     status_code = 409
     code: p.ErrorCode = "nothing_to_regenerate"
+
+
+class NotSignedIn(RunRefused):
+    status_code = 401
+    code: p.ErrorCode = "not_signed_in"
+
+    def __init__(self, message: str = "Sign in first (a session cookie or an Authorization: Bearer API token).") -> None:
+        super().__init__(message)
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(RunRefused):
+    status_code = 403
+    code: p.ErrorCode = "forbidden"
+
+
+class CsrfRefused(RunRefused):
+    status_code = 403
+    code: p.ErrorCode = "csrf_failed"
+
+    def __init__(self) -> None:
+        super().__init__("This change needs the page's X-CSRF-Token header (reload the page and try again).")
+
+
+class OriginRefused(RunRefused):
+    status_code = 403
+    code: p.ErrorCode = "origin_refused"
+
+    def __init__(self, origin: str) -> None:
+        super().__init__(f"Requests from {origin[:100]!r} are not allowed; open the app from its own address.")
+
+
+class RateLimited(RunRefused):
+    """Too many requests, runs, sockets or sign-in attempts: 429 with Retry-After, an error frame
+    on the socket."""
+
+    status_code = 429
+    code: p.ErrorCode = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+
+    def extra(self) -> dict[str, Any]:
+        return {"retry_after": self.retry_after}
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class SessionArchived(RunRefused):
+    """The session was archived for being idle (retention): it can be read and downloaded, and
+    its owner can unarchive it, but nothing changes it until then."""
+
+    status_code = 423
+    code: p.ErrorCode = "archived"
+
+    def __init__(self) -> None:
+        super().__init__("This session is archived (read-only); unarchive it to work on it again.")

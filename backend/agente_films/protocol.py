@@ -360,6 +360,12 @@ ErrorCode = Literal[
     "not_found",
     "conflict",
     "too_large",
+    "not_signed_in",
+    "forbidden",
+    "csrf_failed",
+    "origin_refused",
+    "rate_limited",
+    "archived",
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -69,6 +69,52 @@ class Settings(BaseSettings):
     default_user_id: str = "local"
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    # Sign-in (auth/): who the caller is. `none` is one local user with no sign-in (make run);
+    # `password` local accounts; `oidc` an OpenID Connect provider; `proxy` a gateway's header.
+    auth_mode: Literal["none", "password", "oidc", "proxy"] = "none"
+    # AUTH_MODE=none serves anyone who can reach the port as the local user: it listens only on
+    # loopback unless this says otherwise.
+    allow_unauthenticated_remote: bool = False
+    # Host names the server answers to (a Host check against DNS rebinding); loopback names and
+    # HOST are always allowed. "*" allows any (behind a gateway that checks it).
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Signs cookies' companions (CSRF tokens), share links and the OIDC hand-shake. Empty: a key
+    # generated once and kept in sessions/secret_key (one host); several instances need the same.
+    secret_key: str | None = None
+    signup_open: bool = False
+    session_cookie_name: str = "af_session"
+    session_days: int = Field(default=14, ge=1, le=365)
+    # Secure cookies: None decides per request (https, directly or through a trusted proxy).
+    cookie_secure: bool | None = None
+    # AUTH_MODE=proxy: only these addresses (IPs or CIDRs) may assert who the user is.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    proxy_user_header: str = "X-Forwarded-User"
+    # AUTH_MODE=oidc
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_scopes: str = "openid email profile"
+    # Where the app is reached from outside (https://films.example.com); the OIDC redirect and
+    # share links are built on it. Empty: the request's own origin.
+    public_url: str | None = None
+
+    # Rate limits (limits library; Redis when REDIS_URL is set). 0 turns one off.
+    rate_limit_ip_per_minute: int = Field(default=100, ge=0)
+    rate_limit_user_per_hour: int = Field(default=1000, ge=0)
+    rate_limit_runs_per_user_hour: int = Field(default=60, ge=0)
+    max_concurrent_runs_per_user: int = Field(default=3, ge=0)
+    max_sockets_per_user: int = Field(default=20, ge=0)
+    signin_attempts_per_account_15min: int = Field(default=10, ge=0)
+    signin_attempts_per_ip_hour: int = Field(default=50, ge=0)
+    # Sizes refused before parsing: bodies (413) and request headers (431).
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    max_header_bytes: int = Field(default=16_384, ge=1024)
+
+    # Retention (seed 004, 5.5): idle sessions become read-only, then are deleted. 0 turns one off.
+    retention_archive_days: int = Field(default=90, ge=0)
+    retention_purge_days: int = Field(default=180, ge=0)
+    retention_interval_seconds: float = Field(default=3600.0, gt=0)
+
     # Server
     host: str = "127.0.0.1"
     port: int = 8000
@@ -90,12 +136,13 @@ class Settings(BaseSettings):
                 ) from exc
         return value
 
-    @field_validator("budget_per_session_usd", "budget_per_user_day_usd", "redis_url", "litellm_base_url", "litellm_api_key", mode="before")
+    @field_validator("budget_per_session_usd", "budget_per_user_day_usd", "redis_url", "litellm_base_url", "litellm_api_key",
+        "secret_key", "oidc_issuer", "oidc_client_id", "oidc_client_secret", "public_url", "cookie_secure", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "allowed_hosts", "trusted_proxies", mode="before")
     @classmethod
     def _parse_origins(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -100,6 +100,16 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
 
+def attach_studio(app: Any, studio: Any) -> None:
+    """What the app's lifespan does, for tests that drive the app in process (ASGITransport runs
+    no lifespan): its studio and its authenticator."""
+    from agente_films.auth.identity import Authenticator
+    from agente_films.auth.secrets import load_secret_key
+
+    app.state.studio = studio
+    app.state.auth = Authenticator(studio.settings, studio.sessionmaker, load_secret_key(studio.settings))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -287,7 +287,6 @@ async def test_projects_crud(api: httpx.AsyncClient) -> None:
     assert updated.json()["status"] == "archived" and updated.json()["title"] == "The Current War"
     assert [p["id"] for p in (await api.get("/projects", params={"session_id": session_id})).json()] == [project["id"]]
     assert (await api.put(f"/projects/{project['id']}", json={"status": "famous"})).status_code == 422
-    assert (await api.get(f"/projects/{project['id']}", headers={"X-User-Id": "someone-else"})).status_code == 404
     assert (await api.delete(f"/projects/{project['id']}")).status_code == 204
     assert (await api.get(f"/projects/{project['id']}")).status_code == 404
     bad = await api.post("/projects", json={"session_id": "00000000-0000-0000-0000-000000000000", "title": "x", "subject": "y"})
@@ -312,10 +311,8 @@ async def test_bad_input_gets_clear_errors(server: ServerProcess, api: httpx.Asy
     assert nul.status_code == 422 and "control characters" in nul.json()["detail"]
     not_a_chip = await api.post(f"/sessions/{session_id}/messages", json={"content": "Ada", "direction": ["spooky"]})
     assert not_a_chip.status_code == 422
-    bad_user = await api.get("/sessions", headers={"X-User-Id": "bad user!"})
-    assert bad_user.status_code == 400 and "X-User-Id" in bad_user.json()["detail"]
-    other_user = await api.get(f"/sessions/{session_id}", headers={"X-User-Id": "mallory"})
-    assert other_user.status_code == 404
+    spoofed = await api.get("/sessions", headers={"X-User-Id": "bad user!"})
+    assert spoofed.status_code == 200  # a client's X-User-Id is not read at all
     assert (await api.get("/sessions", params={"limit": 0})).status_code == 422
     assert (await api.get(f"/sessions/{session_id}/runs/not-a-run")).status_code == 422
 

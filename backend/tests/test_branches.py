@@ -31,7 +31,7 @@ from agente_films.db.tables import (
 from agente_films.runs.manager import NoteAccepted
 from agente_films.state_keys import public_state
 from agente_films.studio import Studio
-from tests.conftest import make_settings, row_counts
+from tests.conftest import attach_studio, make_settings, row_counts
 from tests.test_direction import DARKER, documents, logline, start_until
 from tests.test_pipeline import WIKI, mock_wikipedia, run_message
 
@@ -49,7 +49,7 @@ async def make_api(database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
         settings = make_settings(database_url, tmp_path, wikipedia_base_url=WIKI, **overrides)
         app = create_app(settings)
         studio = await Studio.open(settings)
-        app.state.studio = studio
+        attach_studio(app, studio)
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test/api/v1")
         client.studio = studio  # type: ignore[attr-defined]
         opened.append((studio, client))
@@ -387,7 +387,8 @@ async def test_refusals_change_nothing(make_api: Api) -> None:
     assert "not found" in await refused(404, {"from_round": 1, "run_id": "no-such-run"})
     assert "control characters" in await refused(422, {"from_round": 1, "title": "a\x00b"})
     assert "not found" in await refused(404, {"from_round": 1}, session=gone)
-    assert "not found" in await refused(404, {"from_round": 1}, headers={"X-User-Id": "someone-else"})
+    someone_elses = (await studio.create_session("someone-else")).id
+    assert "not found" in await refused(404, {"from_round": 1}, session=someone_elses)
     await refused(422, {"from_round": 1}, session="not-a-uuid")
 
     async def compare(status: int, a: str, b: str, **kwargs: Any) -> str:
@@ -405,7 +406,7 @@ async def test_refusals_change_nothing(make_api: Api) -> None:
     assert "No version 7" in await compare(404, good, f"pitch:{parent}:ada.md:7")
     assert "No version 0" in await compare(404, good, f"pitch:{parent}:..:0")
     assert "not found" in await compare(404, good, f"draft:{gone}:3")
-    assert "not found" in await compare(404, good, good, headers={"X-User-Id": "someone-else"})
+    assert "not found" in await compare(404, good, f"draft:{someone_elses}:1")
     assert (await api.get(f"/sessions/{parent}/compare", params={"a": good})).status_code == 422
     assert (await api.get(f"/sessions/{parent}/drafts/0")).status_code == 422
 

@@ -16,7 +16,7 @@ from agente_films.api.app import create_app
 from agente_films.db.repositories import QuestionRepository, StateRepository
 from agente_films.edits import section_text
 from agente_films.studio import Studio
-from tests.conftest import agui_verify, make_settings, row_counts
+from tests.conftest import agui_verify, attach_studio, make_settings, row_counts
 from tests.test_direction import DARKER, documents, logline, section
 from tests.test_pipeline import WIKI, mock_wikipedia, run_message
 
@@ -29,7 +29,7 @@ async def api(database_url: str, tmp_path: Path):
     settings = make_settings(database_url, tmp_path, wikipedia_base_url=WIKI)
     app = create_app(settings)
     studio = await Studio.open(settings)
-    app.state.studio = studio
+    attach_studio(app, studio)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test/api/v1") as client:
         client.studio = studio  # type: ignore[attr-defined]
         yield client

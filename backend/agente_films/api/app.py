@@ -14,6 +14,8 @@ from fastapi.staticfiles import StaticFiles
 
 from agente_films import __version__, protocol
 from agente_films.api.routes import agui, branches, edits, health, messages, pitches, projects, sessions, ws
+from agente_films.auth.identity import Authenticator
+from agente_films.auth.secrets import load_secret_key
 from agente_films.errors import RunRefused
 from agente_films.runs.manager import freeze_long_lived_objects
 from agente_films.settings import Settings, get_settings
@@ -28,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.studio = await Studio.open(settings)
+        app.state.auth = Authenticator(settings, app.state.studio.sessionmaker, load_secret_key(settings))
         freeze_long_lived_objects()  # and once more after the first run (RunManager)
         try:
             yield
@@ -52,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if exc.run_id is not None:
             body["run_id"] = exc.run_id
         body.update(exc.extra())
-        return JSONResponse(body, status_code=exc.status_code)
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers() or None)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,19 +1,20 @@
-"""FastAPI dependencies: the studio, the calling user, and the session they own."""
+"""FastAPI dependencies: the studio, the signed-in caller (auth/identity.py), and the session they own."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, status
+from starlette.requests import HTTPConnection
+
+from agente_films.auth.identity import CSRF_HEADER, Authenticator
+from agente_films.auth.principal import Principal
+from agente_films.errors import CsrfRefused, NotSignedIn
 
 from agente_films.db.repositories import SessionRepository
 from agente_films.db.tables import StudioSession
 from agente_films.studio import Studio
-
-_USER_ID = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")
-
 
 def get_studio(request: Request) -> Studio:
     return request.app.state.studio
@@ -22,23 +23,33 @@ def get_studio(request: Request) -> Studio:
 StudioDep = Annotated[Studio, Depends(get_studio)]
 
 
-def check_user_id(value: str | None, default: str) -> str:
-    if value is None or value == "":
-        return default
-    if not _USER_ID.match(value):
-        raise HTTPException(
-            status.HTTP_400_BAD_REQUEST,
-            "X-User-Id must be 1-128 characters of letters, digits, '_', '.', '@' or '-'.",
-        )
-    return value
+def get_authenticator(connection: HTTPConnection) -> Authenticator:
+    return connection.app.state.auth
 
 
-def get_user_id(
-    studio: StudioDep,
-    x_user_id: Annotated[str | None, Header(description="Owner of the sessions; defaults to the local user.")] = None,
-) -> str:
-    # Embedded mode has a single local user; a gateway in front of the API can set X-User-Id.
-    return check_user_id(x_user_id, studio.settings.default_user_id)
+AuthDep = Annotated[Authenticator, Depends(get_authenticator)]
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+async def get_principal(request: Request, auth: AuthDep) -> Principal:
+    """The signed-in caller (401 otherwise). A change made with the sign-in cookie must carry the
+    page's CSRF token: another site's form or fetch can send the cookie, not the token."""
+    principal = await auth.identify(request)
+    if principal is None:
+        raise NotSignedIn()
+    if principal.by_cookie and request.method in UNSAFE_METHODS:
+        if not auth.csrf_ok(principal, request.headers.get(CSRF_HEADER)):
+            raise CsrfRefused()
+    request.state.principal = principal
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(get_principal)]
+
+
+def get_user_id(principal: CurrentUser) -> str:
+    return principal.user_id
 
 
 UserId = Annotated[str, Depends(get_user_id)]

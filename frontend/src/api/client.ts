@@ -83,13 +83,10 @@ export function describeError(body: unknown, status: number): string {
   return `The request failed (HTTP ${status}).`;
 }
 
-export const USER_ID = 'local';
-
 const client = createClient<paths>({
   baseUrl: typeof window !== 'undefined' ? window.location.origin : 'http://localhost',
   // Looked up at call time, so tests can stub fetch after this module loaded.
   fetch: (request: Request) => globalThis.fetch(request),
-  headers: { 'X-User-Id': USER_ID },
 });
 
 interface Result<T> {
@@ -171,7 +168,7 @@ export const api = {
   async documentText(url: string): Promise<string> {
     let response: Response;
     try {
-      response = await globalThis.fetch(url, { headers: { 'X-User-Id': USER_ID } });
+      response = await globalThis.fetch(url);
     } catch {
       throw new ApiError("Can't reach the Agente Films server.", 0);
     }

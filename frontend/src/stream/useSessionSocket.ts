@@ -5,7 +5,6 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 
-import { USER_ID } from '../api/client';
 import { isHello, isResync, isServerMessage, type ClientFrame, type ServerMessage } from './frames';
 
 export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'not_found';
@@ -39,7 +38,7 @@ export function backoffDelay(attempt: number, random: () => number = Math.random
 
 export function defaultSocketUrl(sessionId: string, after: number, stream: string | null): string {
   const { protocol, host } = window.location;
-  const params = new URLSearchParams({ after: String(after), user_id: USER_ID });
+  const params = new URLSearchParams({ after: String(after) });
   if (stream) params.set('stream', stream);
   return `${protocol === 'https:' ? 'wss' : 'ws'}://${host}/api/v1/ws/${encodeURIComponent(sessionId)}?${params}`;
 }

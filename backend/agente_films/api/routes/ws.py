@@ -1,7 +1,8 @@
 """WebSocket /api/v1/ws/{session_id}: the live stream of a session's runs, with replay.
 
 Query: `after` (last seq the client saw), `stream` (the stream id from the hello; a different one
-means the server restarted), `user_id`. Client frames: `protocol.ClientFrame`. The server sends
+means the server restarted). The caller is authenticated like REST (the sign-in cookie or an
+Authorization: Bearer token, auth/identity.py) and a browser's Origin must be the app's own. Client frames: `protocol.ClientFrame`. The server sends
 AG-UI events of the session's stream (with a `seq`) and control messages of this connection
 (`protocol.ControlMessage`: a `control` tag and no `type`), all defined in `protocol.py`.
 """
@@ -19,7 +20,9 @@ from pydantic import ValidationError
 from starlette.websockets import WebSocketState
 
 from agente_films import protocol as p
-from agente_films.api.deps import check_user_id, load_owned_session
+from agente_films.api.deps import load_owned_session
+from agente_films.auth.identity import Authenticator
+from agente_films.auth.origins import origin_allowed
 from agente_films.api.routes.messages import checked_content
 from agente_films.db.tables import StudioSession
 from agente_films.errors import RunRefused
@@ -27,6 +30,8 @@ from agente_films.studio import Studio
 
 router = APIRouter(tags=["websocket"])
 
+CLOSE_NOT_SIGNED_IN = 4401
+CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 
 
@@ -134,13 +139,23 @@ async def session_socket(
     session_id: str,
     after: Annotated[int, Query(ge=0)] = 0,
     stream: str | None = None,
-    user_id: str | None = None,
 ) -> None:
     studio: Studio = websocket.app.state.studio
+    auth: Authenticator = websocket.app.state.auth
     await websocket.accept()
+    # Refusals are told in a frame before the close: a browser cannot read a refused handshake.
+    if not origin_allowed(websocket, studio.settings):
+        origin = websocket.headers.get("origin", "")
+        await websocket.send_text(json.dumps(error_frame("origin_refused", f"Sockets from {origin[:100]!r} are not allowed.", 403)))
+        await websocket.close(code=CLOSE_FORBIDDEN, reason="origin not allowed")
+        return
+    principal = await auth.identify(websocket)
+    if principal is None:
+        await websocket.send_text(json.dumps(error_frame("not_signed_in", "Sign in first.", 401)))
+        await websocket.close(code=CLOSE_NOT_SIGNED_IN, reason="not signed in")
+        return
     try:
-        user = check_user_id(user_id, studio.settings.default_user_id)
-        row = await load_owned_session(studio, str(uuid.UUID(session_id)), user)
+        row = await load_owned_session(studio, str(uuid.UUID(session_id)), principal.user_id)
     except (ValueError, HTTPException) as exc:
         detail = exc.detail if isinstance(exc, HTTPException) else f"{session_id!r} is not a valid session id."
         await websocket.send_text(json.dumps(error_frame("session_not_found", str(detail), 404)))
