@@ -104,3 +104,33 @@ def test_the_litellm_service_uses_the_repository_config() -> None:
     assert providers == {"gemini", "openai", "anthropic"}
     assert config["router_settings"]["fallbacks"] and config["router_settings"]["num_retries"] >= 1
     assert config["litellm_settings"]["cache_params"]["type"] == "redis"
+
+
+IDENTITY_HEADERS = ("X-User-Id", "X-Forwarded-User", "Remote-User", "X-Remote-User", "X-Auth-Request-User")
+
+
+def test_the_stack_signs_people_in_with_budgets_and_no_client_identity() -> None:
+    env = SERVICES["api"]["environment"]
+    assert env["AUTH_MODE"] == "password"
+    assert env["SIGNUP_OPEN"] == "${SIGNUP_OPEN:-false}"  # closed unless the operator opens it
+    assert env["SECRET_KEY"].startswith("${SECRET_KEY:?")  # required: both replicas sign alike
+    # Budgets are on by default: the stack calls a paid model.
+    for name in ("BUDGET_PER_SESSION_USD", "BUDGET_PER_USER_DAY_USD"):
+        default = re.fullmatch(r"\$\{" + name + r":-([0-9.]+)\}", env[name])
+        assert default and float(default.group(1)) > 0, env[name]
+    # The UI is published on loopback unless the operator says otherwise.
+    assert SERVICES["frontend"]["ports"] == ["${WEB_BIND:-127.0.0.1}:${WEB_PORT:-3000}:80"]
+    assert "ports" not in SERVICES["api"]
+    # The first-admin step is written where an operator starts the stack.
+    assert "agente-films user add admin --admin" in (ROOT / "docker-compose.yml").read_text()
+    # nginx never forwards identity headers from clients, in every block that reaches the api,
+    # and sets X-Forwarded-For itself.
+    nginx = (ROOT / "frontend" / "nginx.conf").read_text()
+    blocks = re.findall(r"location [^{]*\{(.*?)\}", nginx, re.DOTALL)
+    proxied = [block for block in blocks if "proxy_pass http://api;" in block]
+    assert len(proxied) == 2
+    for block in proxied:
+        for header in IDENTITY_HEADERS:
+            assert f'proxy_set_header {header} "";' in block, header
+        assert "proxy_set_header X-Forwarded-For $remote_addr;" in block
+        assert "$proxy_add_x_forwarded_for" not in block

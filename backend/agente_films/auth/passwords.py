@@ -1,0 +1,56 @@
+"""Passwords: argon2 hashes (pwdlib's recommended hasher) and the rules a new password follows.
+
+Hashing costs tens of milliseconds of CPU and 64 MiB on purpose, so it runs in a worker thread:
+the event loop keeps serving everyone else while one sign-in is checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from pwdlib import PasswordHash
+from pwdlib.exceptions import PwdlibError
+
+from agente_films.text import plain_text_problem
+
+MIN_LENGTH = 10
+# Long enough for any passphrase or manager-made password, short enough that hashing one is cheap.
+MAX_LENGTH = 256
+
+_hasher = PasswordHash.recommended()
+# Checked against when the account does not exist (or has no password), so that an unknown name
+# takes as long to refuse as a wrong password: timing does not tell which accounts exist.
+_DUMMY_HASH = _hasher.hash("agente-films: not anyone's password")
+
+
+def password_problem(password: str) -> str | None:
+    """What is wrong with a new password, in words, or None."""
+    if len(password) < MIN_LENGTH:
+        return f"The password needs at least {MIN_LENGTH} characters."
+    if len(password) > MAX_LENGTH:
+        return f"The password may have at most {MAX_LENGTH} characters."
+    problem = plain_text_problem(password)
+    if problem:
+        return f"The password {problem}."
+    return None
+
+
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+def _verify(password: str, stored: str | None) -> bool:
+    try:
+        # A password that could never have been set (too long, not valid Unicode) still costs
+        # one check, on the dummy hash, and fails.
+        usable = stored is not None and len(password) <= MAX_LENGTH and plain_text_problem(password) is None
+        matches = _hasher.verify(password if usable else "", stored if usable else _DUMMY_HASH)
+    except (PwdlibError, ValueError, UnicodeError):
+        return False  # a malformed stored hash signs nobody in
+    return usable and matches
+
+
+async def verify_password(password: str, stored: str | None) -> bool:
+    """Whether `password` matches the stored hash; `stored` None (no such account, or one without a
+    password) takes the same time and is False."""
+    return await asyncio.to_thread(_verify, password, stored)
