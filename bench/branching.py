@@ -33,7 +33,8 @@ from agente_films.studio import Studio  # noqa: E402
 
 async def bench_database(url: str, branches: int, workdir: Path) -> dict[str, Any]:
     settings = Settings(_env_file=None, database_url=url, artifacts_dir=workdir / "artifacts", offline_chunk_delay_ms=0,
-                        wikipedia_base_url="http://127.0.0.1:9", redis_url=None, llm_model="offline", agent_models={})
+                        wikipedia_base_url="http://127.0.0.1:9", redis_url=None, llm_model="offline", agent_models={},
+                        rate_limit_runs_per_user_hour=0, max_concurrent_runs_per_user=0)  # many runs, one user
     studio = await Studio.open(settings)
     service = type(studio.session_service)
     appended = {"seconds": 0.0, "events": 0}

@@ -59,7 +59,8 @@ async def measure(studio: Studio, session_id: str, text: str, stage: str | None 
 
 async def bench_database(url: str, pairs: int, workdir: Path) -> dict[str, Any]:
     settings = Settings(_env_file=None, database_url=url, artifacts_dir=workdir / "artifacts", offline_chunk_delay_ms=0,
-                        wikipedia_base_url="http://127.0.0.1:9", redis_url=None, llm_model="offline", agent_models={})
+                        wikipedia_base_url="http://127.0.0.1:9", redis_url=None, llm_model="offline", agent_models={},
+                        rate_limit_runs_per_user_hour=0, max_concurrent_runs_per_user=0)  # many runs, one user
     studio = await Studio.open(settings)
     results: dict[str, list[dict[str, Any]]] = {
         "restart (before)": [], "revision (now)": [], "casting note (issue 12)": [], "regenerate casting": [],

@@ -67,7 +67,9 @@ class Refused(RunRefused):
     """A request about stored things (a branch point, a version reference) that cannot be served,
     with the HTTP status that says why: 404 not there, 409 not now, 413 too large, 422 malformed."""
 
-    _CODES: dict[int, p.ErrorCode] = {404: "not_found", 409: "conflict", 413: "too_large", 422: "bad_request"}
+    _CODES: dict[int, p.ErrorCode] = {
+        404: "not_found", 409: "conflict", 413: "too_large", 422: "bad_request", 431: "too_large",
+    }
 
     def __init__(self, status_code: int, message: str) -> None:
         super().__init__(message)
@@ -166,3 +168,14 @@ class SessionArchived(RunRefused):
 
     def __init__(self) -> None:
         super().__init__("This session is archived (read-only); unarchive it to work on it again.")
+
+
+class BadCredentials(RunRefused):
+    """A sign-in with a name and password that do not match an account: the same answer whether
+    the name is unknown or the password wrong, so it does not tell which accounts exist."""
+
+    status_code = 401
+    code: p.ErrorCode = "bad_credentials"
+
+    def __init__(self) -> None:
+        super().__init__("Wrong username or password.")

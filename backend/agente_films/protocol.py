@@ -366,6 +366,8 @@ ErrorCode = Literal[
     "origin_refused",
     "rate_limited",
     "archived",
+    "bad_credentials",
+    "internal_error",
 ]
 
 
@@ -377,6 +379,8 @@ class ControlError(Wire):
     message: str
     status: int
     run_id: str | None = None
+    # rate_limited: seconds until the limit lets the next one through (REST's Retry-After).
+    retry_after: int | None = None
 
 
 class Pong(Wire):

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # The embedded defaults keep everything under the repository's sessions/ folder.
@@ -148,6 +148,16 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _oidc_is_configured(self) -> Settings:
+        # Fail at startup, not at the first sign-in: which settings AUTH_MODE=oidc still needs.
+        if self.auth_mode == "oidc":
+            missing = [env for env, value in (("OIDC_ISSUER", self.oidc_issuer), ("OIDC_CLIENT_ID", self.oidc_client_id))
+                       if not value]
+            if missing:
+                raise ValueError(f"AUTH_MODE=oidc needs {' and '.join(missing)} (see .env.example)")
+        return self
 
     @property
     def is_sqlite(self) -> bool:

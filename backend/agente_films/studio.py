@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
 import warnings
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from google.adk.apps import App, ResumabilityConfig
@@ -22,11 +23,13 @@ from agente_films.db.engine import make_engine, make_sessionmaker, migrate
 from agente_films.db.repositories import SessionRepository
 from agente_films.db.tables import StudioSession
 from agente_films.models import make_model_resolver
+from agente_films.rate_limits import RateLimits
 from agente_films.runs.bus import EventBus, LocalAnnouncer, MemoryEventBus, RedisEventBus
 from agente_films.runs.locks import RedisRunLocks
 from agente_films.runs.manager import RunManager
 from agente_films.runs.plugin import StepPlugin
 from agente_films.runs.revision_plugin import RevisionPlugin
+from agente_films.retention import RetentionJob
 from agente_films.runs.session_service import BatchingSessionService
 from agente_films.settings import Settings
 from agente_films.tools.wikipedia import WikipediaClient, make_wikipedia_client, make_wikipedia_tool
@@ -72,6 +75,13 @@ class Studio:
     wikipedia: WikipediaClient
     announcer: LocalAnnouncer
     redis: Any = None
+    # Requests, runs, sockets and sign-ins per address and user (api/rate_limits.py).
+    limits: RateLimits | None = None
+    # Archives and purges idle sessions every RETENTION_INTERVAL_SECONDS (retention.py).
+    retention: RetentionJob = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.retention = RetentionJob(self)
 
     @classmethod
     async def open(cls, settings: Settings, *, run_migrations: bool = True) -> Studio:
@@ -111,6 +121,7 @@ class Studio:
         bus: EventBus = RedisEventBus(redis) if redis is not None else MemoryEventBus()
         locks = RedisRunLocks(redis, settings.run_lock_ttl_seconds) if redis is not None else None
         announcer = LocalAnnouncer()
+        limits = RateLimits(settings, redis)
         studio = cls(
             settings=settings,
             engine=engine,
@@ -121,20 +132,25 @@ class Studio:
             bus=bus,
             runs=RunManager(
                 runner=runner, sessionmaker=sessionmaker, bus=bus, settings=settings, locks=locks, redis=redis,
-                announcer=announcer,
+                announcer=announcer, admission=limits,
             ),
             announcer=announcer,
             cache=cache,
             wikipedia=wikipedia,
             redis=redis,
+            limits=limits,
         )
         await studio.runs.open()
+        studio.retention.start()
         return studio
 
     async def close(self) -> None:
+        await self.retention.stop()
         await self.runs.shutdown()
         await self.wikipedia.aclose()
         await self.cache.close()
+        if self.limits is not None:
+            await self.limits.close()
         if self.redis is not None:
             await self.redis.aclose()
         await self.engine.dispose()
@@ -144,15 +160,24 @@ class Studio:
         title_set_by_user: bool = False,
     ) -> StudioSession:
         session_id = session_id or str(uuid.uuid4())
-        await self.session_service.create_session(app_name=APP_NAME, user_id=user_id, session_id=session_id)
-        async with self.sessionmaker.begin() as db:
-            return await SessionRepository(db).create(
-                session_id=session_id,
-                user_id=user_id,
-                title=title or "New pitch",
-                model=self.settings.llm_model,
-                title_set_by_user=title_set_by_user,
-            )
+        scope = {"app_name": APP_NAME, "user_id": user_id, "session_id": session_id}
+        await self.session_service.create_session(**scope)
+        try:
+            async with self.sessionmaker.begin() as db:
+                return await SessionRepository(db).create(
+                    session_id=session_id,
+                    user_id=user_id,
+                    title=title or "New pitch",
+                    model=self.settings.llm_model,
+                    title_set_by_user=title_set_by_user,
+                )
+        except BaseException:
+            # Our row was refused (or the request went away): take ADK's session back too, so
+            # that a failed create leaves no orphan row behind. Shielded: a second cancel must
+            # not stop it halfway.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self.session_service.delete_session(**scope))
+            raise
 
     async def delete_session(self, row: StudioSession) -> None:
         """Removes the session's rows, its ADK session and events, and its pitch documents."""

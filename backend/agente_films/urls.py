@@ -17,3 +17,17 @@ def pitch_urls(session_id: str, filename: str, version: int) -> dict[str, str]:
         "markdownUrl": f"{base}?version={version}&format=markdown",
         "pdfUrl": f"{base}?version={version}&format=pdf",
     }
+
+
+def shared_page(token: str) -> str:
+    """The UI's read-only page of a share link (frontend route /shared/<token>)."""
+    return f"/shared/{token}"
+
+
+def shared_pitch_urls(token: str, filename: str, version: int) -> dict[str, str]:
+    """Download links of one version of a shared session's pitch document (no sign-in needed)."""
+    base = f"/api/v1/shared/{token}/pitches/{quote(filename)}"
+    return {
+        "markdownUrl": f"{base}?version={version}&format=markdown",
+        "pdfUrl": f"{base}?version={version}&format=pdf",
+    }

@@ -27,6 +27,13 @@ PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.
 REDIS_URL = "redis://127.0.0.1:6379/14"
 # Nothing listens on port 9: Wikipedia calls fail at once, and the agents carry on without it.
 DEAD_WIKIPEDIA = "http://127.0.0.1:9"
+# Tests send many requests from one address and run many pitches as one user: the rate limits
+# (api/rate_limits.py) are off unless a test turns one on (test_rate_limits.py).
+NO_RATE_LIMITS: dict[str, int] = {
+    "rate_limit_ip_per_minute": 0, "rate_limit_user_per_hour": 0, "rate_limit_runs_per_user_hour": 0,
+    "max_concurrent_runs_per_user": 0, "max_sockets_per_user": 0, "signin_attempts_per_account_15min": 0,
+    "signin_attempts_per_ip_hour": 0,
+}
 
 
 def need_service(name: str, reason: str) -> None:
@@ -95,6 +102,10 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
         "redis_url": None,
         "llm_model": "offline",
         "agent_models": {},
+        **NO_RATE_LIMITS,
+        # In-process clients (httpx.ASGITransport) send Host "test"; the Host check (api/security.py)
+        # answers only to the names it serves.
+        "allowed_hosts": ["test"],
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
@@ -174,6 +185,7 @@ def server_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str
         "AGENT_MODELS": "",
         "REDIS_URL": "",
         "FRONTEND_DIST": str(tmp_path / "no-frontend"),
+        **{name.upper(): "0" for name in NO_RATE_LIMITS},
     }
     env.update(extra)
     return env

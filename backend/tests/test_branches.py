@@ -128,7 +128,7 @@ async def everything(studio: Studio) -> dict[str, Any]:
     """What a refusal must not change: every table's rows, ADK's sessions, the document files."""
     counts = await row_counts(studio)
     async with studio.sessionmaker() as db:
-        sessions = (await db.scalars(select(StudioSession.id))).all()
+        sessions = (await db.scalars(select(StudioSession.id).where(StudioSession.user_id == "local"))).all()
     adk = await studio.session_service.list_sessions(app_name=APP_NAME, user_id="local")
     root = studio.artifact_service.root_dir
     return {
@@ -368,6 +368,7 @@ async def test_refusals_change_nothing(make_api: Api) -> None:
     gone = (await api.post("/sessions", json={})).json()["id"]
     assert (await api.delete(f"/sessions/{gone}")).status_code == 204
     [run] = [q["question"]["id"] for q in (await api.get(f"/sessions/{parent}/history")).json()["items"]]
+    someone_elses = (await studio.create_session("someone-else")).id
     before = await everything(studio)
 
     async def refused(status: int, body: Any, *, session: str = parent, headers: dict | None = None) -> str:
@@ -387,7 +388,6 @@ async def test_refusals_change_nothing(make_api: Api) -> None:
     assert "not found" in await refused(404, {"from_round": 1, "run_id": "no-such-run"})
     assert "control characters" in await refused(422, {"from_round": 1, "title": "a\x00b"})
     assert "not found" in await refused(404, {"from_round": 1}, session=gone)
-    someone_elses = (await studio.create_session("someone-else")).id
     assert "not found" in await refused(404, {"from_round": 1}, session=someone_elses)
     await refused(422, {"from_round": 1}, session="not-a-uuid")
 

@@ -75,6 +75,8 @@ def test_the_api_image_is_multi_stage_locked_and_not_root() -> None:
     user = re.findall(r"^USER (\S+)", dockerfile, re.MULTILINE)
     assert user and user[-1] not in ("root", "0")
     assert "HEALTHCHECK" in dockerfile and "/health" in dockerfile
+    # It listens on every interface, so people sign in (AUTH_MODE=none would refuse to start).
+    assert re.search(r"^ENV AUTH_MODE=password$", dockerfile, re.MULTILINE)
     for source in re.findall(r"^COPY (?!--from)(.+) \S+$", dockerfile, re.MULTILINE):
         for path in shlex.split(source):
             assert (ROOT / path).exists(), f"COPY {path}: not in the repository"

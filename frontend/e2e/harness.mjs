@@ -17,6 +17,10 @@ export const SERVER_BIN = path.resolve(FRONTEND, '../.venv/bin/agente-films');
 export const DIST = path.join(FRONTEND, 'dist');
 export const SHOTS = path.join(FRONTEND, 'test-results', 'screenshots');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const NO_RATE_LIMITS = Object.fromEntries(
+  ['RATE_LIMIT_IP_PER_MINUTE', 'RATE_LIMIT_USER_PER_HOUR', 'RATE_LIMIT_RUNS_PER_USER_HOUR', 'MAX_CONCURRENT_RUNS_PER_USER',
+    'MAX_SOCKETS_PER_USER', 'SIGNIN_ATTEMPTS_PER_ACCOUNT_15MIN', 'SIGNIN_ATTEMPTS_PER_IP_HOUR'].map((name) => [name, '0']),
+);
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 export const FAST_MS = 25;
 export const SLOW_MS = 80;
@@ -72,9 +76,10 @@ export class Backend {
 
   async start(chunkDelayMs) {
     const env = {};
-    // A developer's model settings must not leak in: these tests run on the offline model.
+    // A developer's model and sign-in settings must not leak in: these tests run on the offline model,
+    // in AUTH_MODE=none unless a script asks for more.
     for (const [key, value] of Object.entries(process.env)) {
-      if (!/^(LLM_|LITELLM_|AGENT_MODELS|REDIS_URL|DATABASE_URL|ARTIFACTS_DIR|FRONTEND_DIST|WIKIPEDIA_|OFFLINE_|BUDGET_)/.test(key)) env[key] = value;
+      if (!/^(LLM_|LITELLM_|AGENT_MODELS|REDIS_URL|DATABASE_URL|ARTIFACTS_DIR|FRONTEND_DIST|WIKIPEDIA_|OFFLINE_|BUDGET_|AUTH_MODE|SIGNUP_OPEN)/.test(key)) env[key] = value;
     }
     Object.assign(env, {
       DATABASE_URL: `sqlite+aiosqlite:///${path.join(this.dir, 'e2e.db')}`,
@@ -84,6 +89,8 @@ export class Backend {
       LLM_MODEL: 'offline',
       WIKIPEDIA_BASE_URL: this.wikipediaUrl,
       LOG_LEVEL: 'warning',
+      // One address and one user drive every scenario: the rate limits are off unless a script sets one.
+      ...NO_RATE_LIMITS,
       ...this.extraEnv,
     });
     this.proc = spawn(SERVER_BIN, ['serve', '--host', '127.0.0.1', '--port', String(this.port)], { cwd: this.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -179,13 +186,14 @@ export function suite() {
  * The stack a browser script runs against: a Wikipedia stub, the real backend (offline model at
  * `chunkMs` a chunk, a throwaway directory named after the script) and headless Chromium.
  * `body({ backend, browser })` runs the scenarios; everything is stopped afterwards, on Ctrl-C too.
+ * `env` adds to the backend's environment (e.g. { AUTH_MODE: 'password', SIGNUP_OPEN: 'true' }).
  */
-export async function withStack(name, chunkMs, body) {
+export async function withStack(name, chunkMs, body, { env = {} } = {}) {
   preflight();
   mkdirSync(SHOTS, { recursive: true }); // an earlier script may have filled it: keep its screenshots
   const dir = mkdtempSync(path.join(tmpdir(), `agente-films-e2e-${name}-`));
   const wikipedia = await startWikipediaStub();
-  const backend = new Backend({ port: await freePort(), dir, wikipediaUrl: wikipedia.url });
+  const backend = new Backend({ port: await freePort(), dir, wikipediaUrl: wikipedia.url, extraEnv: env });
   let browser;
   const cleanup = async () => {
     await browser?.close().catch(() => {});
@@ -195,7 +203,7 @@ export async function withStack(name, chunkMs, body) {
   };
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
   try {
-    log(`starting the backend on ${backend.url} (offline model, ${chunkMs} ms per chunk)…`);
+    log(`starting the backend on ${backend.url} (offline model, ${chunkMs} ms per chunk${Object.keys(env).length ? `, ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''})…`);
     await backend.start(chunkMs);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     await body({ backend, browser });

@@ -62,9 +62,12 @@ async function main() {
     let sessionId = '';
 
     log('desktop, light theme');
-    await scenario('the start page explains itself and shows the offline model badge', async () => {
+    await scenario('AUTH_MODE=none opens straight into the studio: the start page explains itself, shows the offline model badge', async () => {
       await page.goto(backend.url);
       await page.getByTestId('welcome').waitFor();
+      // AUTH_MODE=none (what `make run` uses): straight into the studio, no sign-in, no account menu.
+      assert.equal(await page.getByTestId('signin-page').count(), 0);
+      assert.equal(await page.getByTestId('account-menu').count(), 0);
       const badge = page.getByTestId('model-badge');
       assert.equal(await badge.getAttribute('data-offline'), 'true');
       assert.match(await badge.getAttribute('href'), /#using-a-real-model$/);

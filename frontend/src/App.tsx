@@ -1,19 +1,99 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { ServerCrash } from 'lucide-react';
 
 import { api, type Tone } from './api/client';
+import { AccountMenu } from './components/auth/AccountMenu';
+import { AuthLoading, SignInPage, SignUpPage } from './components/auth/AuthPages';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { ModelBadge } from './components/ModelBadge';
 import { SessionView } from './components/SessionView';
+import { SharedView } from './components/SharedView';
 import { Sidebar } from './components/Sidebar';
 import { ThemeToggle } from './components/ThemeToggle';
 import { Welcome } from './components/Welcome';
+import { useAuth } from './hooks/useAuth';
 import { useInfo } from './hooks/useInfo';
-import { useRoute } from './hooks/useRoute';
+import { sharedTokenFromPath, useRoute } from './hooks/useRoute';
 import { useSessions } from './hooks/useSessions';
 import { useTheme } from './hooks/useTheme';
 
+/** A failed sign-in with the provider comes back as /?signin_error=<code>: read once, then taken
+ * out of the address so a reload does not show it again. */
+function useSigninError(): string | null {
+  const [code] = useState(() => new URLSearchParams(window.location.search).get('signin_error'));
+  useEffect(() => {
+    if (!code) return;
+    const url = new URL(window.location.href);
+    url.searchParams.delete('signin_error');
+    window.history.replaceState(null, '', `${url.pathname}${url.search}${url.hash}`);
+  }, [code]);
+  return code;
+}
+
 export function App() {
+  // A share link's page: anyone may open it, so it comes before the sign-in (no /auth/me, no sessions).
+  const [sharedToken] = useState(() => sharedTokenFromPath(window.location.pathname));
+  return sharedToken ? <SharedView token={sharedToken} /> : <SignedInApp />;
+}
+
+/** The studio for whoever is signed in (everyone is, as the local user, in AUTH_MODE=none), otherwise
+ * the sign-in or sign-up page. */
+function SignedInApp() {
+  const auth = useAuth();
+  const { authPage, openAuthPage } = useRoute();
+  const signinError = useSigninError();
+  const { state } = auth;
+  const signedIn = state.status === 'signed_in';
+
+  // Signed in on /signin or /signup (back button, a bookmark): the studio's start page instead.
+  useEffect(() => {
+    if (signedIn && authPage) openAuthPage(null, { replace: true });
+  }, [signedIn, authPage, openAuthPage]);
+
+  if (state.status === 'loading') return <AuthLoading />;
+  if (state.status === 'signed_out') {
+    // Signed in from /s/<id>, the session opens; from the sign-in pages, the start page.
+    const enter = () => authPage && openAuthPage(null, { replace: true });
+    if (authPage === 'signup' && state.config.signup_open) {
+      return (
+        <SignUpPage
+          onSignUp={async (username, password) => {
+            await auth.signUp(username, password);
+            enter();
+          }}
+          onSignInPage={() => openAuthPage('signin')}
+        />
+      );
+    }
+    return (
+      <SignInPage
+        config={state.config}
+        signinError={signinError}
+        onSignIn={async (username, password) => {
+          await auth.signIn(username, password);
+          enter();
+        }}
+        onSignUpPage={() => openAuthPage('signup')}
+      />
+    );
+  }
+  // Signed in, or the server is not answering yet (the studio says so and retries, as before).
+  const account =
+    state.status === 'signed_in' && state.config.auth_mode !== 'none' ? (
+      <AccountMenu
+        me={state.me}
+        config={state.config}
+        onSignOut={async () => {
+          await auth.signOut();
+          openAuthPage('signin');
+        }}
+      />
+    ) : null;
+  return <Studio key={state.status === 'signed_in' ? state.me.user_id : 'unknown'} account={account} />;
+}
+
+/** The studio: sessions in the sidebar, the start page or a session; `account` is the top bar's account menu. */
+function Studio({ account }: { account: ReactNode }) {
   const { sessionId, navigate } = useRoute();
   const sessions = useSessions();
   const { info, error: infoError } = useInfo();
@@ -59,6 +139,7 @@ export function App() {
     <>
       <ModelBadge info={info} fallbackModel={model} />
       <ThemeToggle choice={theme.choice} dark={theme.dark} onCycle={theme.cycle} />
+      {account}
     </>
   );
 

@@ -11,12 +11,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
 
 from agente_films import __version__, protocol
+from agente_films.api.security import install_security, refusal_response
 from agente_films.api.routes import agui, branches, edits, health, messages, pitches, projects, sessions, ws
+from agente_films.api.routes import oidc as oidc_routes
+from agente_films.api.routes import shares
+from agente_films.api.rate_limits import RequestLimits
+from agente_films.api.routes import auth as auth_routes
+from agente_films.auth import oidc
 from agente_films.auth.identity import Authenticator
 from agente_films.auth.secrets import load_secret_key
-from agente_films.errors import RunRefused
+from agente_films.errors import Refused, RunRefused
 from agente_films.runs.manager import freeze_long_lived_objects
 from agente_films.settings import Settings, get_settings
 from agente_films.studio import Studio
@@ -43,19 +50,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="A team of ADK agents writes film pitches; sessions persist and stream live.",
         lifespan=lifespan,
     )
+    # Requests per client address, before any routing (inside CORS, so a 429 carries its headers).
+    app.add_middleware(RequestLimits)
+    app.add_middleware(shares.SharedResponseHeaders)  # no-store, noindex under share links
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"]
         )
+    if settings.auth_mode == "oidc":
+        oidc.install(app, settings)  # the OIDC client and its hand-shake cookie
 
     @app.exception_handler(RunRefused)
     async def _run_refused(_request: Request, exc: RunRefused) -> JSONResponse:
         # The socket maps the same errors to error frames (api/routes/ws.py).
-        body: dict[str, object] = {"detail": str(exc), "code": exc.code}
-        if exc.run_id is not None:
-            body["run_id"] = exc.run_id
-        body.update(exc.extra())
-        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers() or None)
+        return refusal_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -71,17 +79,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ]
         return JSONResponse({"detail": errors}, status_code=422)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
-        return JSONResponse({"detail": f"Internal error: {type(exc).__name__}"}, status_code=500)
+    @app.exception_handler(IntegrityError)
+    async def _conflict(_request: Request, exc: IntegrityError) -> JSONResponse:
+        # A row that refers to one deleted meanwhile, or a second create of the same thing: two
+        # requests raced. Unexpected errors get a 500 from security.ErrorNet.
+        log.warning("integrity error answered 409: %s", type(exc.orig).__name__)
+        return refusal_response(Refused(409, "It changed meanwhile (deleted or created by another request); reload and try again."))
 
     _document_the_socket(app)
     app.include_router(health.router)
     for module in (sessions, messages, edits, branches, pitches, projects, ws):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(agui.router, prefix="/api/v1")
+    app.include_router(shares.router, prefix="/api/v1")
+    app.include_router(oidc_routes.router, prefix="/api/v1")
+    app.include_router(auth_routes.router, prefix="/api/v1")
     _serve_frontend(app, settings)
+    install_security(app, settings)  # last: its middlewares wrap all the others
     return app
 
 

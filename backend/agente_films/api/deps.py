@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from starlette.requests import HTTPConnection
 
+from agente_films.api.rate_limits import count_request_by
 from agente_films.auth.identity import CSRF_HEADER, Authenticator
 from agente_films.auth.principal import Principal
-from agente_films.errors import CsrfRefused, NotSignedIn
+from agente_films.errors import CsrfRefused, NotSignedIn, SessionArchived
 
 from agente_films.db.repositories import SessionRepository
 from agente_films.db.tables import StudioSession
@@ -42,6 +43,7 @@ async def get_principal(request: Request, auth: AuthDep) -> Principal:
         if not auth.csrf_ok(principal, request.headers.get(CSRF_HEADER)):
             raise CsrfRefused()
     request.state.principal = principal
+    await count_request_by(request, principal.user_id)  # requests per user: 429 past the limit
     return principal
 
 
@@ -68,3 +70,23 @@ async def get_owned_session(session_id: uuid.UUID, studio: StudioDep, user_id: U
 
 
 OwnedSession = Annotated[StudioSession, Depends(get_owned_session)]
+
+
+def writable(row: StudioSession) -> StudioSession:
+    """The session, unless it is archived (retention.py): then 423 and nothing changes. Runs and
+    producer's changes from every transport are refused in RunManager._claim as well."""
+    if row.archived_at is not None:
+        raise SessionArchived()
+    return row
+
+
+async def load_writable_session(studio: Studio, session_id: str, user_id: str) -> StudioSession:
+    return writable(await load_owned_session(studio, session_id, user_id))
+
+
+def get_writable_session(row: OwnedSession) -> StudioSession:
+    return writable(row)
+
+
+# For every REST route that changes the session (read and download routes take OwnedSession).
+WritableSession = Annotated[StudioSession, Depends(get_writable_session)]

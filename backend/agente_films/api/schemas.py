@@ -9,7 +9,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_fiel
 
 from agente_films.db.repositories import as_utc
 from agente_films.protocol import NoteStatus, Stage, Tone
+from agente_films.text import plain_text
+from agente_films.sharing import DEFAULT_DAYS as SHARE_DEFAULT_DAYS, MAX_DAYS as SHARE_MAX_DAYS
 
+
+# Page offsets past a 32-bit integer skip everything there could be; larger ones would overflow
+# the database's integer (a 500), so they are refused with a 422 first.
+MAX_OFFSET = 2**31 - 1
 
 # SQLite returns naive timestamps; they were written in UTC, so say so in the JSON.
 UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
@@ -20,11 +26,11 @@ class Orm(BaseModel):
 
 
 class SessionCreate(BaseModel):
-    title: str | None = Field(default=None, max_length=200)
+    title: plain_text(200) | None = None
 
 
 class SessionUpdate(BaseModel):
-    title: str = Field(min_length=1, max_length=200)
+    title: plain_text(200, min_length=1)
 
 
 class SessionOut(Orm):
@@ -39,6 +45,8 @@ class SessionOut(Orm):
     # A branch: the session it was branched from, and where (see BranchPoint).
     parent_id: str | None = None
     branch_point: BranchPoint | None = None
+    # Archived for being idle (retention) or by its owner: read-only until unarchived.
+    archived_at: UtcDatetime | None = None
 
 
 class BranchPoint(BaseModel):
@@ -234,14 +242,14 @@ class PitchOut(BaseModel):
 
 
 class ProjectCreate(BaseModel):
-    session_id: str
-    title: str = Field(min_length=1, max_length=300)
-    subject: str = Field(min_length=1, max_length=2000)
+    session_id: str = Field(max_length=64)
+    title: plain_text(300, min_length=1)
+    subject: plain_text(2000, min_length=1)
 
 
 class ProjectUpdate(BaseModel):
-    title: str | None = Field(default=None, min_length=1, max_length=300)
-    subject: str | None = Field(default=None, min_length=1, max_length=2000)
+    title: plain_text(300, min_length=1) | None = None
+    subject: plain_text(2000, min_length=1) | None = None
     status: str | None = Field(default=None, pattern="^(developing|pitched|archived)$")
 
 
@@ -315,8 +323,8 @@ class BranchIn(BaseModel):
 
     from_version: int | None = Field(default=None, ge=1, le=2**31 - 1)
     from_round: int | None = Field(default=None, ge=1, le=1000)
-    run_id: str | None = Field(default=None, max_length=36)
-    title: str | None = Field(default=None, max_length=200)
+    run_id: plain_text(36) | None = None
+    title: plain_text(200) | None = None
 
 
 class DraftOut(BaseModel):
@@ -350,3 +358,95 @@ class CompareSide(BaseModel):
 class CompareOut(BaseModel):
     a: CompareSide
     b: CompareSide
+
+
+# Sign-in and accounts (api/routes/auth.py)
+
+
+class AuthConfigOut(BaseModel):
+    """How people sign in here: public, read by the UI before anyone is signed in."""
+
+    auth_mode: Literal["none", "password", "oidc", "proxy"]
+    # Whether the UI offers a sign-up form (AUTH_MODE=password and SIGNUP_OPEN).
+    signup_open: bool
+    # Whether the UI offers "Sign in with the provider" (AUTH_MODE=oidc).
+    oidc_enabled: bool
+
+
+class MeOut(BaseModel):
+    """The signed-in caller. `csrf_token` (cookie sign-ins only) goes back in the X-CSRF-Token
+    header of every POST, PUT, PATCH and DELETE the page makes."""
+
+    user_id: str
+    username: str
+    is_admin: bool
+    via: Literal["none", "cookie", "token", "proxy"]
+    csrf_token: str | None = None
+
+
+class SignInIn(BaseModel):
+    username: plain_text(200, min_length=1)
+    # Longer than any password can be (the rules allow 256): such a one is simply wrong.
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class SignUpIn(BaseModel):
+    username: plain_text(200, min_length=1)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class PasswordChangeIn(BaseModel):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
+class ApiTokenIn(BaseModel):
+    name: plain_text(100, min_length=1)
+    # Days until it stops working; leave out for a token that lasts until revoked.
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class ApiTokenOut(Orm):
+    id: str
+    name: str
+    # The token's first characters ("afp_Xy12ab34"): enough to recognise it, useless to sign in.
+    prefix: str
+    created_at: UtcDatetime
+    last_used_at: UtcDatetime | None = None
+    expires_at: UtcDatetime | None = None
+
+
+class ApiTokenCreatedOut(ApiTokenOut):
+    # Shown this once: only its hash is kept. Send it as `Authorization: Bearer <token>`.
+    token: str
+
+
+# Share links (api/routes/shares.py, sharing.py)
+
+
+class ShareIn(BaseModel):
+    # How long the link opens, in days.
+    days: int = Field(default=SHARE_DEFAULT_DAYS, ge=1, le=SHARE_MAX_DAYS)
+
+
+class ShareOut(Orm):
+    id: str
+    # The read-only page to send people: the UI's /shared/<signed token>.
+    url: str
+    created_at: UtcDatetime
+    expires_at: UtcDatetime
+
+
+class SharedViewOut(BaseModel):
+    """What a share link shows, signed in or not: the session's title, its story (a public subset
+    of the state: subject, outline, direction, research, the critic's, box-office and casting
+    notes) and its pitch documents, downloadable through the link. No user or session ids."""
+
+    title: str
+    subject: str | None = None
+    state: dict[str, Any]
+    pitches: list[PitchOut]
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    # When the link stops opening.
+    expires_at: UtcDatetime

@@ -19,6 +19,7 @@ from agente_films.db.tables import AgentEvent, Question, SessionState
 from agente_films.errors import Refused
 from agente_films.runs.rows import title_from_outline
 from agente_films.studio import Studio
+from agente_films.tools.pitch_document import is_pitch_filename
 from agente_films.urls import draft_url, pitch_urls
 
 # State versions are 32-bit integers in the database: a larger one is simply not there.
@@ -117,11 +118,14 @@ async def compare_side(studio: Studio, user_id: str, ref: str) -> CompareSide:
 async def document_text(studio: Studio, user_id: str, session_id: str, filename: str, version: int | None) -> str:
     """A pitch document's Markdown (`version` None: the latest), or Refused 404."""
     scope = {"app_name": APP_NAME, "user_id": user_id, "session_id": session_id}
-    try:
-        part = await studio.artifact_service.load_artifact(filename=filename, version=version, **scope)
-    except (ValueError, OSError):
-        part = None  # not a plain file name ("../x", or longer than the file system allows): not found
+    part = None
+    if is_pitch_filename(filename):  # else not a name the server gives ("../x", "user:x", 300 bytes)
+        try:
+            part = await studio.artifact_service.load_artifact(filename=filename, version=version, **scope)
+        except (ValueError, OSError):
+            part = None
     if part is None or part.inline_data is None or part.inline_data.data is None:
         which = f"version {version} of " if version is not None else ""
-        raise Refused(404, f"No {which}pitch document named {filename!r} in session {session_id}.")
+        shown = filename if len(filename) <= 100 else f"{filename[:100]}..."
+        raise Refused(404, f"No {which}pitch document named {shown!r} in session {session_id}.")
     return part.inline_data.data.decode("utf-8", errors="replace")

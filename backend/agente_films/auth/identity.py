@@ -10,6 +10,7 @@ import ipaddress
 import re
 from datetime import timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.requests import HTTPConnection
 
@@ -105,11 +106,25 @@ class Authenticator:
         username = normal_username(asserted)
         if username is None:
             return None
-        async with self.sessionmaker.begin() as db:
-            users = UserRepository(db)
-            # The gateway vouches for the name; the first request makes the account.
-            user = await users.by_username(username) or await users.create(username)
-        return _principal(user, "proxy")
+        return _principal(await self._proxy_account(username), "proxy")
+
+    async def _proxy_account(self, username: str) -> User:
+        """The gateway vouches for the name; the first request makes the account. Two first
+        requests at once both try: the loser's insert breaks the unique name, and it reads the
+        winner's row."""
+        async with self.sessionmaker() as db:
+            user = await UserRepository(db).by_username(username)
+        if user is not None:
+            return user
+        try:
+            async with self.sessionmaker.begin() as db:
+                return await UserRepository(db).create(username)
+        except IntegrityError:
+            async with self.sessionmaker() as db:
+                user = await UserRepository(db).by_username(username)
+            if user is None:  # not a lost race after all
+                raise
+            return user
 
 
 def _principal(user: User, via: str, sign_in: str | None = None) -> Principal:

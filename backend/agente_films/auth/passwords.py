@@ -7,6 +7,7 @@ the event loop keeps serving everyone else while one sign-in is checked.
 from __future__ import annotations
 
 import asyncio
+from functools import cache
 
 from pwdlib import PasswordHash
 from pwdlib.exceptions import PwdlibError
@@ -18,9 +19,13 @@ MIN_LENGTH = 10
 MAX_LENGTH = 256
 
 _hasher = PasswordHash.recommended()
-# Checked against when the account does not exist (or has no password), so that an unknown name
-# takes as long to refuse as a wrong password: timing does not tell which accounts exist.
-_DUMMY_HASH = _hasher.hash("agente-films: not anyone's password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked against when the account does not exist (or has no password), so that an unknown
+    name takes as long to refuse as a wrong password: timing does not tell which accounts exist."""
+    return _hasher.hash("agente-films: not anyone's password")
 
 
 def password_problem(password: str) -> str | None:
@@ -44,7 +49,7 @@ def _verify(password: str, stored: str | None) -> bool:
         # A password that could never have been set (too long, not valid Unicode) still costs
         # one check, on the dummy hash, and fails.
         usable = stored is not None and len(password) <= MAX_LENGTH and plain_text_problem(password) is None
-        matches = _hasher.verify(password if usable else "", stored if usable else _DUMMY_HASH)
+        matches = _hasher.verify(password if usable else "", stored if usable else _dummy_hash())
     except (PwdlibError, ValueError, UnicodeError):
         return False  # a malformed stored hash signs nobody in
     return usable and matches

@@ -12,10 +12,11 @@ import contextlib
 import gc
 import json
 import logging
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from google.adk.agents import RunConfig
 from google.adk.agents.run_config import StreamingMode
@@ -23,6 +24,8 @@ from google.adk.events import Event, EventActions
 from google.adk.runners import Runner
 from google.adk.sessions.base_session_service import GetSessionConfig
 from google.genai import types
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from agente_films.agents.team import TEAM_AGENT
@@ -33,7 +36,7 @@ from agente_films.db.repositories import (
     SessionRepository,
     StateRepository,
 )
-from agente_films.db.tables import new_id
+from agente_films.db.tables import StudioSession, new_id
 from agente_films import notes as producer_notes
 from agente_films import protocol as p
 from agente_films import state_keys as keys
@@ -45,6 +48,7 @@ from agente_films.errors import (  # noqa: F401 (the run's refusals, re-exported
     RunNotResumable,
     RunRefused,
     ServiceUnavailable,
+    SessionArchived,
     TooManyNotes,
 )
 from agente_films.runs.bus import EventBus, LocalAnnouncer
@@ -128,11 +132,19 @@ def freeze_long_lived_objects() -> None:
     gc.freeze()
 
 
+# /home/x/app/sessions/... but not the path of a URL (https://host/v1/...): no word character,
+# colon or slash before its first slash.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w:/.])/(?:[\w.\-]+/)+[\w.\-]*")
+
+
 def describe_error(exc: BaseException) -> str:
     """One line a person can read: the error type, the HTTP status of a failed LLM call, the message."""
     while exc.__cause__ is not None:  # ADK wraps plugin and node errors; the cause says what happened
         exc = exc.__cause__
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    # Clients read it (run errors, 503 details): an OSError's file names and any other absolute
+    # path are the server's, and stay out of it.
+    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).strip()
+    text = _ABSOLUTE_PATH.sub("<path>", text.splitlines()[0]) if text else ""
     status = getattr(exc, "status_code", None)
     label = f"{type(exc).__name__} (HTTP {status})" if isinstance(status, int) else type(exc).__name__
     return f"{label}: {text}"[:1000] if text else label
@@ -145,6 +157,14 @@ CHANGE_MARK = "#change"
 
 def _run_id_of(owner: str | None) -> str | None:
     return owner.rsplit("/", 1)[-1].removesuffix(CHANGE_MARK) if owner else None
+
+
+class RunAdmission(Protocol):
+    """Whether a user may start one more run now (api/rate_limits.py: runs an hour and at once);
+    raises a RunRefused when not. Called in the transaction that marks the run running, so a
+    refusal stores nothing. Producer's changes (edits, undos) are not asked: no agent works."""
+
+    async def admit_run(self, db: Any, user_id: str) -> None: ...
 
 
 class RunManager:
@@ -160,6 +180,7 @@ class RunManager:
         locks: RunLocks | None = None,
         redis: Any = None,
         announcer: LocalAnnouncer | None = None,
+        admission: RunAdmission | None = None,
     ) -> None:
         self.runner = runner
         self.sessionmaker = sessionmaker
@@ -168,6 +189,7 @@ class RunManager:
         self.locks = locks or LocalRunLocks()
         self.redis = redis
         self.announcer = announcer or LocalAnnouncer()
+        self.admission = admission
         self.instance_id = uuid.uuid4().hex[:12]
         self._active: dict[str, ActiveRun] = {}
         self._finished: dict[str, ActiveRun] = {}
@@ -262,7 +284,22 @@ class RunManager:
         if holder is not None:
             self._active.pop(session_id, None)
             raise RunInProgress(_run_id_of(holder))
+        try:
+            await self._refuse_archived(session_id)
+        except BaseException:
+            await self._unclaim(run)
+            raise
         return run
+
+    async def _refuse_archived(self, session_id: str) -> None:
+        """An archived session is read-only (retention.py). Every run and producer's change, from
+        any transport (REST, the socket, AG-UI), claims its session in _claim: refused there. Looked
+        at once claimed, as archiving looks for a claim once archived_at is set, so neither misses
+        the other."""
+        async with self.sessionmaker() as db:
+            archived_at = await db.scalar(select(StudioSession.archived_at).where(StudioSession.id == session_id))
+        if archived_at is not None:
+            raise SessionArchived()
 
     async def _unclaim(self, run: ActiveRun) -> None:
         self._active.pop(run.session_id, None)
@@ -331,6 +368,7 @@ class RunManager:
         async with self.sessionmaker.begin() as db:
             # One note of a session at a time, so that the cap holds when notes arrive together.
             await SessionRepository(db).lock(session_id)
+            await SessionRepository(db).update(session_id)  # a note is activity: retention's idle clock
             questions = QuestionRepository(db)
             if len(await questions.pending_notes(session_id)) >= MAX_PENDING_NOTES:
                 raise TooManyNotes(run_id, MAX_PENDING_NOTES)
@@ -402,9 +440,15 @@ class RunManager:
                 if stage is not None:
                     question.metadata_ = {"stage": stage}
                 await SessionRepository(db).update(session_id, status="running")
+                if self.admission is not None:  # rate limits: one more run of this user
+                    await self.admission.admit_run(db, user_id)
                 inherited = await self._pending_notes(db, session_id)
             recorder = self._recorder(run, user_id, project.id if project else None, inherited)
             await recorder.run_started(message, state=await self._state(session_id, user_id), stage=stage)
+        except IntegrityError:
+            await self._unclaim(run)
+            # The session was deleted meanwhile: its question has no session left to belong to.
+            raise Refused(404, f"Session {session_id} not found (it may have been deleted).") from None
         except BaseException:
             await self._unclaim(run)
             raise
@@ -506,6 +550,8 @@ class RunManager:
                     )
                 await QuestionRepository(db).reopen(run_id)
                 await SessionRepository(db).update(session_id, status="running")
+                if self.admission is not None:  # rate limits: a resumed run works again
+                    await self.admission.admit_run(db, user_id)
                 inherited = await self._pending_notes(db, session_id)
             # The attempt that stopped ended on the stream; the resumed one is a new stream, so
             # that a client reads the run once (it reloads the history, then follows along).

@@ -81,7 +81,11 @@ class RunWriter:
         if self.error is not None:
             # The database failed under this run: stop it here, with the reason, rather than go
             # on producing work nobody can store.
-            raise StoreRefused(f"could not store the run's rows: {self.error}") from self.error
+            # Clients read this (the run's error): the first line only, as SQLAlchemy's next
+            # lines hold the statement and its parameters (the log has them).
+            said = str(self.error).strip().splitlines()
+            reason = said[0][:300] if said else type(self.error).__name__
+            raise StoreRefused(f"could not store the run's rows: {reason}") from self.error
 
     def _kick(self) -> None:
         self._wake.set()

@@ -22,6 +22,15 @@ MARKDOWN_MIME = "text/markdown"
 _MAX_SLUG = 80
 
 
+_PITCH_FILENAME = re.compile(rf"[a-z0-9](?:[a-z0-9-]{{0,{_MAX_SLUG - 1}}})\.md")
+
+
+def is_pitch_filename(name: str) -> bool:
+    """Whether `name` is one pitch_filename can make: what a download may ask for (never a path,
+    a `user:` scope, or a name longer than file systems allow)."""
+    return _PITCH_FILENAME.fullmatch(name) is not None
+
+
 def pitch_filename(title: str) -> str:
     """`Ada Lovelace: The Engine!` -> `ada-lovelace-the-engine.md`; never a path."""
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()

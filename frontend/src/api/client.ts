@@ -57,11 +57,50 @@ export class ApiError extends Error {
   }
 }
 
-function errorFrom(body: unknown, status: number): ApiError {
+function errorFrom(body: unknown, status: number, headers?: Headers): ApiError {
   const fields = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : null;
   const runId = fields?.run_id;
   const code = fields?.code;
-  return new ApiError(describeError(body, status), status, typeof runId === 'string' ? runId : null, typeof code === 'string' ? code : null, fields);
+  const message = status === 429 ? tooManyRequests(headers?.get('retry-after') ?? fields?.retry_after) : describeError(body, status);
+  const error = new ApiError(message, status, typeof runId === 'string' ? runId : null, typeof code === 'string' ? code : null, fields);
+  for (const listener of failureListeners) listener(error);
+  return error;
+}
+
+// -- sign-in: the CSRF token every change carries, and who hears of a failure (a 401: signed out) --
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+let csrfToken: string | null = null;
+const failureListeners = new Set<(error: ApiError) => void>();
+
+/** The page's CSRF token (from /auth/me or a sign-in), sent in X-CSRF-Token with every change: the
+ * sign-in cookie alone, which another site can make the browser send, does not let a change through. */
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+/** Hears every failed request (the auth layer returns to the sign-in page on a 401); returns the unsubscribe. */
+export function onApiFailure(listener: (error: ApiError) => void): () => void {
+  failureListeners.add(listener);
+  return () => void failureListeners.delete(listener);
+}
+
+/** Tells the failure listeners the sign-in is gone when it was not a REST call that found out (the
+ * session socket closed with 4401): the page returns to sign-in as on a 401. */
+export function reportSignedOut(): void {
+  const error = new ApiError('Your sign-in has ended; sign in again.', 401, null, 'not_signed_in', null);
+  for (const listener of failureListeners) listener(error);
+}
+
+/** "Too many requests — try again in 40 seconds.", from Retry-After (seconds) or the body's retry_after. */
+export function tooManyRequests(retryAfter: unknown): string {
+  const seconds = Math.ceil(Number(retryAfter));
+  if (!Number.isFinite(seconds) || seconds <= 0) return 'Too many requests — wait a moment and try again.';
+  const minutes = Math.ceil(seconds / 60);
+  const hours = Math.ceil(seconds / 3600);
+  const wait =
+    seconds < 60 ? `${seconds} second${seconds === 1 ? '' : 's'}` : seconds < 3600 ? `${minutes} minute${minutes === 1 ? '' : 's'}` : `${hours} hour${hours === 1 ? '' : 's'}`;
+  return `Too many requests — try again in ${wait}.`;
 }
 
 /** A readable message from FastAPI's error bodies: {"detail": "..."} or a validation error list. */
@@ -83,10 +122,17 @@ export function describeError(body: unknown, status: number): string {
   return `The request failed (HTTP ${status}).`;
 }
 
-const client = createClient<paths>({
+export const client = createClient<paths>({
   baseUrl: typeof window !== 'undefined' ? window.location.origin : 'http://localhost',
   // Looked up at call time, so tests can stub fetch after this module loaded.
   fetch: (request: Request) => globalThis.fetch(request),
+});
+
+client.use({
+  onRequest({ request }) {
+    if (csrfToken && UNSAFE_METHODS.has(request.method)) request.headers.set('X-CSRF-Token', csrfToken);
+    return request;
+  },
 });
 
 interface Result<T> {
@@ -95,7 +141,7 @@ interface Result<T> {
   response: Response;
 }
 
-async function call<T>(request: () => Promise<Result<T>>): Promise<T> {
+export async function call<T>(request: () => Promise<Result<T>>): Promise<T> {
   let result: Result<T>;
   try {
     result = await request();
@@ -104,7 +150,7 @@ async function call<T>(request: () => Promise<Result<T>>): Promise<T> {
     throw new ApiError("Can't reach the Agente Films server. Check that it is running; this page retries by itself.", 0);
   }
   const { data, error, response } = result;
-  if (!response.ok) throw errorFrom(error, response.status);
+  if (!response.ok) throw errorFrom(error, response.status, response.headers);
   return data as T;
 }
 
@@ -121,6 +167,10 @@ export const api = {
     call(() => client.PATCH('/api/v1/sessions/{session_id}', { ...session(id), body: { title } })),
   deleteSession: (id: string) =>
     call(() => client.DELETE('/api/v1/sessions/{session_id}', session(id))),
+  /** Read-only until unarchived (retention archives idle sessions too); 409 during a run. */
+  archiveSession: (id: string) => call(() => client.POST('/api/v1/sessions/{session_id}/archive', session(id))),
+  /** Active again; its idle clock starts anew. */
+  unarchiveSession: (id: string) => call(() => client.POST('/api/v1/sessions/{session_id}/unarchive', session(id))),
   history: (id: string) => call(() => client.GET('/api/v1/sessions/{session_id}/history', session(id))),
   timeline: (id: string) => call(() => client.GET('/api/v1/sessions/{session_id}/timeline', session(id))),
   state: (id: string) => call(() => client.GET('/api/v1/sessions/{session_id}/state', session(id))),
@@ -174,7 +224,7 @@ export const api = {
     }
     if (!response.ok) {
       const body: unknown = await response.json().catch(() => null);
-      throw new ApiError(describeError(body, response.status), response.status);
+      throw errorFrom(body, response.status, response.headers);
     }
     return response.text();
   },

@@ -26,6 +26,213 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Auth Config
+         * @description How people sign in here (public: the UI reads it before anyone is signed in).
+         */
+        get: operations["auth_config_api_v1_auth_config_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Me
+         * @description The signed-in caller (401 when nobody is); in AUTH_MODE=none the local user.
+         */
+        get: operations["me_api_v1_auth_me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oidc/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Oidc Callback
+         * @description Where the provider sends the browser back: verifies it all, signs in, and opens the app.
+         */
+        get: operations["oidc_callback_api_v1_auth_oidc_callback_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oidc/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Oidc Login
+         * @description Starts the sign-in: a redirect to the provider, with state, nonce and a PKCE challenge.
+         */
+        get: operations["oidc_login_api_v1_auth_oidc_login_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change Password
+         * @description Needs the current password (403 when wrong); signs out every other browser of this user.
+         */
+        post: operations["change_password_api_v1_auth_password_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/signin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign In
+         * @description Sets the sign-in cookie (HttpOnly, SameSite=Lax, Secure behind TLS) and answers as /me
+         *     does, with the CSRF token. 401 bad_credentials for an unknown name or a wrong password alike.
+         */
+        post: operations["sign_in_api_v1_auth_signin_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/signout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign Out
+         * @description Ends this browser's sign-in: the cookie is cleared and its stored sign-in deleted, so the
+         *     old cookie value is worthless too.
+         */
+        post: operations["sign_out_api_v1_auth_signout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/signup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign Up
+         * @description A new account, signed in at once (AUTH_MODE=password with SIGNUP_OPEN; 403 when closed,
+         *     409 when the name is taken, 422 for a name or password that does not follow the rules).
+         */
+        post: operations["sign_up_api_v1_auth_signup_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Tokens
+         * @description The caller's API tokens that are not revoked (newest first; expired ones too).
+         */
+        get: operations["list_tokens_api_v1_auth_tokens_get"];
+        put?: never;
+        /**
+         * Create Token
+         * @description A new personal API token, shown this once (send it as `Authorization: Bearer <token>`).
+         */
+        post: operations["create_token_api_v1_auth_tokens_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/tokens/{token_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke Token
+         * @description Revokes one of the caller's tokens at once (404 if it is not theirs or already revoked).
+         */
+        delete: operations["revoke_token_api_v1_auth_tokens__token_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/info": {
         parameters: {
             query?: never;
@@ -115,6 +322,28 @@ export interface paths {
         head?: never;
         /** Rename Session */
         patch: operations["rename_session_api_v1_sessions__session_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/sessions/{session_id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Archive
+         * @description Make the session read-only now, as retention does after RETENTION_ARCHIVE_DAYS idle: it
+         *     can be read, downloaded and branched; every change answers 423 until it is unarchived. 409
+         *     during a run. Archiving does not restart its idle clock (RETENTION_PURGE_DAYS).
+         */
+        post: operations["archive_api_v1_sessions__session_id__archive_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/sessions/{session_id}/branches": {
@@ -397,6 +626,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sessions/{session_id}/shares": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Shares
+         * @description The session's live links (revoked and expired ones are left out).
+         */
+        get: operations["list_shares_api_v1_sessions__session_id__shares_get"];
+        put?: never;
+        /** Create Share */
+        post: operations["create_share_api_v1_sessions__session_id__shares_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{session_id}/shares/{share_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke Share */
+        delete: operations["revoke_share_api_v1_sessions__session_id__shares__share_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sessions/{session_id}/state": {
         parameters: {
             query?: never;
@@ -476,6 +743,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sessions/{session_id}/unarchive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unarchive
+         * @description Make an archived session active again; its idle clock starts anew.
+         */
+        post: operations["unarchive_api_v1_sessions__session_id__unarchive_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sessions/{session_id}/undo": {
         parameters: {
             query?: never;
@@ -509,6 +796,40 @@ export interface paths {
          * @description LLM tokens and cost of the session: in total, per agent, per run.
          */
         get: operations["get_usage_api_v1_sessions__session_id__usage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/shared/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Shared View */
+        get: operations["shared_view_api_v1_shared__token__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/shared/{token}/pitches/{filename}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Shared Pitch */
+        get: operations["shared_pitch_api_v1_shared__token__pitches__filename__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -709,6 +1030,51 @@ export interface components {
             /** Id */
             id: string;
         };
+        /** ApiTokenCreatedOut */
+        ApiTokenCreatedOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Expires At */
+            expires_at?: string | null;
+            /** Id */
+            id: string;
+            /** Last Used At */
+            last_used_at?: string | null;
+            /** Name */
+            name: string;
+            /** Prefix */
+            prefix: string;
+            /** Token */
+            token: string;
+        };
+        /** ApiTokenIn */
+        ApiTokenIn: {
+            /** Expires In Days */
+            expires_in_days?: number | null;
+            /** Name */
+            name: string;
+        };
+        /** ApiTokenOut */
+        ApiTokenOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Expires At */
+            expires_at?: string | null;
+            /** Id */
+            id: string;
+            /** Last Used At */
+            last_used_at?: string | null;
+            /** Name */
+            name: string;
+            /** Prefix */
+            prefix: string;
+        };
         /** ArtifactSaved */
         ArtifactSaved: {
             /** Agent */
@@ -805,6 +1171,21 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /**
+         * AuthConfigOut
+         * @description How people sign in here: public, read by the UI before anyone is signed in.
+         */
+        AuthConfigOut: {
+            /**
+             * Auth Mode
+             * @enum {string}
+             */
+            auth_mode: "none" | "password" | "oidc" | "proxy";
+            /** Oidc Enabled */
+            oidc_enabled: boolean;
+            /** Signup Open */
+            signup_open: boolean;
+        };
         /** BranchedAt */
         BranchedAt: {
             /** Round */
@@ -899,7 +1280,7 @@ export interface components {
              * Code
              * @enum {string}
              */
-            code: "bad_frame" | "frame_too_large" | "unknown_type" | "empty_message" | "message_too_long" | "run_in_progress" | "too_many_notes" | "not_resumable" | "no_run" | "session_not_found" | "stream_unavailable" | "unavailable" | "bad_request" | "stale_version" | "not_editable" | "nothing_to_undo" | "nothing_to_regenerate" | "not_found" | "conflict" | "too_large";
+            code: "bad_frame" | "frame_too_large" | "unknown_type" | "empty_message" | "message_too_long" | "run_in_progress" | "too_many_notes" | "not_resumable" | "no_run" | "session_not_found" | "stream_unavailable" | "unavailable" | "bad_request" | "stale_version" | "not_editable" | "nothing_to_undo" | "nothing_to_regenerate" | "not_found" | "conflict" | "too_large" | "not_signed_in" | "forbidden" | "csrf_failed" | "origin_refused" | "rate_limited" | "archived" | "bad_credentials" | "internal_error";
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -907,6 +1288,8 @@ export interface components {
             control: "error";
             /** Message */
             message: string;
+            /** Retryafter */
+            retryAfter?: number | null;
             /** Runid */
             runId?: string | null;
             /** Status */
@@ -1222,6 +1605,26 @@ export interface components {
             /** Loop */
             loop?: string | null;
         };
+        /**
+         * MeOut
+         * @description The signed-in caller. `csrf_token` (cookie sign-ins only) goes back in the X-CSRF-Token
+         *     header of every POST, PUT, PATCH and DELETE the page makes.
+         */
+        MeOut: {
+            /** Csrf Token */
+            csrf_token?: string | null;
+            /** Is Admin */
+            is_admin: boolean;
+            /** User Id */
+            user_id: string;
+            /** Username */
+            username: string;
+            /**
+             * Via
+             * @enum {string}
+             */
+            via: "none" | "cookie" | "token" | "proxy";
+        };
         /** MessageIn */
         MessageIn: {
             /** Content */
@@ -1413,6 +1816,13 @@ export interface components {
             text: string;
             /** Verdict */
             verdict: string;
+        };
+        /** PasswordChangeIn */
+        PasswordChangeIn: {
+            /** Current Password */
+            current_password: string;
+            /** New Password */
+            new_password: string;
         };
         /** Ping */
         Ping: {
@@ -2022,6 +2432,8 @@ export interface components {
         SessionOut: {
             /** Active Run Id */
             active_run_id?: string | null;
+            /** Archived At */
+            archived_at?: string | null;
             branch_point?: components["schemas"]["BranchPoint"] | null;
             /**
              * Created At
@@ -2068,6 +2480,78 @@ export interface components {
         SessionUpdate: {
             /** Title */
             title: string;
+        };
+        /**
+         * SharedViewOut
+         * @description What a share link shows, signed in or not: the session's title, its story (a public subset
+         *     of the state: subject, outline, direction, research, the critic's, box-office and casting
+         *     notes) and its pitch documents, downloadable through the link. No user or session ids.
+         */
+        SharedViewOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Pitches */
+            pitches: components["schemas"]["PitchOut"][];
+            /** State */
+            state: {
+                [key: string]: unknown;
+            };
+            /** Subject */
+            subject?: string | null;
+            /** Title */
+            title: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** ShareIn */
+        ShareIn: {
+            /**
+             * Days
+             * @default 7
+             */
+            days: number;
+        };
+        /** ShareOut */
+        ShareOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Id */
+            id: string;
+            /** Url */
+            url: string;
+        };
+        /** SignInIn */
+        SignInIn: {
+            /** Password */
+            password: string;
+            /** Username */
+            username: string;
+        };
+        /** SignUpIn */
+        SignUpIn: {
+            /** Password */
+            password: string;
+            /** Username */
+            username: string;
         };
         /** StateDelta */
         StateDelta: {
@@ -2905,10 +3389,7 @@ export interface operations {
     run_agent_api_v1_agui_post: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -2959,6 +3440,293 @@ export interface operations {
             };
         };
     };
+    auth_config_api_v1_auth_config_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthConfigOut"];
+                };
+            };
+        };
+    };
+    me_api_v1_auth_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeOut"];
+                };
+            };
+        };
+    };
+    oidc_callback_api_v1_auth_oidc_callback_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed in, back to /; or not, back to /?signin_error=<code>. */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description AUTH_MODE is not oidc on this server. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    oidc_login_api_v1_auth_oidc_login_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the provider's sign-in page (or back to /?signin_error=<code>). */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description AUTH_MODE is not oidc on this server. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    change_password_api_v1_auth_password_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChangeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    sign_in_api_v1_auth_signin_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignInIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    sign_out_api_v1_auth_signout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    sign_up_api_v1_auth_signup_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignUpIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_tokens_api_v1_auth_tokens_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiTokenOut"][];
+                };
+            };
+        };
+    };
+    create_token_api_v1_auth_tokens_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiTokenIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiTokenCreatedOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revoke_token_api_v1_auth_tokens__token_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     info_api_v1_info_get: {
         parameters: {
             query?: never;
@@ -2986,10 +3754,7 @@ export interface operations {
                 offset?: number;
                 session_id?: string | null;
             };
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -3018,10 +3783,7 @@ export interface operations {
     create_project_api_v1_projects_post: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -3054,10 +3816,7 @@ export interface operations {
     get_project_api_v1_projects__project_id__get: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 project_id: string;
             };
@@ -3088,10 +3847,7 @@ export interface operations {
     update_project_api_v1_projects__project_id__put: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 project_id: string;
             };
@@ -3126,10 +3882,7 @@ export interface operations {
     delete_project_api_v1_projects__project_id__delete: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 project_id: string;
             };
@@ -3161,10 +3914,7 @@ export interface operations {
                 limit?: number;
                 offset?: number;
             };
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -3193,10 +3943,7 @@ export interface operations {
     create_session_api_v1_sessions_post: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -3229,10 +3976,7 @@ export interface operations {
     get_session_api_v1_sessions__session_id__get: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 session_id: string;
             };
@@ -3263,10 +4007,7 @@ export interface operations {
     delete_session_api_v1_sessions__session_id__delete: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 session_id: string;
             };
@@ -3295,10 +4036,7 @@ export interface operations {
     rename_session_api_v1_sessions__session_id__patch: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 session_id: string;
             };
@@ -3330,13 +4068,41 @@ export interface operations {
             };
         };
     };
+    archive_api_v1_sessions__session_id__archive_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_branches_api_v1_sessions__session_id__branches_get: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 session_id: string;
             };
@@ -3367,10 +4133,7 @@ export interface operations {
     create_branch_api_v1_sessions__session_id__branches_post: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 session_id: string;
             };
@@ -3405,10 +4168,7 @@ export interface operations {
     cancel_run_api_v1_sessions__session_id__cancel_post: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 session_id: string;
             };
@@ -3444,10 +4204,7 @@ export interface operations {
                 /** @description draft:<session_id>:<version> or pitch:<session_id>:<filename>:<version> */
                 b: string;
             };
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 session_id: string;
             };
@@ -3478,10 +4235,7 @@ export interface operations {
     list_drafts_api_v1_sessions__session_id__drafts_get: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 session_id: string;
             };
@@ -3512,10 +4266,7 @@ export interface operations {
     download_draft_api_v1_sessions__session_id__drafts__version__get: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 session_id: string;
                 version: number;
@@ -3549,10 +4300,7 @@ export interface operations {
             query?: {
                 run_id?: string | null;
             };
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 session_id: string;
             };
@@ -3583,10 +4331,7 @@ export interface operations {
     get_history_api_v1_sessions__session_id__history_get: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 session_id: string;
             };
@@ -3617,10 +4362,7 @@ export interface operations {
     send_message_api_v1_sessions__session_id__messages_post: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 session_id: string;
             };
@@ -3664,10 +4406,7 @@ export interface operations {
     send_message_async_api_v1_sessions__session_id__messages_async_post: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 session_id: string;
             };
@@ -3702,10 +4441,7 @@ export interface operations {
     list_pitches_api_v1_sessions__session_id__pitches_get: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 session_id: string;
             };
@@ -3739,10 +4475,7 @@ export interface operations {
                 format?: "markdown" | "pdf";
                 version?: number | null;
             };
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 filename: string;
                 session_id: string;
@@ -3775,10 +4508,7 @@ export interface operations {
     regenerate_api_v1_sessions__session_id__regenerate_post: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 session_id: string;
             };
@@ -3813,10 +4543,7 @@ export interface operations {
     get_run_api_v1_sessions__session_id__runs__run_id__get: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 run_id: string;
                 session_id: string;
@@ -3848,10 +4575,7 @@ export interface operations {
     resume_run_api_v1_sessions__session_id__runs__run_id__resume_post: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 run_id: string;
                 session_id: string;
@@ -3880,13 +4604,106 @@ export interface operations {
             };
         };
     };
+    list_shares_api_v1_sessions__session_id__shares_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_share_api_v1_sessions__session_id__shares_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ShareIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revoke_share_api_v1_sessions__session_id__shares__share_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+                share_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     get_state_api_v1_sessions__session_id__state_get: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 session_id: string;
             };
@@ -3917,10 +4734,7 @@ export interface operations {
     edit_session_state_api_v1_sessions__session_id__state_patch: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 session_id: string;
             };
@@ -3955,10 +4769,7 @@ export interface operations {
     list_state_versions_api_v1_sessions__session_id__states_get: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 session_id: string;
             };
@@ -3989,10 +4800,7 @@ export interface operations {
     get_state_version_api_v1_sessions__session_id__states__version__get: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 session_id: string;
                 version: number;
@@ -4024,10 +4832,7 @@ export interface operations {
     get_timeline_api_v1_sessions__session_id__timeline_get: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 session_id: string;
             };
@@ -4055,13 +4860,41 @@ export interface operations {
             };
         };
     };
+    unarchive_api_v1_sessions__session_id__unarchive_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     undo_api_v1_sessions__session_id__undo_post: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 session_id: string;
             };
@@ -4092,10 +4925,7 @@ export interface operations {
     get_usage_api_v1_sessions__session_id__usage_get: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Owner of the sessions; defaults to the local user. */
-                "x-user-id"?: string | null;
-            };
+            header?: never;
             path: {
                 session_id: string;
             };
@@ -4110,6 +4940,73 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UsageOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    shared_view_api_v1_shared__token__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SharedViewOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    shared_pitch_api_v1_shared__token__pitches__filename__get: {
+        parameters: {
+            query?: {
+                format?: "markdown" | "pdf";
+                version?: number | null;
+            };
+            header?: never;
+            path: {
+                filename: string;
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                    "text/markdown": unknown;
                 };
             };
             /** @description Validation Error */

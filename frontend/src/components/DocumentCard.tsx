@@ -19,7 +19,7 @@ export function DownloadLinks({ markdownUrl, pdfUrl, size = 'md' }: { markdownUr
 }
 
 /** Shown in the chat when the file writer saved the pitch document. */
-export function DocumentCard({ filename, version, markdownUrl, pdfUrl }: { filename: string; version: number; markdownUrl: string; pdfUrl: string }) {
+export function DocumentCard({ filename, version, markdownUrl, pdfUrl, label = 'Pitch document ready' }: { filename: string; version: number; markdownUrl: string; pdfUrl: string; label?: string }) {
   return (
     <div
       data-testid="document-card"
@@ -30,7 +30,7 @@ export function DocumentCard({ filename, version, markdownUrl, pdfUrl }: { filen
           <FileText aria-hidden className="size-5" />
         </span>
         <div className="min-w-0">
-          <div className="text-sm font-semibold text-zinc-900 dark:text-zinc-100">Pitch document ready</div>
+          <div className="text-sm font-semibold text-zinc-900 dark:text-zinc-100">{label}</div>
           <div className="truncate text-xs text-zinc-500 dark:text-zinc-400">
             {filename} · {versionLabel(version)}
           </div>

@@ -1,9 +1,10 @@
-import { Check, GitBranch, Pencil, Trash, X } from 'lucide-react';
+import { Archive, ArchiveRestore, Check, GitBranch, Pencil, Trash, X } from 'lucide-react';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 
 import type { SessionOut } from '../api/client';
 import { branchPointLabel, isBranch } from '../lib/branches';
 import { cx, fullTime, relativeTime } from '../lib/format';
+import { ArchivedBadge } from './Archive';
 import { Button, IconButton, StatusPill } from './ui';
 
 interface Props {
@@ -16,9 +17,11 @@ interface Props {
   onSelect: () => void;
   onRename: (title: string) => Promise<unknown>;
   onDelete: () => Promise<void>;
+  /** Archive (true) or unarchive (false) the session. */
+  onArchive?: (archived: boolean) => Promise<unknown>;
 }
 
-export function SessionItem({ session, current, depth = 0, orphanBranch = false, onSelect, onRename, onDelete }: Props) {
+export function SessionItem({ session, current, depth = 0, orphanBranch = false, onSelect, onRename, onDelete, onArchive }: Props) {
   const [mode, setMode] = useState<'view' | 'rename' | 'confirm'>('view');
   const [title, setTitle] = useState(session.title);
   const [busy, setBusy] = useState(false);
@@ -40,6 +43,19 @@ export function SessionItem({ session, current, depth = 0, orphanBranch = false,
     try {
       await onRename(next);
       setMode('view');
+      setError(null);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const toggleArchived = async () => {
+    if (!onArchive) return;
+    setBusy(true);
+    try {
+      await onArchive(!session.archived_at);
       setError(null);
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
@@ -124,7 +140,8 @@ export function SessionItem({ session, current, depth = 0, orphanBranch = false,
         onClick={onSelect}
         aria-current={current ? 'page' : undefined}
         className={cx(
-          'block w-full rounded-lg px-2.5 py-2 text-left transition-colors max-lg:pr-16',
+          'block w-full rounded-lg px-2.5 py-2 text-left transition-colors',
+          onArchive ? 'max-lg:pr-24' : 'max-lg:pr-16',
           current ? 'bg-white shadow-xs ring-1 ring-zinc-200 dark:bg-zinc-800 dark:ring-zinc-700' : 'hover:bg-zinc-100 dark:hover:bg-zinc-800/60',
         )}
       >
@@ -146,6 +163,7 @@ export function SessionItem({ session, current, depth = 0, orphanBranch = false,
         )}
         <span className="mt-1 flex items-center gap-1.5 text-xs text-zinc-500 dark:text-zinc-400">
           {!(branch && session.status === 'idle') && <StatusPill status={session.status} />}
+          {session.archived_at && <ArchivedBadge archivedAt={session.archived_at} />}
           {session.subject && session.subject !== session.title && <span className="min-w-0 truncate">{session.subject}</span>}
           <time dateTime={session.updated_at} title={fullTime(session.updated_at)} className="ml-auto shrink-0 tabular-nums">
             {relativeTime(session.updated_at)}
@@ -154,6 +172,12 @@ export function SessionItem({ session, current, depth = 0, orphanBranch = false,
       </button>
       <div className="absolute top-1.5 right-1.5 flex rounded-md bg-zinc-50/95 opacity-0 transition-opacity group-focus-within:opacity-100 group-hover:opacity-100 max-lg:opacity-100 dark:bg-zinc-900/95">
         <IconButton icon={Pencil} label={`Rename ${session.title}`} className="size-7" onClick={() => { setTitle(session.title); setMode('rename'); }} />
+        {onArchive &&
+          (session.archived_at ? (
+            <IconButton icon={ArchiveRestore} label={`Unarchive ${session.title}`} className="size-7" disabled={busy} onClick={() => void toggleArchived()} />
+          ) : (
+            <IconButton icon={Archive} label={`Archive ${session.title}`} className="size-7" disabled={busy} onClick={() => void toggleArchived()} />
+          ))}
         <IconButton icon={Trash} label={`Delete ${session.title}`} className="size-7 hover:text-rose-600" onClick={() => setMode('confirm')} />
       </div>
       {error && <p className="px-2.5 pb-1 text-xs text-rose-600 dark:text-rose-400">{error}</p>}

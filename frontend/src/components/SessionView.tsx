@@ -9,11 +9,13 @@ import { branchCut, isBusy, lastTeamRun, noteBook, visibleRuns } from '../stream
 import { useSession } from '../stream/useSession';
 import { isBranch } from '../lib/branches';
 import { cx } from '../lib/format';
+import { ARCHIVED_REASON, ArchivedBadge, UnarchiveButton } from './Archive';
 import { BranchIntro, BranchOrigin } from './BranchOrigin';
 import { ChatPanel } from './ChatPanel';
 import { ConnectionBanner } from './ConnectionBanner';
 import { DocumentsPanel } from './DocumentsPanel';
 import { ErrorBoundary } from './ErrorBoundary';
+import { ShareButton } from './ShareDialog';
 import { StoryPanel } from './StoryPanel';
 import { TeamPanel } from './TeamPanel';
 import { TopBar } from './TopBar';
@@ -80,6 +82,8 @@ export function SessionView({ sessionId, session, sessions = [], info, onSession
   const notFound = s.connection.status === 'not_found' || (s.load.status === 'error' && s.load.notFound);
   const title = notFound ? 'Session not found' : (session?.title ?? subject ?? 'New pitch');
   const lastRun = runs[runs.length - 1];
+  // Read-only (retention or its owner): the composer waits; reads, downloads and branching go on.
+  const archivedAt = session?.archived_at ?? null;
   // A branch that has not run yet: its copied run ends at the branch point, which the header says.
   const status = busy ? 'running' : lastRun && branchCut(lastRun) ? null : (lastRun?.status ?? session?.status ?? 'idle');
 
@@ -123,12 +127,22 @@ export function SessionView({ sessionId, session, sessions = [], info, onSession
 
   return (
     <div className="flex min-h-0 flex-1 flex-col" data-testid="session-view" data-session-id={sessionId}>
-      <TopBar onMenu={onMenu} right={headerRight(s.state.model)}>
+      <TopBar
+        onMenu={onMenu}
+        right={
+          <>
+            {!notFound && archivedAt && <UnarchiveButton sessionId={sessionId} onUnarchived={onSessionChange} />}
+            {!notFound && <ShareButton sessionId={sessionId} />}
+            {headerRight(s.state.model)}
+          </>
+        }
+      >
         <div className="flex min-w-0 items-center gap-2">
           <h1 className="truncate text-[0.9375rem] font-semibold tracking-tight" data-testid="session-heading">
             {title}
           </h1>
           {!notFound && status && <StatusPill status={status} className="shrink-0" />}
+          {!notFound && archivedAt && <ArchivedBadge archivedAt={archivedAt} className="shrink-0" />}
         </div>
         {branchOf ? (
           <BranchOrigin session={branchOf} parent={family.parent} onOpen={openSession} />
@@ -156,7 +170,7 @@ export function SessionView({ sessionId, session, sessions = [], info, onSession
               notices={s.state.notices}
               maxChars={info?.max_message_chars ?? 8000}
               maxRounds={maxRounds}
-              composerDisabledReason={notFound ? 'This session was deleted; start a new pitch from the sidebar.' : undefined}
+              composerDisabledReason={notFound ? 'This session was deleted; start a new pitch from the sidebar.' : archivedAt ? ARCHIVED_REASON : undefined}
               onSend={s.sendMessage}
               onStop={() => void s.cancel()}
               onResume={(runId) => void s.resume(runId)}

@@ -69,6 +69,7 @@ export function Sidebar({ sessions, currentId, open, onClose, onSelect, onNew, o
               current={session.id === currentId}
               onSelect={() => onSelect(session.id)}
               onRename={(title) => sessions.rename(session.id, title)}
+              onArchive={(archived) => sessions.setArchived(session.id, archived)}
               onDelete={async () => {
                 await sessions.remove(session.id);
                 onDeleted(session.id);

@@ -1,4 +1,4 @@
-/** The sidebar's session list: newest first, paged, with create / rename / delete. */
+/** The sidebar's session list: newest first, paged, with create / rename / archive / delete. */
 import { useCallback, useEffect, useRef, useState } from 'react';
 
 import { api, type SessionOut } from '../api/client';
@@ -72,6 +72,16 @@ export function useSessions(client = api) {
     [client],
   );
 
+  /** Archive (read-only) or unarchive; the list shows the session as the server answers it. */
+  const setArchived = useCallback(
+    async (id: string, archived: boolean) => {
+      const updated = await (archived ? client.archiveSession(id) : client.unarchiveSession(id));
+      setItems((list) => list.map((s) => (s.id === id ? updated : s)));
+      return updated;
+    },
+    [client],
+  );
+
   const remove = useCallback(
     async (id: string) => {
       await client.deleteSession(id);
@@ -81,7 +91,7 @@ export function useSessions(client = api) {
     [client],
   );
 
-  return { items, total, loaded, error, refresh, loadMore, create, add, rename, remove };
+  return { items, total, loaded, error, refresh, loadMore, create, add, rename, setArchived, remove };
 }
 
 export type SessionsHandle = ReturnType<typeof useSessions>;

@@ -67,6 +67,8 @@ export function useSession(sessionId: string, { client = api, socket, onSessionC
           if (first !== undefined) setRefused({ text: first, at: Date.now() });
           setPendingNotes((notes) => notes.slice(1));
         }
+        // Archived meanwhile (another tab, retention): the list, and so this view, learn it.
+        if (frame.code === 'archived') changeRef.current?.();
       }
       if (frame.control === 'run_ended') {
         setCancelling(false);

@@ -1,6 +1,7 @@
 import { act, renderHook } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
+import { onApiFailure, type ApiError } from '../api/client';
 import { FakeSocket, helloFrame } from '../test/fakeSocket';
 import type { ServerMessage } from './frames';
 import { advanceCursor, backoffDelay, useSessionSocket } from './useSessionSocket';
@@ -89,6 +90,21 @@ describe('useSessionSocket', () => {
     expect(hook.result.current.connection.status).toBe('not_found');
     act(() => vi.advanceTimersByTime(30_000));
     expect(FakeSocket.all).toHaveLength(1);
+  });
+
+  it('reports an ended sign-in (close code 4401) and stops retrying', () => {
+    const heard: ApiError[] = [];
+    const stop = onApiFailure((error) => heard.push(error));
+    const { hook } = setup();
+    act(() => {
+      FakeSocket.latest().open();
+      FakeSocket.latest().close(4401);
+    });
+    stop();
+    expect(heard.map((e) => [e.status, e.code])).toEqual([[401, 'not_signed_in']]);
+    act(() => vi.advanceTimersByTime(30_000));
+    expect(FakeSocket.all).toHaveLength(1);
+    expect(hook.result.current.connection.status).not.toBe('open');
   });
 
   it('sends client frames only while open', () => {

@@ -5,6 +5,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 
+import { reportSignedOut } from '../api/client';
 import { isHello, isResync, isServerMessage, type ClientFrame, type ServerMessage } from './frames';
 
 export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'not_found';
@@ -29,6 +30,8 @@ export interface SocketOptions {
 }
 
 export const CLOSE_NOT_FOUND = 4404;
+/** The server closes with this when the caller is not signed in (an expired or ended sign-in). */
+export const CLOSE_NOT_SIGNED_IN = 4401;
 const MAX_BACKOFF_MS = 8000;
 
 export function backoffDelay(attempt: number, random: () => number = Math.random): number {
@@ -145,6 +148,10 @@ export function useSessionSocket({ sessionId, onFrame, url = defaultSocketUrl, c
         if (disposed) return;
         if (event.code === CLOSE_NOT_FOUND) {
           setConnection({ status: 'not_found', attempt: 0, retryAt: null, reconnectedAt: null });
+          return;
+        }
+        if (event.code === CLOSE_NOT_SIGNED_IN) {
+          reportSignedOut(); // retrying cannot help: the page goes back to sign-in
           return;
         }
         dropped = true;

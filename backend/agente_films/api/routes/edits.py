@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from agente_films.api.deps import OwnedSession, StudioDep
+from agente_films.api.deps import StudioDep, WritableSession
 from agente_films.api.routes.messages import run_out
 from agente_films.api.schemas import (
     RegenerateIn,
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/sessions/{session_id}", tags=["edits"])
 
 
 @router.post("/regenerate", status_code=status.HTTP_202_ACCEPTED)
-async def regenerate(studio: StudioDep, row: OwnedSession, body: RegenerateIn) -> RunOut:
+async def regenerate(studio: StudioDep, row: WritableSession, body: RegenerateIn) -> RunOut:
     """Run one stage again on the current pitch (the next revision; the other stages keep their
     work and the file writer saves the next document version). Follow the run on the socket.
     409 during a run (not queued: press it again once the run is over) or before any pitch."""
@@ -30,7 +30,7 @@ async def regenerate(studio: StudioDep, row: OwnedSession, body: RegenerateIn) -
 
 
 @router.patch("/state")
-async def edit_session_state(studio: StudioDep, row: OwnedSession, body: StateEditIn) -> StateEditOut:
+async def edit_session_state(studio: StudioDep, row: WritableSession, body: StateEditIn) -> StateEditOut:
     """Change PLOT_OUTLINE (title, logline, acts) or direction by hand, on the state version the
     edit was made on. The edited outline sections become the producer's: the screenwriter keeps
     them and the critic does not ask to revert them. 409 if the state moved on (with
@@ -46,7 +46,7 @@ async def edit_session_state(studio: StudioDep, row: OwnedSession, body: StateEd
 
 
 @router.post("/undo")
-async def undo(studio: StudioDep, row: OwnedSession) -> UndoOut:
+async def undo(studio: StudioDep, row: WritableSession) -> UndoOut:
     """Take back the last revision, regeneration or edit of the current pitch, in place: the pitch
     returns to the state before it, as a new state version; nothing stored is deleted."""
     made = await undo_last(studio.runs, session_id=row.id, user_id=row.user_id)

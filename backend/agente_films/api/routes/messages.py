@@ -7,7 +7,7 @@ import uuid
 
 from fastapi import APIRouter, HTTPException, Response, status
 
-from agente_films.api.deps import OwnedSession, StudioDep
+from agente_films.api.deps import OwnedSession, StudioDep, WritableSession
 from agente_films.api.schemas import AnswerOut, MessageIn, NoteOut, RunOut, UsageOut
 from agente_films.db.repositories import (
     RUN_KINDS,
@@ -79,7 +79,7 @@ _NOTE_RESPONSE = {202: {"model": NoteOut, "description": "The team is working: t
 
 
 @router.post("/messages", responses=_NOTE_RESPONSE)
-async def send_message(studio: StudioDep, row: OwnedSession, body: MessageIn, response: Response) -> RunOut | NoteOut:
+async def send_message(studio: StudioDep, row: WritableSession, body: MessageIn, response: Response) -> RunOut | NoteOut:
     """Runs the team on the message and answers when the run is over (or the wait times out).
     While a run works, the message is a note for the writers' room: 202 and the note."""
     said = await say(studio, row, body)
@@ -94,7 +94,7 @@ async def send_message(studio: StudioDep, row: OwnedSession, body: MessageIn, re
 
 
 @router.post("/messages/async", status_code=status.HTTP_202_ACCEPTED)
-async def send_message_async(studio: StudioDep, row: OwnedSession, body: MessageIn) -> RunOut | NoteOut:
+async def send_message_async(studio: StudioDep, row: WritableSession, body: MessageIn) -> RunOut | NoteOut:
     """Starts a run on the message (the run to follow), or while one works stores a note for it."""
     said = await say(studio, row, body)
     if isinstance(said, NoteAccepted):
@@ -108,7 +108,7 @@ async def get_run(studio: StudioDep, row: OwnedSession, run_id: uuid.UUID) -> Ru
 
 
 @router.post("/runs/{run_id}/resume", status_code=status.HTTP_202_ACCEPTED)
-async def resume_run(studio: StudioDep, row: OwnedSession, run_id: uuid.UUID) -> RunOut:
+async def resume_run(studio: StudioDep, row: WritableSession, run_id: uuid.UUID) -> RunOut:
     """Continue an interrupted (server died) or failed run from ADK's last checkpoint."""
     run = await studio.runs.resume(session_id=row.id, user_id=row.user_id, run_id=str(run_id))
     return await run_out(studio, row, run.run_id)

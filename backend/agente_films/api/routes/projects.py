@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 
-from agente_films.api.deps import StudioDep, UserId, load_owned_session
-from agente_films.api.schemas import ProjectCreate, ProjectOut, ProjectUpdate
+from agente_films.api.deps import StudioDep, UserId, load_writable_session
+from agente_films.api.schemas import MAX_OFFSET, ProjectCreate, ProjectOut, ProjectUpdate
 from agente_films.db.repositories import ProjectRepository
 from agente_films.db.tables import FilmProject
 from agente_films.studio import Studio
@@ -30,7 +30,7 @@ async def create_project(studio: StudioDep, user_id: UserId, body: ProjectCreate
         session_id = str(uuid.UUID(body.session_id))
     except ValueError:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "session_id is not a valid id.") from None
-    await load_owned_session(studio, session_id, user_id)
+    await load_writable_session(studio, session_id, user_id)  # 423 in an archived session
     async with studio.sessionmaker.begin() as db:
         project = await ProjectRepository(db).create(
             session_id=session_id, user_id=user_id, title=body.title, subject=body.subject
@@ -44,7 +44,7 @@ async def list_projects(
     user_id: UserId,
     session_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[ProjectOut]:
     async with studio.sessionmaker() as db:
         rows = await ProjectRepository(db).list(
@@ -63,6 +63,7 @@ async def update_project(
     studio: StudioDep, user_id: UserId, project_id: uuid.UUID, body: ProjectUpdate
 ) -> ProjectOut:
     project = await _owned_project(studio, project_id, user_id)
+    await load_writable_session(studio, project.session_id, user_id)
     values = body.model_dump(exclude_none=True)
     if not values:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "Nothing to update: give title, subject or status.")
@@ -74,5 +75,6 @@ async def update_project(
 @router.delete("/{project_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_project(studio: StudioDep, user_id: UserId, project_id: uuid.UUID) -> None:
     project = await _owned_project(studio, project_id, user_id)
+    await load_writable_session(studio, project.session_id, user_id)
     async with studio.sessionmaker.begin() as db:
         await ProjectRepository(db).delete(project.id)

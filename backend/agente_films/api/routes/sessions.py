@@ -1,4 +1,4 @@
-"""Sessions: create, list, get, rename, delete; their state, state snapshots and history."""
+"""Sessions: create, list, get, rename, delete, archive and unarchive; their state, state snapshots and history."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from agente_films import protocol
-from agente_films.api.deps import OwnedSession, StudioDep, UserId
+from agente_films.api.deps import OwnedSession, StudioDep, UserId, WritableSession, load_owned_session
 from agente_films.api.schemas import (
+    MAX_OFFSET,
     AgentEventOut,
     AnswerOut,
     HistoryItem,
@@ -37,6 +38,7 @@ from agente_films.db.repositories import (
     UsageRepository,
 )
 from agente_films.db.tables import StudioSession
+from agente_films.retention import archive_session, unarchive_session
 from agente_films.runs.timeline import session_timeline
 from agente_films.state_keys import public_state
 from agente_films.studio import Studio
@@ -67,7 +69,7 @@ async def list_sessions(
     studio: StudioDep,
     user_id: UserId,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> SessionPage:
     async with studio.sessionmaker() as db:
         rows, total = await SessionRepository(db).list(user_id, limit=limit, offset=offset)
@@ -81,7 +83,7 @@ async def get_session(studio: StudioDep, row: OwnedSession) -> SessionOut:
 
 
 @router.patch("/{session_id}")
-async def rename_session(studio: StudioDep, row: OwnedSession, body: SessionUpdate) -> SessionOut:
+async def rename_session(studio: StudioDep, row: WritableSession, body: SessionUpdate) -> SessionOut:
     async with studio.sessionmaker.begin() as db:
         await SessionRepository(db).update(row.id, title=body.title.strip(), title_set_by_user=True)
         fresh = await SessionRepository(db).get(row.id, row.user_id)
@@ -91,6 +93,22 @@ async def rename_session(studio: StudioDep, row: OwnedSession, body: SessionUpda
 @router.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_session(studio: StudioDep, row: OwnedSession) -> None:
     await studio.delete_session(row)
+
+
+@router.post("/{session_id}/archive")
+async def archive(studio: StudioDep, row: OwnedSession) -> SessionOut:
+    """Make the session read-only now, as retention does after RETENTION_ARCHIVE_DAYS idle: it
+    can be read, downloaded and branched; every change answers 423 until it is unarchived. 409
+    during a run. Archiving does not restart its idle clock (RETENTION_PURGE_DAYS)."""
+    await archive_session(studio, row)
+    return await session_out(studio, await load_owned_session(studio, row.id, row.user_id))
+
+
+@router.post("/{session_id}/unarchive")
+async def unarchive(studio: StudioDep, row: OwnedSession) -> SessionOut:
+    """Make an archived session active again; its idle clock starts anew."""
+    await unarchive_session(studio, row)
+    return await session_out(studio, await load_owned_session(studio, row.id, row.user_id))
 
 
 @router.get("/{session_id}/state")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import uuid
 from typing import Annotated, Any
 
@@ -20,16 +21,22 @@ from pydantic import ValidationError
 from starlette.websockets import WebSocketState
 
 from agente_films import protocol as p
+from agente_films import strict_json
 from agente_films.api.deps import load_owned_session
+from agente_films.api.rate_limits import SocketSlotDep, refuse_socket
 from agente_films.auth.identity import Authenticator
 from agente_films.auth.origins import origin_allowed
 from agente_films.api.routes.messages import checked_content
 from agente_films.db.tables import StudioSession
-from agente_films.errors import RunRefused
+from agente_films.errors import RateLimited, RunRefused
 from agente_films.studio import Studio
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["websocket"])
 
+# RFC 6455: a frame of a kind the endpoint cannot take (binary: ours are JSON text).
+CLOSE_UNSUPPORTED_DATA = 1003
 CLOSE_NOT_SIGNED_IN = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
@@ -37,6 +44,13 @@ CLOSE_NOT_FOUND = 4404
 
 def error_frame(code: p.ErrorCode, message: str, status: int, run_id: str | None = None) -> dict[str, Any]:
     return p.dump(p.ControlError(code=code, message=message, status=status, run_id=run_id))
+
+
+def refusal_frame(exc: RunRefused) -> dict[str, Any]:
+    """A domain refusal as the socket says it: the same code, status and fields as REST's body."""
+    retry_after = exc.extra().get("retry_after")
+    return p.dump(p.ControlError(code=exc.code, message=str(exc), status=exc.status_code, run_id=exc.run_id,
+                                 retry_after=retry_after))
 
 
 class Connection:
@@ -47,9 +61,19 @@ class Connection:
         self._send_lock = asyncio.Lock()
 
     async def send(self, frame: dict[str, Any]) -> None:
+        text = json.dumps(frame, ensure_ascii=False, default=str)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate from a client: as a \ud800 escape it is text
+            text = json.dumps(frame, default=str)
         async with self._send_lock:
             if self.websocket.application_state == WebSocketState.CONNECTED:
-                await self.websocket.send_text(json.dumps(frame, ensure_ascii=False, default=str))
+                await self.websocket.send_text(text)
+
+    async def close(self, code: int, reason: str) -> None:
+        async with self._send_lock:
+            if self.websocket.application_state == WebSocketState.CONNECTED:
+                await self.websocket.close(code=code, reason=reason)
 
     async def forward(self, after: int, stream: str | None) -> None:
         """Follow the session's stream; if the bus (Redis) goes away, say so and pick up again
@@ -85,9 +109,9 @@ class Connection:
             await self.send(error_frame("frame_too_large", "The frame is too large.", 413))
             return
         try:
-            frame = json.loads(raw)
-        except json.JSONDecodeError:
-            await self.send(error_frame("bad_frame", "Frames must be JSON objects.", 400))
+            frame = strict_json.loads(raw)  # NaN, Infinity and deep nesting refused too
+        except strict_json.BadJson as exc:
+            await self.send(error_frame("bad_frame", f"Frames must be JSON objects; this one was refused: {exc}.", 400))
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             await self.send(error_frame("bad_frame", 'Frames need a string "type".', 400))
@@ -130,15 +154,16 @@ class Connection:
             )
             await self.send(error_frame(code, str(exc.detail), exc.status_code))
         except RunRefused as exc:  # the same errors as REST's (api/app.py), as frames
-            await self.send(error_frame(exc.code, str(exc), exc.status_code, run_id=exc.run_id))
+            await self.send(refusal_frame(exc))
 
 
 @router.websocket("/ws/{session_id}")
 async def session_socket(
     websocket: WebSocket,
     session_id: str,
-    after: Annotated[int, Query(ge=0)] = 0,
-    stream: str | None = None,
+    slot: SocketSlotDep,
+    after: Annotated[int, Query(ge=0, le=2**53 - 1)] = 0,  # a JavaScript number
+    stream: Annotated[str | None, Query(max_length=100)] = None,
 ) -> None:
     studio: Studio = websocket.app.state.studio
     auth: Authenticator = websocket.app.state.auth
@@ -153,6 +178,11 @@ async def session_socket(
     if principal is None:
         await websocket.send_text(json.dumps(error_frame("not_signed_in", "Sign in first.", 401)))
         await websocket.close(code=CLOSE_NOT_SIGNED_IN, reason="not signed in")
+        return
+    try:
+        await slot.take(principal.user_id)  # sockets per user, given back when this route ends
+    except RateLimited as exc:
+        await refuse_socket(websocket, exc)
         return
     try:
         row = await load_owned_session(studio, str(uuid.UUID(session_id)), principal.user_id)
@@ -185,7 +215,19 @@ async def session_socket(
     ]
     try:
         while True:
-            await connection.handle(await websocket.receive_text())
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            if message.get("text") is None:
+                await connection.close(CLOSE_UNSUPPORTED_DATA, "binary frames are not accepted; send JSON text frames")
+                break
+            try:
+                await connection.handle(message["text"])
+            except WebSocketDisconnect:
+                raise
+            except Exception as exc:  # a bug, not the client's doing: say so, keep the socket
+                log.exception("socket frame of session %s failed", row.id, exc_info=exc)
+                await connection.send(error_frame("internal_error", f"Internal error: {type(exc).__name__}.", 500))
     except WebSocketDisconnect:
         pass
     finally:
