@@ -27,6 +27,8 @@ PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.
 REDIS_URL = "redis://127.0.0.1:6379/14"
 # Nothing listens on port 9: Wikipedia calls fail at once, and the agents carry on without it.
 DEAD_WIKIPEDIA = "http://127.0.0.1:9"
+# A Wikipedia that tests stub with respx (test_pipeline.mock_wikipedia).
+WIKI = "https://wiki.test"
 # Tests send many requests from one address and run many pitches as one user: the rate limits
 # (api/rate_limits.py) are off unless a test turns one on (test_rate_limits.py).
 NO_RATE_LIMITS: dict[str, int] = {
@@ -67,15 +69,21 @@ async def drop_pg_database(url: str) -> None:
         await conn.close()
 
 
-@pytest.fixture
-async def redis() -> AsyncIterator[Redis]:
-    """A client of the local Redis (database 14), for the bus and the multi-instance tests."""
+async def local_redis() -> Redis:
+    """A client of the local Redis (database 14), or the test skips (fails under CI=true)."""
     client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
     try:
         await client.ping()
     except Exception as exc:
         await client.aclose()
         need_service("Redis", f"{REDIS_URL}: {exc}")
+    return client
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    """A client of the local Redis, for the bus and the multi-instance tests."""
+    client = await local_redis()
     yield client
     await client.aclose()
 
@@ -119,6 +127,16 @@ def attach_studio(app: Any, studio: Any) -> None:
 
     app.state.studio = studio
     app.state.auth = Authenticator(studio.settings, studio.sessionmaker, load_secret_key(studio.settings))
+
+
+@pytest.fixture
+async def studio(database_url: str, tmp_path: Path) -> AsyncIterator[Any]:
+    """The assembled app without HTTP, on each database, with the stub Wikipedia."""
+    from agente_films.studio import Studio
+
+    studio = await Studio.open(make_settings(database_url, tmp_path, wikipedia_base_url=WIKI))
+    yield studio
+    await studio.close()
 
 
 def free_port() -> int:

@@ -22,16 +22,9 @@ from agente_films.db.repositories import (
 from agente_films.runs.manager import MAX_PENDING_NOTES, NoteAccepted, RunInProgress, TooManyNotes
 from agente_films.studio import Studio
 from tests.conftest import make_settings
-from tests.test_pipeline import WIKI, mock_wikipedia, run_message
+from tests.test_pipeline import mock_wikipedia, run_message
 
 DARKER = "one stubborn conviction curdles into an obsession"
-
-
-@pytest.fixture
-async def studio(database_url: str, tmp_path: Path):
-    studio = await Studio.open(make_settings(database_url, tmp_path, wikipedia_base_url=WIKI))
-    yield studio
-    await studio.close()
 
 
 @pytest.fixture

@@ -25,9 +25,8 @@ from agente_films.db.repositories import (
 )
 from agente_films.db.tables import AgentEvent, InferentialReasoning
 from agente_films.studio import Studio
-from tests.conftest import make_settings
+from tests.conftest import WIKI, make_settings
 
-WIKI = "https://wiki.test"
 ADA_URL = "https://en.wikipedia.org/wiki/Ada_Lovelace"
 ENGINE_URL = "https://en.wikipedia.org/wiki/Analytical_engine"
 
@@ -52,13 +51,6 @@ def mock_wikipedia(router: respx.MockRouter) -> None:
             "content_urls": {"desktop": {"page": ENGINE_URL}},
         }
     )
-
-
-@pytest.fixture
-async def studio(database_url: str, tmp_path: Path):
-    studio = await Studio.open(make_settings(database_url, tmp_path, wikipedia_base_url=WIKI))
-    yield studio
-    await studio.close()
 
 
 async def run_message(studio: Studio, session_id: str, text: str) -> tuple[str, list[dict]]:

@@ -37,7 +37,7 @@ from agente_films.auth.store import ApiTokenRepository
 from agente_films.db.tables import Question
 from agente_films.errors import RateLimited, ServiceUnavailable
 from agente_films.studio import Studio
-from tests.conftest import REDIS_URL, ServerProcess, attach_studio, make_settings, need_service, server_env
+from tests.conftest import REDIS_URL, local_redis, ServerProcess, attach_studio, make_settings, server_env
 
 PASSWORD = "correct horse battery staple"
 
@@ -79,15 +79,11 @@ async def redis_url(request: pytest.FixtureRequest) -> AsyncIterator[str | None]
     if request.param == "memory":
         yield None
         return
-    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        await client.ping()
-    except Exception as exc:
-        await client.aclose()
-        need_service("Redis", f"{REDIS_URL}: {exc}")
+    client = await local_redis()
     await forget_counts(client)
     yield REDIS_URL
     await forget_counts(client)
+    await client.aclose()
     await client.aclose()
 
 

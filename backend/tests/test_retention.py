@@ -40,13 +40,6 @@ DAY = timedelta(days=1)
 
 
 @pytest.fixture
-async def studio(database_url: str, tmp_path: Path):
-    studio = await Studio.open(make_settings(database_url, tmp_path, wikipedia_base_url=WIKI))
-    yield studio
-    await studio.close()
-
-
-@pytest.fixture
 async def api(studio: Studio):
     """The real app (routes, dependencies, error mapping) in process, on the test's studio."""
     app = create_app(studio.settings)
