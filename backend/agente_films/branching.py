@@ -37,7 +37,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agente_films import notes as producer_notes
 from agente_films import state_keys as keys
 from agente_films.agents.team import APP_NAME
-from agente_films.db.repositories import SessionRepository, as_utc
+from agente_films.db.repositories import SessionRepository
+from agente_films.db.tables import as_utc
 from agente_films.db.tables import (
     AgentEvent,
     Answer,

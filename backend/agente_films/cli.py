@@ -44,13 +44,15 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
     from agente_films.api.app import create_app
-    from agente_films.api.security import server_options
+    from agente_films.api.guards.server import server_options
 
     # Studio.open() migrates the database (alembic upgrade head) before the first request.
-    # server_options: the request-head cap (431) and the socket frame cap (1009), api/security.py.
+    # server_options: the request-head cap (431) and the socket frame cap (1009), api/guards/server.py.
+    # proxy_headers=False: the app applies X-Forwarded-For/-Proto itself (FORWARDED_ALLOW_IPS,
+    # auth/peers.py), after noting the real peer that AUTH_MODE=proxy's TRUSTED_PROXIES is checked on.
     uvicorn.run(
         create_app(settings), host=host, port=port, log_level=settings.log_level, ws="websockets",
-        **server_options(settings),
+        proxy_headers=False, **server_options(settings),
     )
 
 
@@ -112,11 +114,13 @@ async def _user(settings: Settings, args: argparse.Namespace, password: str | No
 
 
 async def _retention(settings: Settings, dry_run: bool) -> int:
-    """One retention pass now (the server runs one every RETENTION_INTERVAL_SECONDS)."""
+    """One retention pass now (the server runs one every RETENTION_INTERVAL_SECONDS), safe beside
+    a running server: no reaping of its runs and no background tasks (background=False), a
+    session the database says is running is left alone, and a dry run only reads (nor migrates)."""
     from agente_films.retention import describe
     from agente_films.studio import Studio
 
-    studio = await Studio.open(settings)
+    studio = await Studio.open(settings, run_migrations=not dry_run, background=False)
     try:
         report = await studio.retention.run(dry_run=dry_run)
     finally:

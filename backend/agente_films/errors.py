@@ -61,6 +61,45 @@ class ServiceUnavailable(RunRefused):
     code: p.ErrorCode = "unavailable"
 
 
+class SessionNotFound(RunRefused):
+    """No session with that id is the caller's (another user's is not found either)."""
+
+    status_code = 404
+    code: p.ErrorCode = "session_not_found"
+
+    def __init__(self, session_id: str, message: str | None = None) -> None:
+        super().__init__(message or f"Session {session_id} not found (it may have been deleted).")
+
+
+class NoActiveRun(RunRefused):
+    status_code = 409
+    code: p.ErrorCode = "no_run"
+
+    def __init__(self) -> None:
+        super().__init__("No run is in progress in this session.")
+
+
+class EmptyMessage(RunRefused):
+    status_code = 422
+    code: p.ErrorCode = "empty_message"
+
+    def __init__(self, message: str = "The message is empty.") -> None:
+        super().__init__(message)
+
+
+class BadText(RunRefused):
+    """Text that cannot be stored as it is: control characters (NUL) or a lone surrogate."""
+
+    status_code = 422
+    code: p.ErrorCode = "bad_text"
+
+
+class MessageTooLong(RunRefused):
+    status_code = 413
+    code: p.ErrorCode = "message_too_long"
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(f"The message is {length} characters; the limit is {limit}.")
 
 
 class Refused(RunRefused):

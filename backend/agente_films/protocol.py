@@ -344,6 +344,7 @@ ErrorCode = Literal[
     "frame_too_large",
     "unknown_type",
     "empty_message",
+    "bad_text",
     "message_too_long",
     "run_in_progress",
     "too_many_notes",

@@ -1,5 +1,6 @@
 """Rate limits: requests per client address and per user, runs per user (an hour, and at once),
-open sockets per user, and sign-in attempts per account and per address. 0 turns one off.
+open sockets per user, and sign-in attempts per address, per account from one address and per
+account from everywhere. 0 turns one off.
 
 Counted limits use the `limits` library's moving window: the requests of the last N seconds are
 counted exactly (one timestamp per request, at most the limit's number per key), so nobody gets
@@ -51,6 +52,7 @@ class Window:
     seconds: int
     counts: str  # what is counted, as a refusal says it
     per: str
+    scale: int = 1  # the limit is the setting times this (a limit derived from another's setting)
 
     def refusal(self, amount: int, retry_after: int) -> RateLimited:
         return RateLimited(
@@ -78,8 +80,19 @@ class Held:
 REQUESTS_PER_ADDRESS = Window("requests_per_address", "rate_limit_ip_per_minute", 60, "requests from your address", "a minute")
 REQUESTS_PER_USER = Window("requests_per_user", "rate_limit_user_per_hour", 3600, "requests from your account", "an hour")
 RUNS_PER_USER = Window("runs_per_user", "rate_limit_runs_per_user_hour", 3600, "runs started by your account", "an hour")
+# Sign-in attempts for one account: strict per (account, address), so a guesser is stopped
+# after SIGNIN_ATTEMPTS_PER_ACCOUNT_15MIN tries while the owner, from their own address, still
+# signs in (a limit on the account alone would let anyone lock anyone out); and 10 times looser
+# for the account from everywhere together, which still caps a brute force spread over many
+# addresses (on top of each address's own hourly limit).
+SIGN_INS_PER_ACCOUNT_ADDRESS = Window(
+    "sign_ins_per_account_address", "signin_attempts_per_account_15min", 900,
+    "sign-in attempts for this account from your address", "in 15 minutes",
+)
+ACCOUNT_FROM_EVERYWHERE_SCALE = 10
 SIGN_INS_PER_ACCOUNT = Window(
-    "sign_ins_per_account", "signin_attempts_per_account_15min", 900, "sign-in attempts for this account", "in 15 minutes"
+    "sign_ins_per_account", "signin_attempts_per_account_15min", 900, "sign-in attempts for this account",
+    "in 15 minutes", scale=ACCOUNT_FROM_EVERYWHERE_SCALE,
 )
 SIGN_INS_PER_ADDRESS = Window("sign_ins_per_address", "signin_attempts_per_ip_hour", 3600, "sign-in attempts from your address", "an hour")
 RUNS_AT_ONCE = Held("runs_at_once", "max_concurrent_runs_per_user", "runs of yours working", "wait for one to finish or cancel it", 30)
@@ -205,7 +218,7 @@ class RateLimits:
         self._quiet_until = 0.0
 
     def amount(self, limit: Window | Held) -> int:
-        return int(getattr(self.settings, limit.setting))
+        return int(getattr(self.settings, limit.setting)) * (limit.scale if isinstance(limit, Window) else 1)
 
     async def close(self) -> None:
         if isinstance(self._storage, MemoryStorage) and self._storage.timer is not None:
@@ -255,8 +268,10 @@ class RateLimits:
         add to it after, and attempts sent together would all pass the check. A person signing
         in several times in 15 minutes is rare; an attacker's parallel guesses are not.
         Without Redis to count them, sign-in is refused (503) rather than left unlimited."""
+        account = account_key(username)
         await self._hit(SIGN_INS_PER_ADDRESS, address, fail_open=False)
-        await self._hit(SIGN_INS_PER_ACCOUNT, account_key(username), fail_open=False)
+        await self._hit(SIGN_INS_PER_ACCOUNT_ADDRESS, f"{account}:{address}", fail_open=False)
+        await self._hit(SIGN_INS_PER_ACCOUNT, account, fail_open=False)
 
     async def admit_run(self, db: Any, user_id: str) -> None:
         """RunManager's check that `user_id` may start one more run (a message, a regeneration,

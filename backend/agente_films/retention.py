@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy import and_, exists, or_, select, text, update
+from sqlalchemy.sql.elements import ColumnElement
 
-from agente_films.auth.store import aware
 from agente_films.db.repositories import SessionRepository
-from agente_films.db.tables import StudioSession
+from agente_films.db.tables import Question, StudioSession, as_utc
 from agente_films.errors import RunInProgress
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ def decide(
     """What retention does to a session last active at `updated_at`, at `now`."""
     if running:
         return None
-    idle = now - aware(updated_at)
+    idle = now - as_utc(updated_at)
     if purge_days > 0 and idle >= timedelta(days=purge_days):
         return "purge"
     if archive_days > 0 and not archived and idle >= timedelta(days=archive_days):
@@ -71,7 +71,17 @@ def earliest_cutoff(now: datetime, archive_days: int, purge_days: int) -> dateti
 
 
 def idle_days(updated_at: datetime, now: datetime) -> int:
-    return (now - aware(updated_at)).days
+    return (now - as_utc(updated_at)).days
+
+
+def running_in_database() -> ColumnElement[bool]:
+    """Whether a session has a run, as the database says: its status, or a run (a message's, an
+    edit's) still "running". What every instance and the CLI see alike; the in-memory run table
+    is only this process's, and without Redis nobody else's claim is visible at all."""
+    return or_(
+        StudioSession.status == "running",
+        exists().where(Question.session_id == StudioSession.id, Question.run_status == "running"),
+    )
 
 
 # -- one session: archive, unarchive -------------------------------------------------------------
@@ -82,7 +92,7 @@ async def _set_archived(studio: Studio, ids: list[str], now: datetime, cutoff: d
     their updated_at unchanged (archiving is not activity). Returns those archived."""
     if not ids:
         return []
-    where = [StudioSession.id.in_(ids), StudioSession.archived_at.is_(None), StudioSession.status != "running"]
+    where = [StudioSession.id.in_(ids), StudioSession.archived_at.is_(None), ~running_in_database()]
     if cutoff is not None:
         where.append(StudioSession.updated_at <= cutoff)
     async with studio.sessionmaker.begin() as db:
@@ -94,7 +104,9 @@ async def _set_archived(studio: Studio, ids: list[str], now: datetime, cutoff: d
         archived = list(done.all())
     # A run claims its session (RunManager._claim), then looks at archived_at; here archived_at
     # is set, then the claim looked at: whichever order they interleave in, a run never works on
-    # an archived session. One that claimed meanwhile keeps its session active.
+    # an archived session. One that claimed meanwhile keeps its session active. A claim this
+    # process cannot see (another process without Redis, for the CLI) meets archived_at in the
+    # database instead: RunManager._mark_running refuses a session archived meanwhile.
     busy = [sid for sid in archived if await studio.runs.active_run_id(sid) is not None]
     if busy:
         async with studio.sessionmaker.begin() as db:
@@ -242,12 +254,12 @@ class RetentionJob:
             rows = await self._candidates(cutoff, after)
             if not rows:
                 return
-            after = (rows[-1].updated_at, rows[-1].id)
+            after = (rows[-1][0].updated_at, rows[-1][0].id)
             to_archive: list[Step] = []
-            for row in rows:
+            for row, running in rows:
                 action = decide(
                     updated_at=row.updated_at, archived=row.archived_at is not None,
-                    running=row.status == "running" or await self.studio.runs.active_run_id(row.id) is not None,
+                    running=running or await self.studio.runs.active_run_id(row.id) is not None,
                     now=report.now, archive_days=archive_days, purge_days=purge_days,
                 )
                 if action is None:
@@ -269,10 +281,12 @@ class RetentionJob:
                 return
             await asyncio.sleep(0)  # a big backlog leaves room for requests between batches
 
-    async def _candidates(self, cutoff: datetime, after: tuple[datetime, str] | None) -> list[StudioSession]:
+    async def _candidates(
+        self, cutoff: datetime, after: tuple[datetime, str] | None
+    ) -> list[tuple[StudioSession, bool]]:
         """The next batch of sessions last active by `cutoff`, oldest first (keyset: a session
-        left alone is not looked at twice)."""
-        query = select(StudioSession).where(StudioSession.updated_at <= cutoff)
+        left alone is not looked at twice), each with whether the database says it has a run."""
+        query = select(StudioSession, running_in_database()).where(StudioSession.updated_at <= cutoff)
         if after is not None:
             moment, session_id = after
             query = query.where(or_(
@@ -281,15 +295,18 @@ class RetentionJob:
             ))
         query = query.order_by(StudioSession.updated_at, StudioSession.id).limit(self.batch_size)
         async with self.studio.sessionmaker() as db:
-            return list((await db.scalars(query)).all())
+            return [(row, bool(running)) for row, running in (await db.execute(query)).all()]
 
     async def _purge(self, row: StudioSession, cutoff: datetime) -> bool:
         """Deleted as DELETE deletes it, unless it was used since it was picked."""
         async with self.studio.sessionmaker() as db:
-            fresh = await db.get(StudioSession, row.id)
-        if fresh is None:
+            found = (await db.execute(
+                select(StudioSession, running_in_database()).where(StudioSession.id == row.id)
+            )).first()
+        if found is None:
             return False
-        if aware(fresh.updated_at) > cutoff or fresh.status == "running" or await self.studio.runs.active_run_id(row.id):
+        fresh, running = found
+        if as_utc(fresh.updated_at) > cutoff or running or await self.studio.runs.active_run_id(row.id):
             return False
         await self.studio.delete_session(fresh)
         return True

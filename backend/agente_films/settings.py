@@ -14,6 +14,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 SESSIONS_DIR = Path("sessions")
 
 
+# How people sign in (settings.auth_mode; the UI reads it from GET /auth/config).
+AuthMode = Literal["none", "password", "oidc", "proxy"]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
@@ -71,7 +75,7 @@ class Settings(BaseSettings):
 
     # Sign-in (auth/): who the caller is. `none` is one local user with no sign-in (make run);
     # `password` local accounts; `oidc` an OpenID Connect provider; `proxy` a gateway's header.
-    auth_mode: Literal["none", "password", "oidc", "proxy"] = "none"
+    auth_mode: AuthMode = "none"
     # AUTH_MODE=none serves anyone who can reach the port as the local user: it listens only on
     # loopback unless this says otherwise.
     allow_unauthenticated_remote: bool = False
@@ -157,6 +161,31 @@ class Settings(BaseSettings):
                        if not value]
             if missing:
                 raise ValueError(f"AUTH_MODE=oidc needs {' and '.join(missing)} (see .env.example)")
+        return self
+
+    @model_validator(mode="after")
+    def _several_instances_share_a_key(self) -> Settings:
+        # With REDIS_URL set there are (or may be) several instances; each would generate its own
+        # key, and a CSRF token or share link made by one would fail on the other.
+        if self.redis_url and not self.secret_key:
+            raise ValueError(
+                "REDIS_URL is set (several instances share Redis) but SECRET_KEY is empty: every instance "
+                "must sign CSRF tokens, share links and the OIDC hand-shake with the same key. Set "
+                "SECRET_KEY to the same long random value everywhere (e.g. `openssl rand -base64 48`)."
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _no_open_host_without_sign_in(self) -> Settings:
+        # The Host check is what stops DNS rebinding: a site the attacker owns points its name at
+        # this server and its page, same-origin under that name, drives the API. With no sign-in
+        # nothing else stands in the way.
+        if self.auth_mode == "none" and "*" in (host.strip() for host in self.allowed_hosts):
+            raise ValueError(
+                'ALLOWED_HOSTS="*" with AUTH_MODE=none would let any web page the user visits drive this '
+                "server (DNS rebinding). List the host names it is reached by in ALLOWED_HOSTS, or turn "
+                "sign-in on (AUTH_MODE=password, oidc or proxy)."
+            )
         return self
 
     @property

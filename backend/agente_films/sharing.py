@@ -18,8 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from agente_films import state_keys as k
-from agente_films.auth.store import aware
-from agente_films.db.tables import ShareLink, StudioSession, utcnow
+from agente_films.db.tables import ShareLink, StudioSession, as_utc, utcnow
 from agente_films.errors import Refused
 
 SALT = "share-link"
@@ -67,7 +66,7 @@ class ShareLinks:
 
     def token(self, link: ShareLink) -> str:
         signer = self._serializer.make_signer()
-        signer.signed_at = int(aware(link.created_at).timestamp())  # type: ignore[attr-defined]
+        signer.signed_at = int(as_utc(link.created_at).timestamp())  # type: ignore[attr-defined]
         return signer.sign(self._serializer.dump_payload(link.id)).decode()
 
     def _link_id(self, token: str) -> str | None:
@@ -129,7 +128,7 @@ class ShareLinks:
             return None
         async with self.sessionmaker() as db:
             link = await db.get(ShareLink, link_id)
-            if link is None or link.revoked_at is not None or aware(link.expires_at) <= (now or utcnow()):
+            if link is None or link.revoked_at is not None or as_utc(link.expires_at) <= (now or utcnow()):
                 return None
             session = await db.get(StudioSession, link.session_id)
         if session is None or session.user_id != link.user_id:

@@ -1,4 +1,4 @@
-"""JSON from clients, read strictly: one reader for REST bodies (api/security.py) and socket
+"""JSON from clients, read strictly: one reader for REST bodies (api/guards/json_body.py) and socket
 frames (api/routes/ws.py).
 
 Python's json module accepts what JSON does not: NaN, Infinity and -Infinity (and 1e400, which

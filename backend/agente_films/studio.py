@@ -84,7 +84,11 @@ class Studio:
         self.retention = RetentionJob(self)
 
     @classmethod
-    async def open(cls, settings: Settings, *, run_migrations: bool = True) -> Studio:
+    async def open(cls, settings: Settings, *, run_migrations: bool = True, background: bool = True) -> Studio:
+        """The server's studio. background=False is for a one-off command beside a live server
+        (`agente-films retention run`): no reaping of "running" runs (this process has none, so
+        without Redis every live server's run would look dead), no run reaper, cancel listener
+        or periodic retention task."""
         engine = make_engine(
             settings.database_url,
             pool_size=settings.db_pool_size,
@@ -140,8 +144,9 @@ class Studio:
             redis=redis,
             limits=limits,
         )
-        await studio.runs.open()
-        studio.retention.start()
+        if background:
+            await studio.runs.open()
+            studio.retention.start()
         return studio
 
     async def close(self) -> None:

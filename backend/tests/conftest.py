@@ -29,6 +29,7 @@ REDIS_URL = "redis://127.0.0.1:6379/14"
 DEAD_WIKIPEDIA = "http://127.0.0.1:9"
 # A Wikipedia that tests stub with respx (test_pipeline.mock_wikipedia).
 WIKI = "https://wiki.test"
+TEST_SECRET_KEY = "tests-only-secret-key-not-for-production-use"
 # Tests send many requests from one address and run many pitches as one user: the rate limits
 # (api/rate_limits.py) are off unless a test turns one on (test_rate_limits.py).
 NO_RATE_LIMITS: dict[str, int] = {
@@ -111,9 +112,11 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
         "llm_model": "offline",
         "agent_models": {},
         **NO_RATE_LIMITS,
-        # In-process clients (httpx.ASGITransport) send Host "test"; the Host check (api/security.py)
+        # In-process clients (httpx.ASGITransport) send Host "test"; the Host check (api/guards/)
         # answers only to the names it serves.
         "allowed_hosts": ["test"],
+        # Settings refuse REDIS_URL without SECRET_KEY (instances must sign alike); one key for all.
+        "secret_key": TEST_SECRET_KEY,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
@@ -203,6 +206,7 @@ def server_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str
         "AGENT_MODELS": "",
         "REDIS_URL": "",
         "FRONTEND_DIST": str(tmp_path / "no-frontend"),
+        "SECRET_KEY": TEST_SECRET_KEY,
         **{name.upper(): "0" for name in NO_RATE_LIMITS},
     }
     env.update(extra)

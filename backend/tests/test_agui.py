@@ -118,6 +118,25 @@ async def test_bad_input_is_refused_with_json(server: ServerProcess, api: httpx.
 
 
 
+async def test_input_is_neither_echoed_whole_nor_amplified(server: ServerProcess, api: httpx.AsyncClient) -> None:
+    """A huge threadId is quoted, not echoed (a 900 KB one came back whole); a huge runId, which
+    every event of the stream would repeat (900 KB made a 24 MB answer), is refused."""
+    huge = "x" * 900_000
+    thread = await api.post("/agui", json=run_input(huge))
+    assert thread.status_code == 422 and "UUID" in thread.json()["detail"], thread.text[:300]
+    assert len(thread.content) < 1_000 and "900000 characters" in thread.json()["detail"]
+
+    run_id = await api.post("/agui", json=run_input(str(uuid.uuid4()), run_id=huge))
+    assert run_id.status_code == 422 and len(run_id.content) < 1_000, run_id.text[:300]
+    assert run_id.json()["code"] == "bad_request" and "runId must be 1-128 characters" in run_id.json()["detail"]
+    for bad in ("", "r" * 129, "run\x00id", "run\x1bid"):
+        refused = await api.post("/agui", json=run_input(str(uuid.uuid4()), run_id=bad))
+        assert refused.status_code == 422 and "runId" in refused.json()["detail"], (bad, refused.text)
+    # 128 characters pass the runId check (the missing message is what is refused here).
+    longest = await api.post("/agui", json=run_input(str(uuid.uuid4()), text=None, run_id="r" * 128))
+    assert longest.status_code == 422 and "no user message" in longest.json()["detail"]
+
+
 async def test_a_second_run_on_a_busy_thread_is_409(server: ServerProcess, api: httpx.AsyncClient) -> None:
     thread = str(uuid.uuid4())
     async with api.stream("POST", "/agui", json=run_input(thread, run_id="first")) as first:

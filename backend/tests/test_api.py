@@ -253,7 +253,8 @@ async def test_sync_message_documents_state_and_delete(server: ServerProcess, ap
     first_draft = next(v for v in versions if "PLOT_OUTLINE" in v["changed_keys"] and v["agent_name"] == "screenwriter")
     snapshot = (await api.get(f"/sessions/{session_id}/states/{first_draft['version']}")).json()
     assert snapshot["state_value"]["PLOT_OUTLINE"] != state["state"]["PLOT_OUTLINE"]  # the earlier draft
-    assert (await api.get(f"/sessions/{session_id}/states/9999")).status_code == 404
+    missing_version = await api.get(f"/sessions/{session_id}/states/9999")
+    assert missing_version.status_code == 404 and missing_version.json()["code"] == "not_found"
 
     events = (await api.get(f"/sessions/{session_id}/events", params={"run_id": body["run_id"]})).json()
     rounds = [e["event_data"]["iteration"] for e in events if e["agent_name"] == "critic" and e["event_type"] == "agent_start"]
@@ -275,6 +276,7 @@ async def test_sync_message_documents_state_and_delete(server: ServerProcess, ap
     assert (await api.get(version["markdown_url"].removeprefix("/api/v1"))).status_code == 404
     gone = await api.post(f"/sessions/{session_id}/messages", json={"content": "hello"})
     assert gone.status_code == 404 and "deleted" in gone.json()["detail"]
+    assert gone.json() == {"detail": f"Session {session_id} not found (it may have been deleted).", "code": "session_not_found"}
 
 
 async def test_projects_crud(api: httpx.AsyncClient) -> None:
@@ -287,10 +289,13 @@ async def test_projects_crud(api: httpx.AsyncClient) -> None:
     assert updated.json()["status"] == "archived" and updated.json()["title"] == "The Current War"
     assert [p["id"] for p in (await api.get("/projects", params={"session_id": session_id})).json()] == [project["id"]]
     assert (await api.put(f"/projects/{project['id']}", json={"status": "famous"})).status_code == 422
+    nothing = await api.put(f"/projects/{project['id']}", json={})
+    assert nothing.status_code == 422 and nothing.json()["code"] == "bad_request"
     assert (await api.delete(f"/projects/{project['id']}")).status_code == 204
-    assert (await api.get(f"/projects/{project['id']}")).status_code == 404
+    missing = await api.get(f"/projects/{project['id']}")
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
     bad = await api.post("/projects", json={"session_id": "00000000-0000-0000-0000-000000000000", "title": "x", "subject": "y"})
-    assert bad.status_code == 404
+    assert bad.status_code == 404 and bad.json()["code"] == "session_not_found"
 
 
 async def test_bad_input_gets_clear_errors(server: ServerProcess, api: httpx.AsyncClient) -> None:
@@ -299,16 +304,21 @@ async def test_bad_input_gets_clear_errors(server: ServerProcess, api: httpx.Asy
     assert malformed.status_code == 422 and "session_id" in json.dumps(malformed.json()["detail"])
     unknown = await api.get("/sessions/00000000-0000-0000-0000-000000000000")
     assert unknown.status_code == 404 and "not found" in unknown.json()["detail"]
+    assert unknown.json()["code"] == "session_not_found"
     empty = await api.post(f"/sessions/{session_id}/messages", json={"content": "   "})
-    assert empty.status_code == 422 and empty.json()["detail"] == "The message is empty."
+    assert empty.status_code == 422 and empty.json() == {"detail": "The message is empty.", "code": "empty_message"}
     huge = await api.post(f"/sessions/{session_id}/messages", json={"content": "x" * 501})
     assert huge.status_code == 413 and "limit is 500" in huge.json()["detail"]
+    assert huge.json()["code"] == "message_too_long"
     broken = await api.post(f"/sessions/{session_id}/messages", content=b"{not json", headers={"content-type": "application/json"})
     assert broken.status_code == 422
     wrong_type = await api.post(f"/sessions/{session_id}/messages", json={"content": 42})
     assert wrong_type.status_code == 422
     nul = await api.post(f"/sessions/{session_id}/messages", json={"content": "dark\u0000er"})
     assert nul.status_code == 422 and "control characters" in nul.json()["detail"]
+    assert nul.json()["code"] == "bad_text"
+    no_run = await api.post(f"/sessions/{session_id}/cancel")
+    assert no_run.status_code == 409 and no_run.json() == {"detail": "No run is in progress in this session.", "code": "no_run"}
     not_a_chip = await api.post(f"/sessions/{session_id}/messages", json={"content": "Ada", "direction": ["spooky"]})
     assert not_a_chip.status_code == 422
     spoofed = await api.get("/sessions", headers={"X-User-Id": "bad user!"})
@@ -324,6 +334,8 @@ async def test_bad_input_gets_clear_errors(server: ServerProcess, api: httpx.Asy
         (json.dumps({"type": "message"}), "bad_frame"),
         (json.dumps({"type": "message", "content": ""}), "empty_message"),
         (json.dumps({"type": "message", "content": "y" * 501}), "message_too_long"),
+        (json.dumps({"type": "message", "content": "Ada\u0000"}), "bad_text"),
+        (json.dumps({"type": "message", "content": "Ada\ud800"}), "bad_text"),
         (json.dumps({"type": "cancel"}), "no_run"),
     ]:
         await socket.send(raw)

@@ -30,7 +30,7 @@ from agente_films.auth import passwords
 from agente_films.auth.accounts import Accounts
 from agente_films.auth.secrets import token_hash
 from agente_films.db.engine import make_engine, make_sessionmaker
-from agente_films.db.tables import ApiToken, SignIn, StudioSession, User, utcnow
+from agente_films.db.tables import ApiToken, ShareLink, SignIn, StudioSession, User, as_utc, utcnow
 from agente_films.settings import Settings, get_settings
 from agente_films.studio import Studio
 from sqlalchemy import select, update
@@ -430,11 +430,27 @@ async def test_proxy_mode_trusts_the_gateway_header_only_from_trusted_addresses(
     first = await gateway.get("/auth/me", headers=as_carol)
     assert first.status_code == 200, first.text
     me = first.json()
-    assert me["username"] == "carol" and me["via"] == "proxy" and me["csrf_token"] is None
+    assert me["username"] == "carol" and me["via"] == "proxy" and me["csrf_token"]
     assert (await gateway.get("/auth/me", headers=as_carol)).json() == me  # the same account again
+
+    # The gateway's cookie authenticates the browser, so another site could make it send that:
+    # a change needs the page's CSRF token here too (another user's token does not do).
+    erin_csrf = (await gateway.get("/auth/me", headers={"X-Forwarded-User": "erin"})).json()["csrf_token"]
+    assert erin_csrf != me["csrf_token"]
+    for forged in ({}, {"X-CSRF-Token": "forged"}, {"X-CSRF-Token": erin_csrf}):
+        refused = await gateway.post("/sessions", json={}, headers={**as_carol, **forged})
+        assert refused.status_code == 403 and refused.json()["code"] == "csrf_failed", forged
+    assert (await gateway.get("/sessions", headers=as_carol)).json()["items"] == []
+    as_carol["X-CSRF-Token"] = me["csrf_token"]
     made = await gateway.post("/sessions", json={}, headers=as_carol)
     assert made.status_code == 201
-    assert [s["id"] for s in (await gateway.get("/sessions", headers=as_carol)).json()["items"]] == [made.json()["id"]]
+    # A Bearer token of carol's needs none.
+    token = (await gateway.post("/auth/tokens", json={"name": "script"}, headers=as_carol)).json()["token"]
+    script = site.client(peer="203.0.113.9", headers={"Authorization": f"Bearer {token}"})
+    assert (await script.post("/sessions", json={})).status_code == 201
+    assert (await script.delete(f"/sessions/{made.json()['id']}")).status_code == 204
+    made = await gateway.post("/sessions", json={}, headers=as_carol)
+    assert made.json()["id"] in [s["id"] for s in (await gateway.get("/sessions", headers=as_carol)).json()["items"]]
 
     for client, headers in (
         (stranger, as_carol),  # the header from anyone else is ignored
@@ -453,7 +469,7 @@ async def test_proxy_mode_trusts_the_gateway_header_only_from_trusted_addresses(
     answers = await asyncio.gather(*(gateway.get("/auth/me", headers={"X-Forwarded-User": "dave"}) for _ in range(8)))
     assert {response.status_code for response in answers} == {200}
     assert len({response.json()["user_id"] for response in answers}) == 1
-    assert [user.username for user in await site.accounts.users()] == ["carol", "dave"]
+    assert [user.username for user in await site.accounts.users()] == ["carol", "dave", "erin"]
 
 
 # -- a real server: tokens on the socket, and a second user against every route --------------------
@@ -645,6 +661,250 @@ async def test_a_second_user_gets_404_for_the_first_users_work_on_every_route(
         await alice.client.aclose()
         await bob.client.aclose()
         await engine.dispose()
+
+
+# -- an open socket follows the sign-in -------------------------------------------------------------
+
+
+async def open_socket(server_ws_url: str, session_id: str, headers: dict[str, str]) -> Any:
+    socket = await connect(f"{server_ws_url}/api/v1/ws/{session_id}", additional_headers=headers)
+    hello = json.loads(await asyncio.wait_for(socket.recv(), 20))
+    assert hello["control"] == "hello", hello
+    return socket
+
+
+async def still_open(socket: Any) -> None:
+    """A cancel with no run in progress: a signed-in socket answers no_run and stays open."""
+    await socket.send(json.dumps({"type": "cancel"}))
+    frame = json.loads(await asyncio.wait_for(socket.recv(), 20))
+    assert frame["control"] == "error" and frame["code"] == "no_run", frame
+
+
+async def ends_signed_out(socket: Any, frame: dict | None = None) -> None:
+    """The socket says not_signed_in and closes with 4401 (after `frame`, if one is sent)."""
+    if frame is not None:
+        await socket.send(json.dumps(frame))
+    received: list[dict] = []
+    with pytest.raises(ConnectionClosed) as closed:
+        async with asyncio.timeout(20):
+            while True:
+                received.append(json.loads(await socket.recv()))
+    assert [f["code"] for f in received if f.get("control") == "error"] == ["not_signed_in"], received
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+    assert not any(f.get("type") == "RUN_STARTED" for f in received)  # the message started nothing
+
+
+async def test_an_open_socket_ends_at_sign_out_password_change_and_token_revoke(
+    database_url: str, start_server: Callable[..., ServerProcess]
+) -> None:
+    server = password_server(start_server, database_url)
+    alice = await signed_up(server, "alice")
+    browsers: list[httpx.AsyncClient] = [alice.client]
+    try:
+        async def browser() -> Person:
+            client = httpx.AsyncClient(base_url=f"{server.url}/api/v1", timeout=120)
+            browsers.append(client)
+            me = await sign_in(client, "alice")
+            return Person(client, me)
+
+        laptop, tablet = await browser(), await browser()
+        token = (await alice.client.post("/auth/tokens", json={"name": "socket script"})).json()
+        session_id = (await alice.client.post("/sessions", json={"title": "Live"})).json()["id"]
+        phone_socket = await open_socket(server.ws_url, session_id, {"Cookie": alice.cookie})
+        laptop_socket = await open_socket(server.ws_url, session_id, {"Cookie": laptop.cookie})
+        tablet_socket = await open_socket(server.ws_url, session_id, {"Cookie": tablet.cookie})
+        script_socket = await open_socket(server.ws_url, session_id, {"Authorization": f"Bearer {token['token']}"})
+        for socket in (phone_socket, laptop_socket, tablet_socket, script_socket):
+            await still_open(socket)
+
+        # Signed out on the laptop: its socket's next message is refused and the socket ends.
+        assert (await laptop.client.post("/auth/signout")).status_code == 204
+        await ends_signed_out(laptop_socket, {"type": "message", "content": "Make it about Ada Lovelace"})
+        assert (await alice.client.get(f"/sessions/{session_id}/history")).json()["items"] == []
+
+        # A password change on the phone signs the tablet out, socket included; the phone stays.
+        changed = await alice.client.post("/auth/password", json={"current_password": PASSWORD, "new_password": "a new password!"})
+        assert changed.status_code == 204, changed.text
+        await ends_signed_out(tablet_socket, {"type": "cancel"})
+        await still_open(phone_socket)
+
+        # A revoked token ends the script's socket.
+        await still_open(script_socket)
+        assert (await alice.client.delete(f"/auth/tokens/{token['id']}")).status_code == 204
+        await ends_signed_out(script_socket, {"type": "cancel"})
+        await still_open(phone_socket)
+        await phone_socket.close()
+    finally:
+        for client in browsers:
+            await client.aclose()
+
+
+@dataclass
+class LiveApp:
+    """The app of a Site served by uvicorn in this process (so a test can shorten its timers)."""
+
+    site: Site
+    port: int
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+
+@pytest.fixture
+async def serve_site() -> AsyncIterator[Callable[[Site], Awaitable[LiveApp]]]:
+    import uvicorn
+
+    from tests.conftest import free_port
+
+    servers: list[tuple[uvicorn.Server, asyncio.Task]] = []
+
+    async def serve(site: Site) -> LiveApp:
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(site.app, host="127.0.0.1", port=port, lifespan="off", ws="websockets",
+                                               proxy_headers=False, log_level="warning"))
+        task = asyncio.create_task(server.serve())
+        servers.append((server, task))
+        async with asyncio.timeout(20):
+            while not server.started:
+                await asyncio.sleep(0.05)
+        return LiveApp(site, port)
+
+    yield serve
+    for server, task in servers:
+        server.should_exit = True
+        await asyncio.wait_for(task, 20)
+
+
+async def test_a_listening_socket_ends_when_its_user_is_removed_and_their_links_die(
+    make_site: MakeSite, serve_site: Callable[[Site], Awaitable[LiveApp]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agente_films.api.routes import ws
+
+    monkeypatch.setattr(ws, "REIDENTIFY_SECONDS", 0.2)  # the timer, not a message, must notice
+    site = await make_site(auth_mode="password")
+    live = await serve_site(site)
+    alice, bob = await site.accounts.add_user("alice", PASSWORD), await site.accounts.add_user("bob", PASSWORD)
+    alice_token = (await site.accounts.create_token(alice.id, "script")).secret
+    bob_token = (await site.accounts.create_token(bob.id, "script")).secret
+    alice_api = site.client(headers={"Authorization": f"Bearer {alice_token}"})
+    session_id = (await alice_api.post("/sessions", json={"title": "Shared"})).json()["id"]
+    bob_session = (await site.client(headers={"Authorization": f"Bearer {bob_token}"}).post("/sessions", json={})).json()["id"]
+    made = await alice_api.post(f"/sessions/{session_id}/shares", json={"days": 7})
+    assert made.status_code == 201, made.text
+    shared = "/shared/" + made.json()["url"].rsplit("/shared/", 1)[1]
+    visitor = site.client()
+    assert (await visitor.get(shared)).status_code == 200
+
+    alice_socket = await open_socket(live.ws_url, session_id, {"Authorization": f"Bearer {alice_token}"})
+    bob_socket = await open_socket(live.ws_url, bob_session, {"Authorization": f"Bearer {bob_token}"})
+    await asyncio.sleep(0.5)  # a few checks pass while she is there
+    await still_open(alice_socket)
+
+    await site.accounts.remove_user("alice")
+    await ends_signed_out(alice_socket)  # sending nothing: the periodic check closes it
+    await still_open(bob_socket)
+    await bob_socket.close()
+
+    # Her share links went with her account (in the same transaction), the same 404 as any dead link.
+    gone = await visitor.get(shared)
+    assert gone.status_code == 404 and gone.json()["code"] == "not_found"
+    async with site.studio.sessionmaker() as db:
+        assert (await db.scalars(select(ShareLink))).all() == []
+
+
+# -- AUTH_MODE=proxy behind proxies that forward addresses (a real server) --------------------------
+
+
+async def test_proxy_mode_checks_the_real_peer_not_x_forwarded_for(
+    database_url: str, start_server: Callable[..., ServerProcess]
+) -> None:
+    # With FORWARDED_ALLOW_IPS='*' (docker-compose) uvicorn believes any X-Forwarded-For: a
+    # client naming the gateway's address there must not become whoever it asserts.
+    elsewhere = start_server(database_url, AUTH_MODE="proxy", TRUSTED_PROXIES="10.20.30.40",
+                             FORWARDED_ALLOW_IPS="*", **SERVER_LIMITS_OFF)
+    spoof = {"X-Forwarded-For": "10.20.30.40", "X-Forwarded-User": "admin"}
+    async with httpx.AsyncClient(base_url=f"{elsewhere.url}/api/v1") as attacker:
+        for response in (await attacker.get("/auth/me", headers=spoof), await attacker.get("/sessions", headers=spoof)):
+            assert response.status_code == 401, response.text
+    frame, code = await socket_refusal(elsewhere, str(uuid.uuid4()), spoof)
+    assert (frame["code"], code) == ("not_signed_in", 4401)
+
+    # A gateway on loopback that forwards its clients' addresses: its users are signed in, and
+    # the rate limits still count each client address (X-Forwarded-For from a trusted proxy).
+    limits = {**SERVER_LIMITS_OFF, "RATE_LIMIT_IP_PER_MINUTE": "3"}
+    gateway = start_server(database_url, AUTH_MODE="proxy", TRUSTED_PROXIES="127.0.0.1", FORWARDED_ALLOW_IPS="*", **limits)
+    async with httpx.AsyncClient(base_url=f"{gateway.url}/api/v1") as proxy:
+        as_carol = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-User": "carol"}
+        for _ in range(3):
+            me = await proxy.get("/auth/me", headers=as_carol)
+            assert me.status_code == 200, me.text
+            assert me.json()["username"] == "carol" and me.json()["via"] == "proxy"
+        assert (await proxy.get("/auth/me", headers=as_carol)).status_code == 429
+        other = await proxy.get("/auth/me", headers={**as_carol, "X-Forwarded-For": "203.0.113.8"})
+        assert other.status_code == 200 and other.json()["username"] == "carol"
+
+
+# -- Secure cookies behind TLS, settings that refuse to start, token use ----------------------------
+
+
+async def test_cookies_are_secure_when_public_url_is_https_even_over_plain_http(make_site: MakeSite) -> None:
+    from agente_films.auth.cookies import secure_cookies
+
+    # Behind nginx on port 80 behind an outer TLS terminator, the request arrives as http.
+    site = await make_site(auth_mode="password", public_url="https://films.example.com")
+    await site.accounts.add_user("alice", PASSWORD)
+    signed = await site.client().post("/auth/signin", json={"username": "alice", "password": PASSWORD})
+    assert signed.status_code == 200 and "secure" in cookie_attributes(signed)
+
+    # COOKIE_SECURE decides over PUBLIC_URL; the OIDC hand-shake cookie follows the same rule.
+    for overrides, secure in (
+        ({"public_url": "https://films.example.com"}, True),
+        ({"public_url": "HTTPS://films.example.com"}, True),
+        ({"public_url": "http://films.lan"}, False),
+        ({}, False),
+        ({"public_url": "https://films.example.com", "cookie_secure": False}, False),
+        ({"public_url": "http://films.lan", "cookie_secure": True}, True),
+    ):
+        assert secure_cookies(Settings(_env_file=None, **overrides)) is secure, overrides
+
+
+def test_settings_refuse_redis_without_a_shared_key_and_any_host_without_sign_in() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="SECRET_KEY is empty"):
+        Settings(_env_file=None, redis_url="redis://redis:6379/0")
+    with pytest.raises(ValidationError, match="SECRET_KEY is empty"):
+        Settings(_env_file=None, redis_url="redis://redis:6379/0", secret_key="  ")
+    assert Settings(_env_file=None, redis_url="redis://redis:6379/0", secret_key="shared").redis_url
+
+    with pytest.raises(ValidationError, match="DNS rebinding"):
+        Settings(_env_file=None, allowed_hosts="films.lan, *")
+    for mode, extra in (("password", {}), ("proxy", {}), ("oidc", {"oidc_issuer": "https://id.example.com", "oidc_client_id": "x"})):
+        assert Settings(_env_file=None, allowed_hosts=["*"], auth_mode=mode, **extra).allowed_hosts == ["*"]
+    assert Settings(_env_file=None, allowed_hosts=["*.example.com"]).auth_mode == "none"
+
+
+async def test_a_tokens_last_use_is_written_at_most_every_few_minutes(make_site: MakeSite) -> None:
+    site = await make_site(auth_mode="password")
+    alice = await site.accounts.add_user("alice", PASSWORD)
+    made = await site.accounts.create_token(alice.id, "script")
+    script = site.client(headers={"Authorization": f"Bearer {made.secret}"})
+
+    async def last_used() -> Any:
+        async with site.studio.sessionmaker() as db:
+            return (await db.get(ApiToken, made.row.id)).last_used_at
+
+    assert (await script.get("/auth/me")).status_code == 200
+    first = await last_used()
+    assert first is not None
+    for _ in range(3):
+        assert (await script.get("/auth/me")).status_code == 200
+    assert await last_used() == first  # no write per request
+    async with site.studio.sessionmaker.begin() as db:
+        await db.execute(update(ApiToken).where(ApiToken.id == made.row.id).values(last_used_at=utcnow() - timedelta(minutes=6)))
+    assert (await script.get("/auth/me")).status_code == 200
+    assert as_utc(await last_used()) > utcnow() - timedelta(minutes=1)
 
 
 # -- the CLI ----------------------------------------------------------------------------------------

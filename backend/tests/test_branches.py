@@ -17,7 +17,7 @@ from sqlalchemy import func, inspect, select
 
 from agente_films.agents.team import APP_NAME
 from agente_films.api.app import create_app
-from agente_films.db.repositories import as_utc
+from agente_films.db.tables import as_utc
 from agente_films.db.tables import (
     AgentEvent,
     Answer,

@@ -136,3 +136,131 @@ def test_the_stack_signs_people_in_with_budgets_and_no_client_identity() -> None
             assert f'proxy_set_header {header} "";' in block, header
         assert "proxy_set_header X-Forwarded-For $remote_addr;" in block
         assert "$proxy_add_x_forwarded_for" not in block
+
+
+# -- the UI's security headers in docker-compose: nginx serves the page, with the API's headers --------
+
+NGINX_DIR = ROOT / "frontend" / "nginx"
+PAGE_HEADERS, SHARED_HEADERS = NGINX_DIR / "security-headers.conf", NGINX_DIR / "shared-headers.conf"
+HASHES_MARK = "__SCRIPT_HASHES__"  # frontend/scripts/nginx-headers.mjs fills in the page's hashes
+HOST_MARK = "host.mark.invalid"
+SNIPPET_HEAD = (
+    "# Generated from the API's own headers (api/guards/headers.py) by backend/tests/test_deploy.py:\n"
+    "# UPDATE_NGINX_HEADERS=1 pytest backend/tests/test_deploy.py. Do not edit by hand.\n"
+)
+
+
+def api_headers(path: str, host: str, script_hashes: list[str]) -> dict[str, str]:
+    """The headers the API itself puts on a page at `path` for `host`: its real middlewares around
+    a bare 200, so that this is the policy the API sends, not a copy of it."""
+    import asyncio
+
+    from agente_films.api.guards.headers import SecurityHeaders, SharedResponseHeaders
+
+    async def page(scope, receive, send) -> None:  # noqa: ANN001
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]})
+        await send({"type": "http.response.body", "body": b""})
+
+    app = SecurityHeaders(SharedResponseHeaders(page), script_hashes=script_hashes, docs_paths=frozenset())
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b""}
+
+    scope = {"type": "http", "method": "GET", "path": path, "headers": [(b"host", host.encode())]}
+    asyncio.run(app(scope, receive, send))
+    return {name.decode().lower(): value.decode() for name, value in sent[0]["headers"] if name != b"content-type"}
+
+
+def snippet(headers: dict[str, str]) -> str:
+    lines = [f'add_header {name} "{value}" always;' for name, value in sorted(headers.items())]
+    return SNIPPET_HEAD + "\n".join(lines) + "\n"
+
+
+def expected_snippets() -> dict[Path, str]:
+    """The two nginx snippets, from the API's headers: the page's (its socket origin becomes
+    nginx's $csp_sockets, the script hashes a mark the image build fills in) and what share
+    links add (no-store, noindex)."""
+    page = api_headers("/", HOST_MARK, [HASHES_MARK])
+    shared = api_headers("/shared/x", HOST_MARK, [HASHES_MARK])
+    sockets = f" ws://{HOST_MARK} wss://{HOST_MARK}"
+    assert sockets in page["content-security-policy"]
+    page["content-security-policy"] = page["content-security-policy"].replace(sockets, "$csp_sockets")
+    return {PAGE_HEADERS: snippet(page), SHARED_HEADERS: snippet({k: v for k, v in shared.items() if k not in page})}
+
+
+def nginx_headers(text: str, **variables: str) -> dict[str, str]:
+    headers = {}
+    for name, value in re.findall(r'^add_header (\S+) "([^"]*)" always;$', text, re.MULTILINE):
+        for variable, replacement in variables.items():
+            value = value.replace(f"${variable}", replacement)
+        headers[name.lower()] = value
+    return headers
+
+
+def test_the_nginx_header_snippets_are_the_apis_headers() -> None:
+    import os
+
+    for path, text in expected_snippets().items():
+        if os.environ.get("UPDATE_NGINX_HEADERS"):
+            path.write_text(text)
+        assert path.read_text() == text, f"{path.name} is stale: UPDATE_NGINX_HEADERS=1 pytest {__file__}"
+    assert set(nginx_headers(SHARED_HEADERS.read_text())) == {"cache-control", "x-robots-tag"}
+
+
+def test_the_built_pages_snippet_has_the_apis_policy_for_the_same_index_html(tmp_path: Path) -> None:
+    """The image build's step (scripts/nginx-headers.mjs on dist/index.html) gives what the API
+    sends for that index.html, for a host nginx's map names the socket of, and for one it does not."""
+    import shutil
+    import subprocess
+
+    from agente_films.api.guards.headers import inline_script_hashes
+    from tests.conftest import FRONTEND, need_service
+
+    node = shutil.which("node")
+    if node is None:
+        need_service("node", "install Node.js 20 (the UI's build needs it)")
+    index = tmp_path / "index.html"
+    built = FRONTEND / "dist" / "index.html"
+    index.write_bytes(built.read_bytes() if built.exists() else (FRONTEND / "index.html").read_bytes())
+    assert inline_script_hashes(index), "the page has an inline script (its theme), so a hash to check"
+    out = tmp_path / "security-headers.conf"
+    done = subprocess.run(
+        [node, "scripts/nginx-headers.mjs", str(index), str(PAGE_HEADERS), str(out)],
+        cwd=FRONTEND, capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    text = out.read_text()
+    assert HASHES_MARK not in text
+    # nginx's map (nginx.conf) names the socket origin for a plain host name, as the API does.
+    for host, sockets in (("127.0.0.1:3000", " ws://127.0.0.1:3000 wss://127.0.0.1:3000"), ("", "")):
+        assert nginx_headers(text, csp_sockets=sockets) == api_headers("/", host, inline_script_hashes(index))
+    nginx = (ROOT / "frontend" / "nginx.conf").read_text()
+    csp_map = re.search(r"map \$http_host \$csp_sockets \{(.*?)\n\}", nginx, re.DOTALL).group(1)
+    assert '" ws://$http_host wss://$http_host"' in csp_map and re.search(r'default\s+"";', csp_map)
+
+
+def test_nginx_serves_the_page_with_the_headers_and_keeps_the_port_in_host() -> None:
+    nginx = (ROOT / "frontend" / "nginx.conf").read_text()
+    blocks = dict(re.findall(r"location ([^{]*?) *\{(.*?)\}", nginx, re.DOTALL))
+    # The page, its client-side routes and its files: the API's headers. Share links: no-store,
+    # noindex as well (an add_header in a block drops the outer ones, so each block includes them).
+    for where in ("/", "/assets/", "/shared/"):
+        assert "include /etc/nginx/snippets/security-headers.conf;" in blocks[where], where
+    assert "include /etc/nginx/snippets/shared-headers.conf;" in blocks["/shared/"]
+    assert "try_files /index.html =404;" in blocks["/shared/"]
+    # The api sets its own headers: nginx adds none to what it proxies (no doubled CSP).
+    for where, block in blocks.items():
+        if "proxy_pass" in block:
+            assert "add_header" not in block and "include" not in block, where
+            # Host with its port: the api's Origin check compares it with the page's origin, so
+            # $host (no port) refused every change made from http://127.0.0.1:3000.
+            assert "proxy_set_header Host $http_host;" in block, where
+    assert "$host;" not in nginx
+    dockerfile = (ROOT / "frontend" / "Dockerfile").read_text()
+    assert "node scripts/nginx-headers.mjs dist/index.html nginx/security-headers.conf" in dockerfile
+    assert "/etc/nginx/snippets/security-headers.conf" in dockerfile
+    assert "nginx/shared-headers.conf /etc/nginx/snippets/shared-headers.conf" in dockerfile

@@ -30,6 +30,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from agente_films.api.app import create_app
+from agente_films.api.guards.errors import refusal_frame, refusal_response
+from agente_films.errors import BadText, RateLimited, Refused, SessionNotFound, StaleVersion
 from agente_films.db.engine import make_engine
 from agente_films.db.tables import Base
 from tests.conftest import ServerProcess, create_pg_database, drop_pg_database, make_settings, server_env
@@ -302,8 +304,8 @@ SOCKET_CASES = [
     Frame("a list", "[1, 2]", code="bad_frame"),
     Frame("no type", '{"content": "Ada"}', code="bad_frame"),
     Frame("unknown type, surrogate", '{"type": "\\ud800"}', code="unknown_type"),
-    Frame("content surrogate", '{"type": "message", "content": "Ada\\ud800"}', code="empty_message"),
-    Frame("content NUL", '{"type": "message", "content": "Ada\\u0000"}', code="empty_message"),
+    Frame("content surrogate", '{"type": "message", "content": "Ada\\ud800"}', code="bad_text"),
+    Frame("content NUL", '{"type": "message", "content": "Ada\\u0000"}', code="bad_text"),
     Frame("content empty", '{"type": "message", "content": " "}', code="empty_message"),
     Frame("content not text", '{"type": "message", "content": 42}', code="bad_frame"),
     Frame("content too long", json.dumps({"type": "message", "content": "x" * (MAX_MESSAGE_CHARS + 1)}), code="message_too_long"),
@@ -459,7 +461,7 @@ def test_allowed_hosts_public_url_and_star(tmp_path: Path) -> None:
     assert status({"allowed_hosts": ["*.example.com"]}, "example.org") == 400
     assert status({"public_url": "https://pitch.example.org/"}, "pitch.example.org") == 200
     assert status({"host": "films.lan"}, "films.lan:8000") == 200
-    assert status({"allowed_hosts": ["*"]}, "anything.example") == 200
+    assert status({"allowed_hosts": ["*"], "auth_mode": "password"}, "anything.example") == 200  # "*" needs sign-in (settings.py)
     assert status({}, "test") == 200  # the tests' in-process host (conftest.make_settings)
 
 
@@ -657,3 +659,27 @@ async def test_the_413_and_422_answers_never_echo_a_large_body(served: Served) -
         over_cap = await api.post("/sessions", content=b'{"title": "' + b"y" * 5_000_000 + b'"}',
                                   headers={"Content-Type": "application/json"})
         assert over_cap.status_code == 413 and len(over_cap.content) < 1_000
+
+
+# -- one mapping of a refusal ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("refusal", "body", "headers"),
+    [
+        (SessionNotFound("s1"), {"detail": "Session s1 not found (it may have been deleted).", "code": "session_not_found"}, {}),
+        (BadText("The message contains control characters; send plain text."),
+         {"detail": "The message contains control characters; send plain text.", "code": "bad_text"}, {}),
+        (Refused(413, "Too big."), {"detail": "Too big.", "code": "too_large"}, {}),
+        (RateLimited("Slow down.", 7), {"detail": "Slow down.", "code": "rate_limited", "retry_after": 7}, {"retry-after": "7"}),
+        (StaleVersion(3, 5), {"detail": StaleVersion(3, 5).args[0], "code": "stale_version", "current_version": 5}, {}),
+    ],
+)
+def test_a_refusal_is_one_body_for_rest_and_one_frame_for_the_socket(refusal, body, headers) -> None:  # noqa: ANN001
+    response = refusal_response(refusal)
+    assert response.status_code == refusal.status_code
+    assert json.loads(response.body) == body  # ErrorOut without its empty fields
+    assert {name: response.headers[name] for name in headers} == headers
+    frame = refusal_frame(refusal)
+    assert frame["control"] == "error" and frame["code"] == body["code"] and frame["message"] == body["detail"]
+    assert frame["status"] == refusal.status_code and frame.get("retryAfter") == body.get("retry_after")

@@ -352,13 +352,19 @@ def test_an_id_token_without_a_usable_identity_is_refused(claims: dict, reason: 
     assert refused.value.code == "invalid_token"
 
 
-def test_the_username_is_the_email_else_the_provider_name_else_the_subject(tmp_path: Path) -> None:
+def test_the_username_is_the_verified_email_else_the_provider_name_else_the_subject(tmp_path: Path) -> None:
     from agente_films.auth.oidc import OidcSignIn
 
     oidc = OidcSignIn(oidc_settings("sqlite+aiosqlite://", tmp_path, "https://id.example.com"))
     base = {"iss": "https://id.example.com/", "sub": "10769150350006150715113082367"}
-    assert oidc.identity({**base, "email": "Ada@Example.com", "preferred_username": "ada"}).username == "ada@example.com"
-    assert oidc.identity({**base, "email": "not an email", "preferred_username": "Ada.L"}).username == "ada.l"
+    verified = {**base, "email_verified": True}
+    assert oidc.identity({**verified, "email": "Ada@Example.com", "preferred_username": "ada"}).username == "ada@example.com"
+    assert oidc.identity({**verified, "email": "not an email", "preferred_username": "Ada.L"}).username == "ada.l"
+    # An address the provider did not verify may be anybody's: it never names the account.
+    for unverified in ({}, {"email_verified": False}, {"email_verified": "true"}):
+        claims = {**base, **unverified, "email": "admin@example.com"}
+        assert oidc.identity({**claims, "preferred_username": "ada"}).username == "ada"
+        assert oidc.identity(claims).username == "10769150350006150715113082367"
     assert oidc.identity(base).username == "10769150350006150715113082367"
     assert oidc.identity({**base, "sub": "../../etc"}).username == "user"
     assert oidc.identity(base).issuer == "https://id.example.com"

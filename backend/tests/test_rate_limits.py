@@ -254,12 +254,13 @@ async def test_two_instances_sharing_redis_share_the_counts(redis: Redis, tmp_pa
                 assert_refused(await first.get("/auth/config"), "requests from your address")
                 assert_refused(await second.get("/auth/config"), "requests from your address")
             clock.advance(61)
-            async with client(first_app, "10.0.0.1") as first, client(second_app, "10.0.0.2") as second:
+            async with client(first_app, "10.0.0.1") as first, client(second_app, "10.0.0.1") as second:
                 wrong = {"username": "alice", "password": "not the password at all"}
                 assert (await first.post("/auth/signin", json=wrong)).status_code == 401
                 assert (await second.post("/auth/signin", json=wrong)).status_code == 401
                 right = {"username": "alice", "password": PASSWORD}
-                assert_refused(await first.post("/auth/signin", json=right), "sign-in attempts for this account")
+                assert_refused(await first.post("/auth/signin", json=right),
+                               "sign-in attempts for this account from your address")
     finally:
         await forget_counts(redis)
 
@@ -455,20 +456,21 @@ async def test_sign_in_brute_force_is_refused_per_account_and_per_address(
         accounts = Accounts(studio.settings, studio.sessionmaker)
         await accounts.add_user("alice", PASSWORD)
         await accounts.add_user("bob", PASSWORD)
-        wrong = {"username": "alice", "password": "not the password at all"}
-        right = {"username": "alice", "password": PASSWORD}
-        async with client(app, "10.0.0.1") as attacker, client(app, "10.0.0.2") as alice_home, \
+        wrong = {"username": "bob", "password": "not the password at all"}
+        right = {"username": "bob", "password": PASSWORD}
+        async with client(app, "10.0.0.1") as attacker, client(app, "10.0.0.2") as bob_home, \
                 client(app, "10.0.0.3") as sprayer:
             for _ in range(3):
                 answer = await attacker.post("/auth/signin", json=wrong)
                 assert answer.status_code == 401 and answer.json()["code"] == "bad_credentials"
-            # The account's attempts are used up: even the right password waits, from anywhere.
+            # The guesser's attempts at bob are used up: even the right password waits, from there.
             retry = assert_refused(await attacker.post("/auth/signin", json=right),
-                                   "sign-in attempts for this account: the limit is 3 in 15 minutes")
+                                   "sign-in attempts for this account from your address: the limit is 3 in 15 minutes")
             assert 800 <= retry <= 900
-            assert_refused(await alice_home.post("/auth/signin", json={**right, "username": " ALICE "}),
-                           "sign-in attempts for this account")
-            assert (await alice_home.post("/auth/signin", json={**right, "username": "bob"})).status_code == 200
+            assert_refused(await attacker.post("/auth/signin", json={**right, "username": " BOB "}),
+                           "sign-in attempts for this account from your address")
+            # Nobody can lock bob out: from his own address he still signs in.
+            assert (await bob_home.post("/auth/signin", json=right)).status_code == 200
 
             # Per address: guesses spread over many accounts.
             for name in ("carol", "dave", "erin", "frank", "grace"):
@@ -478,9 +480,46 @@ async def test_sign_in_brute_force_is_refused_per_account_and_per_address(
             assert_refused(await sprayer.post("/auth/signup", json={"username": "ivan", "password": PASSWORD}),
                            "sign-in attempts from your address")
 
-            clock.advance(901)  # the account's 15 minutes are over
-            assert (await alice_home.post("/auth/signin", json=right)).status_code == 200
+            # Per account from everywhere, 10 times looser: guesses at alice from many addresses
+            # (2 each, under every per-address limit) stop at 30 in 15 minutes.
+            guessed = 0
+            for n in range(100):
+                async with client(app, f"10.9.0.{n}") as botnet:
+                    for _ in range(2):
+                        answer = await botnet.post("/auth/signin", json={**wrong, "username": "alice"})
+                        if guessed == 30:
+                            assert_refused(answer, "sign-in attempts for this account: the limit is 30 in 15 minutes")
+                            break
+                        assert answer.status_code == 401, answer.text
+                        guessed += 1
+                if guessed == 30:
+                    break
+            assert_refused(await bob_home.post("/auth/signin", json={**right, "username": "alice"}),
+                           "sign-in attempts for this account: the limit is 30")
+
+            clock.advance(901)  # the accounts' 15 minutes are over (the addresses' hour is not)
+            assert (await bob_home.post("/auth/signin", json={**right, "username": "alice"})).status_code == 200
+            assert_refused(await attacker.post("/auth/signin", json=right), "sign-in attempts from your address")
             assert_refused(await sprayer.post("/auth/signin", json=right), "sign-in attempts from your address")
+
+
+async def test_password_changes_count_as_sign_in_attempts(database_url: str, tmp_path: Path, clock: Clock) -> None:
+    settings = make_settings(database_url, tmp_path, auth_mode="password", signin_attempts_per_account_15min=3,
+                             signin_attempts_per_ip_hour=50)
+    async with studio_app(settings) as (app, studio):
+        await Accounts(studio.settings, studio.sessionmaker).add_user("alice", PASSWORD)
+        async with client(app, "10.0.0.1") as thief:
+            # A stolen sign-in guessing the current password (to take the account over for good).
+            signed_in = await thief.post("/auth/signin", json={"username": "alice", "password": PASSWORD})
+            thief.headers["X-CSRF-Token"] = signed_in.json()["csrf_token"]
+            for _ in range(2):
+                guess = await thief.post("/auth/password", json={"current_password": "a guess at it", "new_password": "taken over!!"})
+                assert guess.status_code == 403, guess.text
+            refused = await thief.post("/auth/password", json={"current_password": PASSWORD, "new_password": "taken over!!"})
+            assert_refused(refused, "sign-in attempts for this account from your address")
+            clock.advance(901)
+            done = await thief.post("/auth/password", json={"current_password": PASSWORD, "new_password": "a new password!"})
+            assert done.status_code == 204, done.text
 
 
 # -- off, and Redis down -------------------------------------------------------------------------------

@@ -23,9 +23,9 @@ from websockets.asyncio.client import connect
 
 from agente_films.agents.team import APP_NAME
 from agente_films.api.app import create_app
-from agente_films.auth.store import aware
+from agente_films.db.repositories import QuestionRepository
 from agente_films.db.tables import (
-    AgentEvent, Answer, FilmProject, InferentialReasoning, LlmUsage, Question, SessionState, StudioSession,
+    AgentEvent, Answer, FilmProject, InferentialReasoning, LlmUsage, Question, SessionState, StudioSession, as_utc,
 )
 from agente_films.errors import SessionArchived
 from agente_films.retention import RetentionJob, decide
@@ -151,11 +151,11 @@ async def test_idle_91_days_is_archived_181_purged_and_fresh_sessions_untouched(
 
     # Archived: marked, everything kept, and the idle clock not restarted by archiving.
     row = await session_row(studio, idle)
-    assert aware(row.archived_at) == NOW and aware(row.updated_at) == NOW - 91 * DAY
+    assert as_utc(row.archived_at) == NOW and as_utc(row.updated_at) == NOW - 91 * DAY
     assert (await rows_of(studio, idle))["agent_events"] > 0 and documents_dir(studio, idle).is_dir()
 
     untouched = await session_row(studio, fresh)
-    assert untouched.archived_at is None and aware(untouched.updated_at) == NOW - 89 * DAY
+    assert untouched.archived_at is None and as_utc(untouched.updated_at) == NOW - 89 * DAY
 
     # Nothing more to do at the same moment; 90 days on, the archived one is purged and the
     # fresh one archived.
@@ -223,7 +223,7 @@ async def test_runs_notes_edits_and_renames_restart_the_idle_clock(studio: Studi
     long_ago = datetime.now(UTC) - 200 * DAY
 
     async def restarted() -> bool:
-        return aware((await session_row(studio, session_id)).updated_at) > datetime.now(UTC) - timedelta(minutes=5)
+        return as_utc((await session_row(studio, session_id)).updated_at) > datetime.now(UTC) - timedelta(minutes=5)
 
     await idle_since(studio, session_id, long_ago)
     assert not await restarted()
@@ -368,7 +368,7 @@ async def test_an_archived_session_refuses_every_change_with_423_and_serves_read
     await idle_since(studio, session_id, datetime.now(UTC) - 100 * DAY)
     unarchived = await api.post(f"/sessions/{session_id}/unarchive")
     assert unarchived.status_code == 200 and unarchived.json()["archived_at"] is None
-    assert aware((await session_row(studio, session_id)).updated_at) > datetime.now(UTC) - timedelta(minutes=5)
+    assert as_utc((await session_row(studio, session_id)).updated_at) > datetime.now(UTC) - timedelta(minutes=5)
     report = await studio.retention.run()  # the real clock: 100 days no longer count
     assert session_id not in [s.session_id for s in report.archived]
     assert (await api.patch(f"/sessions/{session_id}", json={"title": "Renamed"})).json()["title"] == "Renamed"
@@ -492,3 +492,76 @@ async def test_the_cli_dry_run_says_what_it_would_do_and_changes_nothing(studio:
     assert await session_row(studio, old) is None
     assert (await session_row(studio, idle)).archived_at is not None
     assert (await session_row(studio, fresh)).archived_at is None
+
+
+async def database_snapshot(studio: Studio) -> dict[str, Any]:
+    """Every session's status, archive mark and clock, and every run's status: what a pass that
+    must change nothing has to leave exactly as it was."""
+    async with studio.sessionmaker() as db:
+        sessions = (await db.execute(
+            select(StudioSession.id, StudioSession.status, StudioSession.archived_at, StudioSession.updated_at)
+        )).all()
+        questions = (await db.execute(select(Question.id, Question.run_status, Question.run_error))).all()
+    return {"sessions": sorted(map(tuple, sessions)), "questions": sorted(map(tuple, questions))}
+
+
+async def running_elsewhere(studio: Studio, title: str, *, session_status: str = "running") -> tuple[str, str]:
+    """A session whose run a live server (another process, no Redis) is running: the database
+    says so, and nothing in the CLI's own process knows of it. `session_status` "idle": an edit's
+    run (it marks only its question running)."""
+    session_id = (await studio.create_session("local", title)).id
+    async with studio.sessionmaker.begin() as db:
+        question = await QuestionRepository(db).create(session_id=session_id, text="Ada Lovelace", project_id=None)
+        await db.execute(update(StudioSession).where(StudioSession.id == session_id).values(status=session_status))
+    return session_id, question.id
+
+
+async def test_the_cli_leaves_a_live_servers_runs_alone(studio: Studio, tmp_path: Path) -> None:
+    """`retention run` beside a running server (no Redis): the dry run changes nothing at all (no
+    run marked interrupted, no background pass), and the real run archives and purges what is
+    idle but never a session the database says is running, however long it looks idle."""
+    now = datetime.now(UTC)
+    busy, busy_run = await running_elsewhere(studio, "Busy pitch")
+    editing, edit_run = await running_elsewhere(studio, "Edited pitch", session_status="idle")
+    idle = (await studio.create_session("local", "Quiet pitch")).id
+    for session_id in (busy, editing):
+        await idle_since(studio, session_id, now - 400 * DAY)
+    await idle_since(studio, idle, now - 91 * DAY - timedelta(hours=1))
+    before, snapshot = await row_counts(studio), await database_snapshot(studio)
+
+    dry = await asyncio.to_thread(cli, studio.settings.database_url, tmp_path, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "would archive 1, would purge 0 session(s)" in dry.stdout and idle in dry.stdout
+    assert busy not in dry.stdout and editing not in dry.stdout
+    assert await row_counts(studio) == before
+    assert await database_snapshot(studio) == snapshot  # statuses, archive marks, clocks, runs
+
+    done = await asyncio.to_thread(cli, studio.settings.database_url, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "archived 1, purged 0 session(s)" in done.stdout
+    assert (await session_row(studio, idle)).archived_at is not None
+    after = await database_snapshot(studio)
+    assert [s for s in after["sessions"] if s[0] != idle] == [s for s in snapshot["sessions"] if s[0] != idle]
+    assert after["questions"] == snapshot["questions"]  # both runs still "running", not interrupted
+    assert {busy_run, edit_run} <= {q[0] for q in after["questions"] if q[1] == "running"}
+
+
+async def test_a_run_never_starts_on_a_session_archived_by_another_process(studio: Studio) -> None:
+    """The CLI archives a session in the database while a server's run has claimed it but not yet
+    marked it running: the run is refused (423), as if the archive had come first."""
+    row = await studio.create_session("local", "Raced")
+    original = studio.runs._refuse_archived
+
+    async def archived_right_after_the_look(session_id: str) -> None:
+        await original(session_id)  # not archived when the run looked...
+        async with studio.sessionmaker.begin() as db:  # ...archived by the CLI just after
+            await db.execute(update(StudioSession).where(StudioSession.id == session_id).values(archived_at=NOW))
+
+    studio.runs._refuse_archived = archived_right_after_the_look  # type: ignore[method-assign]
+    with pytest.raises(SessionArchived):
+        await studio.runs.start(session_id=row.id, user_id="local", text="Ada Lovelace")
+    assert studio.runs.active(row.id) is None
+    fresh = await session_row(studio, row.id)
+    assert fresh.status == "idle" and fresh.archived_at is not None
+    async with studio.sessionmaker() as db:
+        assert await db.scalar(select(func.count()).where(Question.session_id == row.id)) == 0

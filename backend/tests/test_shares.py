@@ -140,6 +140,34 @@ async def test_a_link_opens_the_story_and_the_pitch_signed_out(world: World) -> 
     assert page.headers["cache-control"] == "no-store" and "noindex" in page.headers["x-robots-tag"]
 
 
+async def test_the_shared_view_has_no_notes_run_ids_or_ids(world: World) -> None:
+    """A revision with a producer's note first, so that the owner's list has notes, run ids and
+    undo marks: none of them reaches a visitor, nor the user's or the session's id."""
+    w = world
+    revision = await w.studio.runs.start(session_id=w.session_id, user_id=w.alice_id, text="Make it darker")
+    await revision.done.wait()
+    owners = (await w.alice.get(f"/api/v1/sessions/{w.session_id}/pitches")).json()
+    [owned] = owners
+    assert [(v["revision"], v["notes"]) for v in owned["versions"]] == [(0, []), (1, ["Make it darker"])]
+    run_ids = {v["run_id"] for v in owned["versions"]}
+    history = (await w.alice.get(f"/api/v1/sessions/{w.session_id}/history")).json()
+    run_ids |= {item["question"]["id"] for item in history["items"]}
+    assert len(run_ids - {None}) >= 2
+
+    response = await w.anon.get(f"/api/v1/shared/{token_of(await share(w))}")
+    assert response.status_code == 200, response.text
+    view = response.json()
+    [pitch] = view["pitches"]
+    assert pitch["filename"] == owned["filename"] and pitch["latest_version"] == 1
+    for version in pitch["versions"]:
+        assert set(version) == {"version", "created_at", "size", "revision", "markdown_url", "pdf_url"}
+    assert [v["revision"] for v in pitch["versions"]] == [0, 1]
+    # The note's text is not listed with the versions, and the state has no producer's notes.
+    assert "Make it darker" not in str(view["pitches"]) and k.PRODUCER_NOTES not in view["state"]
+    for secret in (*(run_ids - {None}), w.alice_id, w.session_id):
+        assert secret not in response.text, secret
+
+
 async def test_a_tampered_or_foreign_token_gets_404(world: World) -> None:
     w = world
     link = await share(w)

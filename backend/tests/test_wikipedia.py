@@ -402,7 +402,7 @@ async def test_factories_read_settings() -> None:
     finally:
         await client.aclose()
 
-    redis_cache = make_result_cache(Settings(_env_file=None, redis_url=DEAD_REDIS_URL))
+    redis_cache = make_result_cache(Settings(_env_file=None, redis_url=DEAD_REDIS_URL, secret_key="tests"))
     assert isinstance(redis_cache, RedisResultCache)
     await redis_cache.close()
 

@@ -95,7 +95,7 @@ function SignedInApp() {
 /** The studio: sessions in the sidebar, the start page or a session; `account` is the top bar's account menu. */
 function Studio({ account }: { account: ReactNode }) {
   const { sessionId, navigate } = useRoute();
-  const sessions = useSessions();
+  const sessions = useSessions(api, { current: sessionId });
   const { info, error: infoError } = useInfo();
   const theme = useTheme();
   const [drawer, setDrawer] = useState(false);

@@ -14,13 +14,15 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError
 
 from agente_films import __version__, protocol
-from agente_films.api.security import install_security, refusal_response
+from agente_films.api.guards import install_security
+from agente_films.api.guards.errors import refusal_response
+from agente_films.api.schemas import ErrorOut
 from agente_films.api.routes import agui, branches, edits, health, messages, pitches, projects, sessions, ws
 from agente_films.api.routes import oidc as oidc_routes
 from agente_films.api.routes import shares
 from agente_films.api.rate_limits import RequestLimits
 from agente_films.api.routes import auth as auth_routes
-from agente_films.auth import oidc
+from agente_films.auth import oidc, peers
 from agente_films.auth.identity import Authenticator
 from agente_films.auth.secrets import load_secret_key
 from agente_films.errors import Refused, RunRefused
@@ -49,10 +51,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="A team of ADK agents writes film pitches; sessions persist and stream live.",
         lifespan=lifespan,
+        # Every refusal's body (errors.py's domain errors), in the schema for the frontend's types.
+        responses={"default": {"model": ErrorOut, "description": "Refused: what went wrong and its code."}},
     )
     # Requests per client address, before any routing (inside CORS, so a 429 carries its headers).
     app.add_middleware(RequestLimits)
-    app.add_middleware(shares.SharedResponseHeaders)  # no-store, noindex under share links
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"]
@@ -82,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(IntegrityError)
     async def _conflict(_request: Request, exc: IntegrityError) -> JSONResponse:
         # A row that refers to one deleted meanwhile, or a second create of the same thing: two
-        # requests raced. Unexpected errors get a 500 from security.ErrorNet.
+        # requests raced. Unexpected errors get a 500 from guards.ErrorNet.
         log.warning("integrity error answered 409: %s", type(exc.orig).__name__)
         return refusal_response(Refused(409, "It changed meanwhile (deleted or created by another request); reload and try again."))
 
@@ -95,7 +98,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(oidc_routes.router, prefix="/api/v1")
     app.include_router(auth_routes.router, prefix="/api/v1")
     _serve_frontend(app, settings)
-    install_security(app, settings)  # last: its middlewares wrap all the others
+    install_security(app, settings)  # its middlewares wrap all the others but the two below
+    # Outermost: the transport peer is noted, then X-Forwarded-For/-Proto of FORWARDED_ALLOW_IPS applied.
+    peers.install(app)
     return app
 
 

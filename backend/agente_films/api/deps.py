@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request
 from starlette.requests import HTTPConnection
 
 from agente_films.api.rate_limits import count_request_by
 from agente_films.auth.identity import CSRF_HEADER, Authenticator
+from agente_films.auth.origins import UNSAFE_METHODS
 from agente_films.auth.principal import Principal
-from agente_films.errors import CsrfRefused, NotSignedIn, SessionArchived
+from agente_films.errors import CsrfRefused, NotSignedIn, SessionArchived, SessionNotFound
 
 from agente_films.db.repositories import SessionRepository
 from agente_films.db.tables import StudioSession
@@ -30,19 +31,17 @@ def get_authenticator(connection: HTTPConnection) -> Authenticator:
 
 AuthDep = Annotated[Authenticator, Depends(get_authenticator)]
 
-UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
 async def get_principal(request: Request, auth: AuthDep) -> Principal:
-    """The signed-in caller (401 otherwise). A change made with the sign-in cookie must carry the
-    page's CSRF token: another site's form or fetch can send the cookie, not the token."""
+    """The signed-in caller (401 otherwise). A change made with the sign-in cookie (or, in
+    AUTH_MODE=proxy, the gateway's) must carry the page's CSRF token: another site's form or fetch
+    can make the browser send the cookie, not the token. Bearer tokens are never sent by a browser
+    by itself, so they need none."""
     principal = await auth.identify(request)
     if principal is None:
         raise NotSignedIn()
-    if principal.by_cookie and request.method in UNSAFE_METHODS:
+    if principal.by_browser and request.method in UNSAFE_METHODS:
         if not auth.csrf_ok(principal, request.headers.get(CSRF_HEADER)):
             raise CsrfRefused()
-    request.state.principal = principal
     await count_request_by(request, principal.user_id)  # requests per user: 429 past the limit
     return principal
 
@@ -61,7 +60,7 @@ async def load_owned_session(studio: Studio, session_id: str, user_id: str) -> S
     async with studio.sessionmaker() as db:
         row = await SessionRepository(db).get(session_id, user_id)
     if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Session {session_id} not found (it may have been deleted).")
+        raise SessionNotFound(session_id)
     return row
 
 

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketState
 
-from agente_films import protocol as p
+from agente_films.api.guards.errors import refusal_frame, refusal_response
 from agente_films.errors import RateLimited
 from agente_films.rate_limits import OPEN_SOCKETS, SOCKET_LEASE_SECONDS, RateLimits, RedisSockets
 
@@ -27,8 +27,9 @@ API_PREFIX = "/api/"
 
 
 def client_address(scope: Scope) -> str:
-    """The socket peer (uvicorn puts X-Forwarded-For's address here only for FORWARDED_ALLOW_IPS;
-    a client's own header is never read). IPv6 counts per /64: one host usually holds a whole /64
+    """The client: the socket peer, or X-Forwarded-For's address when that peer is a proxy in
+    FORWARDED_ALLOW_IPS (uvicorn's ProxyHeadersMiddleware, auth/peers.py; a client's own header
+    is never read). IPv6 counts per /64: one host usually holds a whole /64
     and could change address at every request."""
     client = scope.get("client")
     host = client[0] if client else ""
@@ -54,8 +55,8 @@ def limits_of(app: Any) -> RateLimits | None:
 
 class RequestLimits:
     """ASGI middleware: counts each request (and socket handshake) per client address before any
-    routing, body reading or database work, and answers a refusal itself, through the app's own
-    handler of RunRefused (api/app.py)."""
+    routing, body reading or database work, and answers a refusal itself, as the app's handler
+    of RunRefused does (guards/errors.py's refusal_response)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -82,14 +83,7 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, exc: RateLimited) 
     if scope["type"] == "websocket":
         await refuse_socket(WebSocket(scope, receive, send), exc)
         return
-    app = scope["app"]
-    handler = next(
-        (app.exception_handlers[kind] for kind in type(exc).__mro__ if kind in app.exception_handlers), None
-    )
-    if handler is None:
-        raise exc
-    response = await handler(Request(scope, receive), exc)
-    await response(scope, receive, send)
+    await refusal_response(exc)(scope, receive, send)
 
 
 async def refuse_socket(websocket: WebSocket, exc: RateLimited) -> None:
@@ -97,8 +91,7 @@ async def refuse_socket(websocket: WebSocket, exc: RateLimited) -> None:
     close with 4429."""
     if websocket.application_state == WebSocketState.CONNECTING:
         await websocket.accept()
-    frame = p.ControlError(code=exc.code, message=str(exc), status=exc.status_code, retry_after=exc.retry_after)
-    await websocket.send_text(json.dumps(p.dump(frame), ensure_ascii=False))
+    await websocket.send_text(json.dumps(refusal_frame(exc), ensure_ascii=False))
     await websocket.close(code=CLOSE_RATE_LIMITED, reason="rate limited")
 
 

@@ -7,8 +7,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field
 
-from agente_films.db.repositories import as_utc
-from agente_films.protocol import NoteStatus, Stage, Tone
+from agente_films.auth.accounts import MAX_TOKEN_DAYS
+from agente_films.auth.principal import Via
+from agente_films.db.tables import as_utc
+from agente_films.protocol import ErrorCode, NoteStatus, Stage, Tone
+from agente_films.settings import AuthMode
 from agente_films.text import plain_text
 from agente_films.sharing import DEFAULT_DAYS as SHARE_DEFAULT_DAYS, MAX_DAYS as SHARE_MAX_DAYS
 
@@ -19,6 +22,21 @@ MAX_OFFSET = 2**31 - 1
 
 # SQLite returns naive timestamps; they were written in UTC, so say so in the JSON.
 UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+
+
+class ErrorOut(BaseModel):
+    """Every refusal's body (errors.py's domain errors, api/guards/errors.py): what went wrong in
+    words and as a stable code; the socket sends the same as a protocol.ControlError frame.
+    FastAPI's own 422 for a malformed request is {detail: [...]} instead (HTTPValidationError)."""
+
+    detail: str
+    code: ErrorCode
+    # The run in the way (run_in_progress, too_many_notes).
+    run_id: str | None = None
+    # rate_limited: seconds until the limit lets the next one through (the Retry-After header too).
+    retry_after: int | None = None
+    # stale_version: the session's state version now.
+    current_version: int | None = None
 
 
 class Orm(BaseModel):
@@ -241,6 +259,24 @@ class PitchOut(BaseModel):
     versions: list[PitchVersionOut]
 
 
+class SharedPitchVersionOut(BaseModel):
+    """A pitch version as a share link shows it: the document, not the producer's notes, the
+    run that saved it or whether it was undone (PitchVersionOut, the owner's, has those)."""
+
+    version: int
+    created_at: UtcDatetime | None
+    size: int | None
+    revision: int = 0
+    markdown_url: str
+    pdf_url: str
+
+
+class SharedPitchOut(BaseModel):
+    filename: str
+    latest_version: int
+    versions: list[SharedPitchVersionOut]
+
+
 class ProjectCreate(BaseModel):
     session_id: str = Field(max_length=64)
     title: plain_text(300, min_length=1)
@@ -366,7 +402,7 @@ class CompareOut(BaseModel):
 class AuthConfigOut(BaseModel):
     """How people sign in here: public, read by the UI before anyone is signed in."""
 
-    auth_mode: Literal["none", "password", "oidc", "proxy"]
+    auth_mode: AuthMode
     # Whether the UI offers a sign-up form (AUTH_MODE=password and SIGNUP_OPEN).
     signup_open: bool
     # Whether the UI offers "Sign in with the provider" (AUTH_MODE=oidc).
@@ -380,7 +416,7 @@ class MeOut(BaseModel):
     user_id: str
     username: str
     is_admin: bool
-    via: Literal["none", "cookie", "token", "proxy"]
+    via: Via
     csrf_token: str | None = None
 
 
@@ -403,7 +439,7 @@ class PasswordChangeIn(BaseModel):
 class ApiTokenIn(BaseModel):
     name: plain_text(100, min_length=1)
     # Days until it stops working; leave out for a token that lasts until revoked.
-    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+    expires_in_days: int | None = Field(default=None, ge=1, le=MAX_TOKEN_DAYS)
 
 
 class ApiTokenOut(Orm):
@@ -445,7 +481,7 @@ class SharedViewOut(BaseModel):
     title: str
     subject: str | None = None
     state: dict[str, Any]
-    pitches: list[PitchOut]
+    pitches: list[SharedPitchOut]
     created_at: UtcDatetime
     updated_at: UtcDatetime
     # When the link stops opening.

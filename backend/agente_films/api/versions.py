@@ -16,7 +16,7 @@ from agente_films.api.schemas import CompareSide, DraftOut
 from agente_films.branching import STEP_TYPES, version_rounds
 from agente_films.db.repositories import SessionRepository
 from agente_films.db.tables import AgentEvent, Question, SessionState
-from agente_films.errors import Refused
+from agente_films.errors import Refused, SessionNotFound
 from agente_films.runs.rows import title_from_outline
 from agente_films.studio import Studio
 from agente_films.tools.pitch_document import is_pitch_filename
@@ -101,7 +101,7 @@ async def compare_side(studio: Studio, user_id: str, ref: str) -> CompareSide:
     async with studio.sessionmaker() as db:
         row = await SessionRepository(db).get(session_id, user_id)
     if row is None:  # another user's session is not found either
-        raise Refused(404, f"Session {session_id} not found (it may have been deleted).")
+        raise SessionNotFound(session_id)
     if kind == "draft":
         draft, text = await draft_text(studio, row.id, version)
         return CompareSide(

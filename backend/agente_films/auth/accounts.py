@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -18,7 +19,7 @@ from agente_films.auth.identity import normal_username
 from agente_films.auth.passwords import hash_password, password_problem, verify_password
 from agente_films.auth.secrets import new_api_token, token_hash
 from agente_films.auth.store import ApiTokenRepository, SignInRepository, UserRepository
-from agente_films.db.tables import ApiToken, User, utcnow
+from agente_films.db.tables import ApiToken, ShareLink, User, utcnow
 from agente_films.errors import BadCredentials, Forbidden, Refused
 from agente_films.settings import Settings
 from agente_films.text import plain_text_problem
@@ -105,8 +106,9 @@ class Accounts:
             return await UserRepository(db).list()
 
     async def remove_user(self, username: str) -> User:
-        """Deletes the account with its sign-ins and tokens (they stop working at once). Its
-        sessions stay stored, reachable by nobody: deleting work is a separate decision."""
+        """Deletes the account with its sign-ins, tokens and share links (they stop working at
+        once, in one transaction). Its sessions stay stored, reachable by nobody: deleting work is
+        a separate decision."""
         name = normal_username(username)
         async with self.sessionmaker.begin() as db:
             users = UserRepository(db)
@@ -114,6 +116,8 @@ class Accounts:
             if user is None:
                 raise Refused(404, f"No account is named {username[:130]!r}.")
             await SignInRepository(db).delete_for_user(user.id)
+            # share_links.user_id has no foreign key (links name a session); they go explicitly.
+            await db.execute(delete(ShareLink).where(ShareLink.user_id == user.id))
             await users.delete(user.id)
         return user
 
@@ -139,10 +143,6 @@ class Accounts:
         if not await verify_password(password, user.password_hash if user else None) or user is None:
             raise BadCredentials()
         return user
-
-    async def end_sign_in(self, sign_in: str) -> None:
-        async with self.sessionmaker.begin() as db:
-            await SignInRepository(db).delete(sign_in)
 
     async def change_password(self, user_id: str, current: str, new: str, *, keep_sign_in: str | None) -> None:
         """Needs the current password; every other browser signed in as this user is signed out

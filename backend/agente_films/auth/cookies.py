@@ -12,17 +12,26 @@ from starlette.responses import Response
 from agente_films.auth.identity import Authenticator
 from agente_films.auth.secrets import new_token, token_hash
 from agente_films.auth.store import SignInRepository
+from agente_films.settings import Settings
 
 
-def cookie_secure(auth: Authenticator, request: Request) -> bool:
-    if auth.settings.cookie_secure is not None:
-        return auth.settings.cookie_secure
-    # uvicorn sets the scheme from X-Forwarded-Proto when the proxy is trusted (FORWARDED_ALLOW_IPS).
-    return request.url.scheme == "https"
+def secure_cookies(settings: Settings, request: Request | None = None) -> bool:
+    """Whether our cookies (the sign-in's, the OIDC hand-shake's) get the Secure flag:
+    COOKIE_SECURE when set; else when PUBLIC_URL is https (behind an outer TLS terminator the
+    request itself may arrive as plain http, e.g. docker-compose's nginx on port 80); else from the
+    request's scheme (uvicorn takes it from X-Forwarded-Proto of a FORWARDED_ALLOW_IPS proxy)."""
+    if settings.cookie_secure is not None:
+        return settings.cookie_secure
+    if (settings.public_url or "").lower().startswith("https://"):
+        return True
+    return request is not None and request.url.scheme == "https"
 
 
 async def open_sign_in(auth: Authenticator, request: Request, response: Response, user_id: str) -> str:
-    """Signs `user_id` in on this browser; returns the sign-in's hash (what CSRF tokens bind to)."""
+    """Signs `user_id` in on this browser; returns the sign-in's hash (what CSRF tokens bind to).
+    The sign-in the browser came with, if any, ends first: a sign-in never reuses a cookie someone
+    may have planted."""
+    await end_sign_in(auth, request)
     token = new_token()
     digest = token_hash(token)
     async with auth.sessionmaker.begin() as db:
@@ -33,16 +42,22 @@ async def open_sign_in(auth: Authenticator, request: Request, response: Response
         max_age=int(auth.session_lifetime.total_seconds()),
         httponly=True,
         samesite="lax",
-        secure=cookie_secure(auth, request),
+        secure=secure_cookies(auth.settings, request),
         path="/",
     )
     return digest
 
 
-async def close_sign_in(auth: Authenticator, request: Request, response: Response) -> None:
-    """Ends this browser's sign-in (the row goes, so the cookie is worthless even if kept)."""
+async def end_sign_in(auth: Authenticator, request: Request) -> None:
+    """Ends the sign-in this browser's cookie names, if any: its row goes, so the cookie is
+    worthless even if kept. The one way a sign-in ends (sign-out, a new sign-in, OIDC's callback)."""
     token = request.cookies.get(auth.settings.session_cookie_name)
     if token:
         async with auth.sessionmaker.begin() as db:
             await SignInRepository(db).delete(token_hash(token))
+
+
+async def close_sign_in(auth: Authenticator, request: Request, response: Response) -> None:
+    """Signs this browser out: the sign-in ends and the cookie is cleared."""
+    await end_sign_in(auth, request)
     response.delete_cookie(auth.settings.session_cookie_name, path="/", httponly=True, samesite="lax")

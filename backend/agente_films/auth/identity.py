@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.requests import HTTPConnection
 
+from agente_films.auth.peers import transport_peer
 from agente_films.auth.principal import Principal
 from agente_films.auth.secrets import keyed_digest, same, token_hash
 from agente_films.auth.store import ApiTokenRepository, SignInRepository, UserRepository
@@ -70,16 +71,24 @@ class Authenticator:
         return None
 
     def csrf_token(self, principal: Principal) -> str | None:
-        """The token a cookie-signed-in page sends back in X-CSRF-Token on every change: bound to
-        the sign-in, so another site can neither read nor guess it."""
-        return keyed_digest(self.secret_key, "csrf", principal.sign_in) if principal.sign_in else None
+        """The token a browser page sends back in X-CSRF-Token on every change, when the browser
+        is what authenticates it (another site can make the browser send credentials, not read
+        or guess this): bound to the sign-in for the cookie; for a gateway's user (whose browser
+        carries the gateway's cookie) to the user. None for tokens and AUTH_MODE=none."""
+        if principal.sign_in:
+            return keyed_digest(self.secret_key, "csrf", principal.sign_in)
+        if principal.via == "proxy":
+            return keyed_digest(self.secret_key, "csrf-proxy", principal.user_id)
+        return None
 
     def csrf_ok(self, principal: Principal, sent: str | None) -> bool:
         expected = self.csrf_token(principal)
         return expected is None or (sent is not None and same(expected, sent))
 
     def from_trusted_proxy(self, connection: HTTPConnection) -> bool:
-        host = connection.client.host if connection.client else None
+        """Whether the machine that opened the connection is in TRUSTED_PROXIES: the transport
+        peer, never an address from X-Forwarded-For (auth/peers.py)."""
+        host = transport_peer(connection)
         if not host:
             return False
         try:

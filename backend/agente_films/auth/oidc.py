@@ -27,6 +27,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from agente_films.auth.cookies import secure_cookies
 from agente_films.auth.identity import normal_username
 from agente_films.auth.secrets import load_secret_key
 from agente_films.auth.store import UserRepository
@@ -77,9 +78,8 @@ class Identity:
 def install(app: FastAPI, settings: Settings) -> None:
     """What AUTH_MODE=oidc adds to the app: the client (app.state.oidc) and the hand-shake cookie."""
     app.state.oidc = OidcSignIn(settings)
-    secure = settings.cookie_secure
-    if secure is None:  # SessionMiddleware cannot decide per request: go by where the app is reached
-        secure = (settings.public_url or "").startswith("https://")
+    # SessionMiddleware cannot decide per request: COOKIE_SECURE, else PUBLIC_URL's scheme.
+    secure = secure_cookies(settings)
     app.add_middleware(
         SessionMiddleware,
         secret_key=load_secret_key(settings),
@@ -204,8 +204,10 @@ def _storable(value: object, max_chars: int) -> bool:
 
 
 def _username(claims: dict) -> str:
-    """What the person is shown as: their e-mail, else the provider's user name, else the subject."""
-    for key in ("email", "preferred_username", "sub"):
+    """What the person is shown as: their e-mail when the provider verified it (an unverified
+    one may be anybody's address), else the provider's user name, else the subject."""
+    keys = ("email", "preferred_username", "sub") if claims.get("email_verified") is True else ("preferred_username", "sub")
+    for key in keys:
         value = claims.get(key)
         if isinstance(value, str) and (name := normal_username(value)):
             return name

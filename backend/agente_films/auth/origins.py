@@ -13,6 +13,10 @@ from starlette.requests import HTTPConnection
 
 from agente_films.settings import Settings
 
+# The methods that change something: the Origin check (api/guards/) and CSRF (api/deps.py)
+# look at these; a GET, HEAD or OPTIONS never changes anything here.
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
 
 def _origin_of(url: str) -> str:
     parts = urlsplit(url)

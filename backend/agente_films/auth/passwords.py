@@ -7,6 +7,7 @@ the event loop keeps serving everyone else while one sign-in is checked.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from functools import cache
 
 from pwdlib import PasswordHash
@@ -19,6 +20,20 @@ MIN_LENGTH = 10
 MAX_LENGTH = 256
 
 _hasher = PasswordHash.recommended()
+# Each hash holds 64 MiB while it runs: a burst of sign-ins (or guesses, before the rate limits
+# refuse them) waits its turn here instead of taking 64 MiB per request at once.
+MAX_HASHES_AT_ONCE = 3
+# One semaphore per event loop (a semaphore belongs to the loop it first waited in; the CLI and
+# tests run several loops in one process).
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _hash_slot() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    slot = _slots.get(loop)
+    if slot is None:
+        slot = _slots[loop] = asyncio.Semaphore(MAX_HASHES_AT_ONCE)
+    return slot
 
 
 @cache
@@ -41,7 +56,8 @@ def password_problem(password: str) -> str | None:
 
 
 async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_hasher.hash, password)
+    async with _hash_slot():
+        return await asyncio.to_thread(_hasher.hash, password)
 
 
 def _verify(password: str, stored: str | None) -> bool:
@@ -58,4 +74,5 @@ def _verify(password: str, stored: str | None) -> bool:
 async def verify_password(password: str, stored: str | None) -> bool:
     """Whether `password` matches the stored hash; `stored` None (no such account, or one without a
     password) takes the same time and is False."""
-    return await asyncio.to_thread(_verify, password, stored)
+    async with _hash_slot():
+        return await asyncio.to_thread(_verify, password, stored)

@@ -21,5 +21,7 @@ class Principal:
     sign_in: str | None = None
 
     @property
-    def by_cookie(self) -> bool:
-        return self.via == "cookie"
+    def by_browser(self) -> bool:
+        """Authenticated by what a browser sends by itself (our sign-in cookie, or a gateway's
+        cookie behind AUTH_MODE=proxy): its changes need the page's CSRF token."""
+        return self.via in ("cookie", "proxy")

@@ -4,17 +4,16 @@ callers own the transaction (as db/repositories.py)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agente_films.db.tables import ApiToken, SignIn, User, utcnow
+from agente_films.db.tables import ApiToken, SignIn, User, as_utc, utcnow
 
-
-def aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes for timezone-aware columns; they were stored in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+# A token's last use is written at most this often: the list shows "used today", not the second,
+# and a script's every request would otherwise be a write (SQLite has one writer at a time).
+LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 
 class UserRepository:
@@ -107,14 +106,16 @@ class ApiTokenRepository:
         ).all()
 
     async def user_for(self, token_hash: str, now: datetime | None = None) -> User | None:
-        """The owner of a live token (None: unknown, revoked or expired); marks it used."""
+        """The owner of a live token (None: unknown, revoked or expired); marks it used (at most
+        every LAST_USED_RESOLUTION)."""
         now = now or utcnow()
         token = await self.db.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
         if token is None or token.revoked_at is not None:
             return None
-        if token.expires_at is not None and aware(token.expires_at) <= now:
+        if token.expires_at is not None and as_utc(token.expires_at) <= now:
             return None
-        await self.db.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+        if token.last_used_at is None or as_utc(token.last_used_at) <= now - LAST_USED_RESOLUTION:
+            await self.db.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
         return await self.db.get(User, token.user_id)
 
     async def revoke(self, user_id: str, token_id: str) -> bool:

@@ -466,12 +466,3 @@ class UsageRepository:
             }
             for run_id, agent, model, calls, prompt, completion, cost in rows.all()
         ]
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite hands timestamps back without a zone; they were written in UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    from datetime import UTC
-
-    return value.replace(tzinfo=UTC)

@@ -24,7 +24,7 @@ from google.adk.events import Event, EventActions
 from google.adk.runners import Runner
 from google.adk.sessions.base_session_service import GetSessionConfig
 from google.genai import types
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -36,7 +36,7 @@ from agente_films.db.repositories import (
     SessionRepository,
     StateRepository,
 )
-from agente_films.db.tables import StudioSession, new_id
+from agente_films.db.tables import StudioSession, new_id, utcnow
 from agente_films import notes as producer_notes
 from agente_films import protocol as p
 from agente_films import state_keys as keys
@@ -301,6 +301,23 @@ class RunManager:
         if archived_at is not None:
             raise SessionArchived()
 
+    @staticmethod
+    async def _mark_running(db: Any, session_id: str) -> None:
+        """The session's status "running", unless it was archived since _refuse_archived looked:
+        one statement, so a retention pass in another process without Redis (the CLI), which
+        sees no claim of ours, and this run never both go ahead (retention skips a session the
+        database says is running; this refuses one archived meanwhile)."""
+        marked = await db.execute(
+            update(StudioSession)
+            .where(StudioSession.id == session_id, StudioSession.archived_at.is_(None))
+            .values(status="running", updated_at=utcnow())
+        )
+        if marked.rowcount == 0:
+            archived = await db.scalar(select(StudioSession.archived_at).where(StudioSession.id == session_id))
+            if archived is not None:
+                raise SessionArchived()
+            raise Refused(404, f"Session {session_id} not found (it may have been deleted).")
+
     async def _unclaim(self, run: ActiveRun) -> None:
         self._active.pop(run.session_id, None)
         with contextlib.suppress(Exception):
@@ -439,7 +456,7 @@ class RunManager:
                 )
                 if stage is not None:
                     question.metadata_ = {"stage": stage}
-                await SessionRepository(db).update(session_id, status="running")
+                await self._mark_running(db, session_id)
                 if self.admission is not None:  # rate limits: one more run of this user
                     await self.admission.admit_run(db, user_id)
                 inherited = await self._pending_notes(db, session_id)
@@ -549,7 +566,7 @@ class RunManager:
                         409,
                     )
                 await QuestionRepository(db).reopen(run_id)
-                await SessionRepository(db).update(session_id, status="running")
+                await self._mark_running(db, session_id)
                 if self.admission is not None:  # rate limits: a resumed run works again
                     await self.admission.admit_run(db, user_id)
                 inherited = await self._pending_notes(db, session_id)

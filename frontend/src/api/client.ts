@@ -57,12 +57,19 @@ export class ApiError extends Error {
   }
 }
 
+/** Every refusal's body: `detail` and a `code`, with `run_id`, `retry_after` or `current_version` when the code has one.
+ * (FastAPI's own 422 for a malformed request has a list as `detail` and no code.) */
+export type ErrorOut = Schemas['ErrorOut'];
+
+function asErrorOut(fields: Record<string, unknown> | null): ErrorOut | null {
+  return typeof fields?.detail === 'string' && typeof fields.code === 'string' ? (fields as ErrorOut) : null;
+}
+
 function errorFrom(body: unknown, status: number, headers?: Headers): ApiError {
   const fields = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : null;
-  const runId = fields?.run_id;
-  const code = fields?.code;
-  const message = status === 429 ? tooManyRequests(headers?.get('retry-after') ?? fields?.retry_after) : describeError(body, status);
-  const error = new ApiError(message, status, typeof runId === 'string' ? runId : null, typeof code === 'string' ? code : null, fields);
+  const refusal = asErrorOut(fields);
+  const message = status === 429 ? tooManyRequests(headers?.get('retry-after') ?? refusal?.retry_after) : describeError(body, status);
+  const error = new ApiError(message, status, refusal?.run_id ?? null, refusal?.code ?? null, fields);
   for (const listener of failureListeners) listener(error);
   return error;
 }

@@ -17,7 +17,8 @@ export interface paths {
          * Run Agent
          * @description Runs the team on the last user message in the session `threadId` (created if new) and
          *     streams the run's AG-UI events. `state` is accepted and ignored except for keys in
-         *     CLIENT_STATE_KEYS (none today). 422 when threadId is not a UUID or there is no user message.
+         *     CLIENT_STATE_KEYS (none today). 422 when threadId is not a UUID, runId is not 1-128
+         *     characters of plain text (it is copied into every event), or there is no user message.
          */
         post: operations["run_agent_api_v1_agui_post"];
         delete?: never;
@@ -118,6 +119,7 @@ export interface paths {
         /**
          * Change Password
          * @description Needs the current password (403 when wrong); signs out every other browser of this user.
+         *     Each try counts as a sign-in attempt: a stolen sign-in cannot guess the password freely.
          */
         post: operations["change_password_api_v1_auth_password_post"];
         delete?: never;
@@ -1280,7 +1282,7 @@ export interface components {
              * Code
              * @enum {string}
              */
-            code: "bad_frame" | "frame_too_large" | "unknown_type" | "empty_message" | "message_too_long" | "run_in_progress" | "too_many_notes" | "not_resumable" | "no_run" | "session_not_found" | "stream_unavailable" | "unavailable" | "bad_request" | "stale_version" | "not_editable" | "nothing_to_undo" | "nothing_to_regenerate" | "not_found" | "conflict" | "too_large" | "not_signed_in" | "forbidden" | "csrf_failed" | "origin_refused" | "rate_limited" | "archived" | "bad_credentials" | "internal_error";
+            code: "bad_frame" | "frame_too_large" | "unknown_type" | "empty_message" | "bad_text" | "message_too_long" | "run_in_progress" | "too_many_notes" | "not_resumable" | "no_run" | "session_not_found" | "stream_unavailable" | "unavailable" | "bad_request" | "stale_version" | "not_editable" | "nothing_to_undo" | "nothing_to_regenerate" | "not_found" | "conflict" | "too_large" | "not_signed_in" | "forbidden" | "csrf_failed" | "origin_refused" | "rate_limited" | "archived" | "bad_credentials" | "internal_error";
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -1404,6 +1406,27 @@ export interface components {
             version: number;
         };
         /**
+         * ErrorOut
+         * @description Every refusal's body (errors.py's domain errors, api/guards/errors.py): what went wrong in
+         *     words and as a stable code; the socket sends the same as a protocol.ControlError frame.
+         *     FastAPI's own 422 for a malformed request is {detail: [...]} instead (HTTPValidationError).
+         */
+        ErrorOut: {
+            /**
+             * Code
+             * @enum {string}
+             */
+            code: "bad_frame" | "frame_too_large" | "unknown_type" | "empty_message" | "bad_text" | "message_too_long" | "run_in_progress" | "too_many_notes" | "not_resumable" | "no_run" | "session_not_found" | "stream_unavailable" | "unavailable" | "bad_request" | "stale_version" | "not_editable" | "nothing_to_undo" | "nothing_to_regenerate" | "not_found" | "conflict" | "too_large" | "not_signed_in" | "forbidden" | "csrf_failed" | "origin_refused" | "rate_limited" | "archived" | "bad_credentials" | "internal_error";
+            /** Current Version */
+            current_version?: number | null;
+            /** Detail */
+            detail: string;
+            /** Retry After */
+            retry_after?: number | null;
+            /** Run Id */
+            run_id?: string | null;
+        };
+        /**
          * FileSource
          * @description Bytes already at the provider, named by a handle the provider issued: an
          *     OpenAI or Anthropic file id, a Gemini file URI, a storage URL only that
@@ -1489,11 +1512,6 @@ export interface components {
             items: components["schemas"]["HistoryItem"][];
             /** Session Id */
             session_id: string;
-        };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
         };
         /**
          * ImagePart
@@ -2481,6 +2499,37 @@ export interface components {
             /** Title */
             title: string;
         };
+        /** SharedPitchOut */
+        SharedPitchOut: {
+            /** Filename */
+            filename: string;
+            /** Latest Version */
+            latest_version: number;
+            /** Versions */
+            versions: components["schemas"]["SharedPitchVersionOut"][];
+        };
+        /**
+         * SharedPitchVersionOut
+         * @description A pitch version as a share link shows it: the document, not the producer's notes, the
+         *     run that saved it or whether it was undone (PitchVersionOut, the owner's, has those).
+         */
+        SharedPitchVersionOut: {
+            /** Created At */
+            created_at: string | null;
+            /** Markdown Url */
+            markdown_url: string;
+            /** Pdf Url */
+            pdf_url: string;
+            /**
+             * Revision
+             * @default 0
+             */
+            revision: number;
+            /** Size */
+            size: number | null;
+            /** Version */
+            version: number;
+        };
         /**
          * SharedViewOut
          * @description What a share link shows, signed in or not: the session's title, its story (a public subset
@@ -2499,7 +2548,7 @@ export interface components {
              */
             expires_at: string;
             /** Pitches */
-            pitches: components["schemas"]["PitchOut"][];
+            pitches: components["schemas"]["SharedPitchOut"][];
             /** State */
             state: {
                 [key: string]: unknown;
@@ -3345,19 +3394,6 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** ValidationError */
-        ValidationError: {
-            /** Context */
-            ctx?: Record<string, never>;
-            /** Input */
-            input?: unknown;
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
-        };
         /**
          * VideoPart
          * @description A video part.
@@ -3429,13 +3465,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3458,6 +3494,15 @@ export interface operations {
                     "application/json": components["schemas"]["AuthConfigOut"];
                 };
             };
+            /** @description Refused: what went wrong and its code. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     me_api_v1_auth_me_get: {
@@ -3476,6 +3521,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MeOut"];
+                };
+            };
+            /** @description Refused: what went wrong and its code. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3503,6 +3557,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Refused: what went wrong and its code. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     oidc_login_api_v1_auth_oidc_login_get: {
@@ -3528,6 +3591,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Refused: what went wrong and its code. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     change_password_api_v1_auth_password_post: {
@@ -3550,13 +3622,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3583,13 +3655,13 @@ export interface operations {
                     "application/json": components["schemas"]["MeOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3609,6 +3681,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Refused: what went wrong and its code. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
             };
         };
     };
@@ -3634,13 +3715,13 @@ export interface operations {
                     "application/json": components["schemas"]["MeOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3661,6 +3742,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiTokenOut"][];
+                };
+            };
+            /** @description Refused: what went wrong and its code. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3687,13 +3777,13 @@ export interface operations {
                     "application/json": components["schemas"]["ApiTokenCreatedOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3716,13 +3806,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3743,6 +3833,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["InfoOut"];
+                };
+            };
+            /** @description Refused: what went wrong and its code. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3769,13 +3868,13 @@ export interface operations {
                     "application/json": components["schemas"]["ProjectOut"][];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3802,13 +3901,13 @@ export interface operations {
                     "application/json": components["schemas"]["ProjectOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3833,13 +3932,13 @@ export interface operations {
                     "application/json": components["schemas"]["ProjectOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3868,13 +3967,13 @@ export interface operations {
                     "application/json": components["schemas"]["ProjectOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3897,13 +3996,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3929,13 +4028,13 @@ export interface operations {
                     "application/json": components["schemas"]["SessionPage"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3962,13 +4061,13 @@ export interface operations {
                     "application/json": components["schemas"]["SessionOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3993,13 +4092,13 @@ export interface operations {
                     "application/json": components["schemas"]["SessionOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4022,13 +4121,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4057,13 +4156,13 @@ export interface operations {
                     "application/json": components["schemas"]["SessionOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4088,13 +4187,13 @@ export interface operations {
                     "application/json": components["schemas"]["SessionOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4119,13 +4218,13 @@ export interface operations {
                     "application/json": components["schemas"]["SessionOut"][];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4154,13 +4253,13 @@ export interface operations {
                     "application/json": components["schemas"]["SessionOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4185,13 +4284,13 @@ export interface operations {
                     "application/json": components["schemas"]["RunOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4221,13 +4320,13 @@ export interface operations {
                     "application/json": components["schemas"]["CompareOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4252,13 +4351,13 @@ export interface operations {
                     "application/json": components["schemas"]["DraftOut"][];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4284,13 +4383,13 @@ export interface operations {
                     "text/markdown": unknown;
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4317,13 +4416,13 @@ export interface operations {
                     "application/json": components["schemas"]["AgentEventOut"][];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4348,13 +4447,13 @@ export interface operations {
                     "application/json": components["schemas"]["HistoryOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4392,13 +4491,13 @@ export interface operations {
                     "application/json": components["schemas"]["NoteOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4427,13 +4526,13 @@ export interface operations {
                     "application/json": components["schemas"]["RunOut"] | components["schemas"]["NoteOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4458,13 +4557,13 @@ export interface operations {
                     "application/json": components["schemas"]["PitchOut"][];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4494,13 +4593,13 @@ export interface operations {
                     "text/markdown": unknown;
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4529,13 +4628,13 @@ export interface operations {
                     "application/json": components["schemas"]["RunOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4561,13 +4660,13 @@ export interface operations {
                     "application/json": components["schemas"]["RunOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4593,13 +4692,13 @@ export interface operations {
                     "application/json": components["schemas"]["RunOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4624,13 +4723,13 @@ export interface operations {
                     "application/json": components["schemas"]["ShareOut"][];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4659,13 +4758,13 @@ export interface operations {
                     "application/json": components["schemas"]["ShareOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4689,13 +4788,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4720,13 +4819,13 @@ export interface operations {
                     "application/json": components["schemas"]["StateOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4755,13 +4854,13 @@ export interface operations {
                     "application/json": components["schemas"]["StateEditOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4786,13 +4885,13 @@ export interface operations {
                     "application/json": components["schemas"]["StateVersionOut"][];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4818,13 +4917,13 @@ export interface operations {
                     "application/json": components["schemas"]["StateSnapshotOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4849,13 +4948,13 @@ export interface operations {
                     "application/json": components["schemas"]["SessionTimeline"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4880,13 +4979,13 @@ export interface operations {
                     "application/json": components["schemas"]["SessionOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4911,13 +5010,13 @@ export interface operations {
                     "application/json": components["schemas"]["UndoOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4942,13 +5041,13 @@ export interface operations {
                     "application/json": components["schemas"]["UsageOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4973,13 +5072,13 @@ export interface operations {
                     "application/json": components["schemas"]["SharedViewOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5009,13 +5108,13 @@ export interface operations {
                     "text/markdown": unknown;
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Refused: what went wrong and its code. */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5045,6 +5144,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HealthOut"];
+                };
+            };
+            /** @description Refused: what went wrong and its code. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };

@@ -1,4 +1,4 @@
-import { CircleCheck, RefreshCw, WifiOff } from 'lucide-react';
+import { CircleCheck, RefreshCw, ShieldAlert, WifiOff } from 'lucide-react';
 import { useEffect, useState } from 'react';
 
 import type { ConnectionInfo } from '../stream/useSessionSocket';
@@ -34,14 +34,34 @@ export function ConnectionBanner({ connection, onRetry }: { connection: Connecti
       >
         <WifiOff aria-hidden className="size-4 shrink-0" />
         <p className="min-w-0 flex-1">
-          <span className="font-medium">Connection to the server lost.</span>{' '}
+          {/* A rate limit says so (and waits as long as the server asked); a drop is a drop. */}
+          <span className="font-medium">{connection.reason ?? 'Connection to the server lost.'}</span>{' '}
           {seconds > 0 ? `Reconnecting in ${seconds}s` : 'Reconnecting…'}
           {connection.attempt > 1 ? ` (attempt ${connection.attempt})` : ''}. Work already shown stays here; missed updates load when
           it is back.
         </p>
-        <Button size="sm" variant="ghost" icon={RefreshCw} onClick={onRetry} className="text-amber-900 dark:text-amber-200">
-          Retry now
-        </Button>
+        {/* Rate limited: trying before the server's Retry-After only gets refused again. */}
+        {!connection.reason && (
+          <Button size="sm" variant="ghost" icon={RefreshCw} onClick={onRetry} className="text-amber-900 dark:text-amber-200">
+            Retry now
+          </Button>
+        )}
+      </div>
+    );
+  }
+  if (connection.status === 'refused') {
+    // Final: the server will not take this page's socket, so there is nothing to retry.
+    return (
+      <div
+        role="alert"
+        data-testid="connection-banner"
+        data-state="refused"
+        className="flex items-center gap-3 border-b border-red-200 bg-red-50 px-4 py-2 text-sm text-red-900 dark:border-red-500/20 dark:bg-red-500/10 dark:text-red-200"
+      >
+        <ShieldAlert aria-hidden className="size-4 shrink-0" />
+        <p className="min-w-0 flex-1">
+          <span className="font-medium">No live updates.</span> {connection.reason}
+        </p>
       </div>
     );
   }

@@ -1,11 +1,12 @@
 import { BookOpen, FileText, MessageSquare, Users } from 'lucide-react';
-import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 
 import type { BranchIn, InfoOut, SessionOut } from '../api/client';
 import { useBranchFamily } from '../hooks/useBranchFamily';
-import { usePitches } from '../hooks/usePitches';
+import { usePitches, type SavedVersion } from '../hooks/usePitches';
 import { draftRounds, localDraftOptions, pitchOptions, THIS_SESSION, useFamilyVersions } from '../hooks/useVersions';
 import { branchCut, isBusy, lastTeamRun, noteBook, visibleRuns } from '../stream/selectors';
+import type { RunView } from '../stream/types';
 import { useSession } from '../stream/useSession';
 import { isBranch } from '../lib/branches';
 import { cx } from '../lib/format';
@@ -22,6 +23,11 @@ import { TopBar } from './TopBar';
 import { RUN_IN_PROGRESS_REASON, StatusPill } from './ui';
 
 type Panel = 'team' | 'story' | 'docs';
+
+/** The document versions the stream said were saved, in the runs this page followed live. */
+function savedVersions(live: Record<string, RunView>): SavedVersion[] {
+  return Object.values(live).flatMap((run) => run.entries.flatMap((e) => (e.kind === 'artifact' ? [{ filename: e.filename, version: e.version }] : [])));
+}
 
 interface Props {
   sessionId: string;
@@ -70,7 +76,8 @@ export function SessionView({ sessionId, session, sessions = [], info, onSession
   const s = useSession(sessionId, { onSessionChange });
   const runs = useMemo(() => visibleRuns(s.state), [s.state]);
   const busy = isBusy(s.state);
-  const docs = usePitches(sessionId, s.state.documentsToken, busy);
+  const saved = useMemo(() => savedVersions(s.state.live), [s.state.live]);
+  const docs = usePitches(sessionId, s.state.runsEndedToken, saved);
   const [panel, setPanel] = useState<Panel>('team');
   const [mobile, setMobile] = useState<'chat' | 'panel'>('chat');
   const maxRounds = info?.writers_room_max_iterations ?? null;
@@ -87,6 +94,28 @@ export function SessionView({ sessionId, session, sessions = [], info, onSession
   // A branch that has not run yet: its copied run ends at the branch point, which the header says.
   const status = busy ? 'running' : lastRun && branchCut(lastRun) ? null : (lastRun?.status ?? session?.status ?? 'idle');
 
+  // The sidebar's item for this session lags behind what the stream says: refresh the list, once
+  // per difference. A new subject renames the session; a socket that (re)connects says whether a
+  // run is active, which the list may not know (it started or ended elsewhere, or before the socket
+  // connected: the replay a connection starts with is not news that reloads anything).
+  const changeRef = useRef(onSessionChange);
+  const sessionRef = useRef(session);
+  useEffect(() => {
+    changeRef.current = onSessionChange;
+    sessionRef.current = session;
+  });
+  const stateSubject = typeof s.state.state.PROMPT === 'string' ? s.state.state.PROMPT : '';
+  const listed = session !== undefined;
+  const listedSubject = session?.subject ?? null;
+  useEffect(() => {
+    if (listed && stateSubject && stateSubject !== listedSubject) changeRef.current();
+  }, [listed, stateSubject, listedSubject]);
+  const hello = s.state.hello;
+  useEffect(() => {
+    const item = sessionRef.current;
+    if (hello && item && (hello.activeRunId !== null) !== (item.status === 'running')) changeRef.current();
+  }, [hello]);
+
   useEffect(() => {
     document.title = `${title} · Agente Films`;
     return () => {
@@ -95,7 +124,7 @@ export function SessionView({ sessionId, session, sessions = [], info, onSession
   }, [title]);
 
   // -- the producer's hand: regenerate, edit, undo, branch, compare
-  const family = useBranchFamily(sessionId, session, sessions, s.state.documentsToken);
+  const family = useBranchFamily(sessionId, session, sessions);
   const disabledReason = busy ? RUN_IN_PROGRESS_REASON : notFound ? 'This session was deleted.' : null;
   const outline = typeof s.state.state.PLOT_OUTLINE === 'string' ? s.state.state.PLOT_OUTLINE : '';
   const branch = async (point: BranchIn) => {

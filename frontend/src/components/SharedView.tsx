@@ -1,7 +1,7 @@
 import { BookOpen, Clapperboard, Eye, FileText, Link2Off } from 'lucide-react';
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 
-import { ApiError } from '../api/client';
+import { ApiError, type PitchOut } from '../api/client';
 import { shareApi, type ShareApi, type SharedView as SharedViewData } from '../api/shares';
 import { useTheme } from '../hooks/useTheme';
 import { fullTime } from '../lib/format';
@@ -92,6 +92,12 @@ function Section({ icon: Icon, title, children, testId }: { icon: typeof BookOpe
   );
 }
 
+// A share link's versions carry no producer's notes, run ids or undo marks (the server leaves
+// them out); the owner's panel shows them as none.
+function asOwnersList(pitches: SharedViewData['pitches']): PitchOut[] {
+  return pitches.map((p) => ({ ...p, versions: p.versions.map((v) => ({ ...v, notes: [], undone: false })) }));
+}
+
 function SharedContent({ view }: { view: SharedViewData }) {
   const current = typeof view.state.pitch_document === 'string' ? view.state.pitch_document : null;
   const pitch = view.pitches.find((p) => p.filename === current) ?? view.pitches[view.pitches.length - 1];
@@ -116,7 +122,7 @@ function SharedContent({ view }: { view: SharedViewData }) {
         </ErrorBoundary>
       </Section>
       <Section icon={FileText} title="Pitch documents" testId="shared-documents">
-        <DocumentsPanel pitches={view.pitches} error={null} loading={false} current={current} />
+        <DocumentsPanel pitches={asOwnersList(view.pitches)} error={null} loading={false} current={current} />
       </Section>
     </div>
   );

@@ -1,6 +1,8 @@
 /**
  * A session's family of branches: the session it was branched from (its parent) and the branches
- * made from it, and making a new branch.
+ * made from it, and making a new branch. The branches are asked for once per session: a branch made
+ * here is added at once, one made elsewhere shows with the session list (which names each session's
+ * parent) when that refreshes.
  */
 import { useCallback, useEffect, useMemo, useState } from 'react';
 
@@ -8,7 +10,7 @@ import { api, type BranchIn, type SessionOut } from '../api/client';
 import { attempt, type Outcome } from '../stream/useSession';
 import type { FamilyMember } from './useVersions';
 
-export function useBranchFamily(sessionId: string, session: SessionOut | undefined, known: SessionOut[], token: number, client = api) {
+export function useBranchFamily(sessionId: string, session: SessionOut | undefined, known: SessionOut[], client = api) {
   const parentId = session?.parent_id ?? null;
   const knownParent = parentId ? (known.find((s) => s.id === parentId) ?? null) : null;
   const [fetchedParent, setFetchedParent] = useState<SessionOut | null>(null);
@@ -37,7 +39,7 @@ export function useBranchFamily(sessionId: string, session: SessionOut | undefin
     return () => {
       stopped = true;
     };
-  }, [client, sessionId, token]);
+  }, [client, sessionId]);
 
   const parent = knownParent ?? (fetchedParent?.id === parentId ? fetchedParent : null);
   const children = useMemo(() => {

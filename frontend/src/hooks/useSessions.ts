@@ -1,37 +1,53 @@
-/** The sidebar's session list: newest first, paged, with create / rename / archive / delete. */
-import { useCallback, useEffect, useRef, useState } from 'react';
+/**
+ * The sidebar's session list: newest first, paged, with create / rename / archive / delete.
+ * Loaded once; then refreshed when something says it changed (`refresh`, which never runs two
+ * loads at once), and polled only for sessions running where no open socket reports on them.
+ */
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 
 import { api, type SessionOut } from '../api/client';
+import { coalesce } from '../api/coalesce';
 
 const PAGE = 30;
 
-export function useSessions(client = api) {
+export interface SessionsOptions {
+  /** The session open on this page: its socket tells when its runs start and end, so a run of
+   * its own is no reason to poll the list. */
+  current?: string | null;
+}
+
+export function useSessions(client = api, { current = null }: SessionsOptions = {}) {
   const [items, setItems] = useState<SessionOut[]>([]);
   const [total, setTotal] = useState(0);
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const shown = useRef(PAGE);
 
-  const refresh = useCallback(async () => {
-    try {
-      const page = await client.listSessions(Math.min(shown.current, 100), 0);
-      setItems(page.items);
-      setTotal(page.total);
-      setError(null);
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-    } finally {
-      setLoaded(true);
-    }
-  }, [client]);
+  // Reasons to reload that come together (a run's end, a rename, a branch) share the requests.
+  const refresh = useMemo(
+    () =>
+      coalesce(async () => {
+        try {
+          const page = await client.listSessions(Math.min(shown.current, 100), 0);
+          setItems(page.items);
+          setTotal(page.total);
+          setError(null);
+        } catch (err) {
+          setError(err instanceof Error ? err.message : String(err));
+        } finally {
+          setLoaded(true);
+        }
+      }),
+    [client],
+  );
 
   useEffect(() => {
     void refresh();
   }, [refresh]);
 
-  // While a session runs (maybe in another tab or in the background), keep its status fresh;
-  // while the list could not load, keep trying.
-  const anyRunning = items.some((s) => s.status === 'running');
+  // While a session runs in another tab or in the background, keep its status fresh; while the
+  // list could not load, keep trying.
+  const anyRunning = items.some((s) => s.status === 'running' && s.id !== current);
   useEffect(() => {
     if (!anyRunning && !error) return;
     const timer = setInterval(() => void refresh(), error ? 5000 : 4000);

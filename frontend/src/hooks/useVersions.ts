@@ -2,7 +2,7 @@
  * The versions a person can compare and download: outline drafts and pitch document versions, of
  * this session and of its family (its parent and its branches), as options for the compare view.
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 
 import { api, draftRef, draftUrl, pitchRef, type DraftOut, type PitchOut, type SessionOut } from '../api/client';
 import { agentMeta } from '../stream/agents';
@@ -88,18 +88,28 @@ export function familyGroup(member: FamilyMember): string {
   return `${member.relation === 'parent' ? 'Parent' : 'Branch'} · ${member.session.title}`;
 }
 
-/** The drafts and pitch versions of the other sessions of the family, loaded when `enabled`. */
+/**
+ * The drafts and pitch versions of the other sessions of the family, loaded when first `enabled`
+ * (the Story tab is open), and again only when they may have changed: a member's title or last
+ * change differs in the session list, or `token` moved. Opening the tab again costs nothing.
+ */
 export function useFamilyVersions(members: FamilyMember[], enabled: boolean, token: number, client = api) {
   const [options, setOptions] = useState<VersionOption[]>([]);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const key = members.map((m) => `${m.relation}:${m.session.id}:${m.session.title}`).join('|');
+  const key = members.map((m) => `${m.relation}:${m.session.id}:${m.session.title}:${m.session.updated_at}`).join('|');
+  /** What the options were loaded for: the members' key and the token. */
+  const loadedFor = useRef<string | null>(null);
 
   useEffect(() => {
-    if (!enabled || members.length === 0) {
+    if (members.length === 0) {
+      loadedFor.current = null;
       setOptions([]);
+      setError(null);
       return;
     }
+    const want = `${key}#${token}`;
+    if (!enabled || loadedFor.current === want) return;
     let stopped = false;
     setLoading(true);
     void (async () => {
@@ -118,12 +128,14 @@ export function useFamilyVersions(members: FamilyMember[], enabled: boolean, tok
         }),
       );
       if (stopped) return;
+      loadedFor.current = want;
       setOptions(lists.flat());
       setError(problems.length ? `Could not load every version: ${problems.join('; ')}` : null);
       setLoading(false);
     })();
     return () => {
       stopped = true;
+      setLoading(false);
     };
     // `key` names the members (the array itself is new on every render).
   }, [key, enabled, token, client]); // eslint-disable-line react-hooks/exhaustive-deps

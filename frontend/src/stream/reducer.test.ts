@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import { frame, noteRunFrames, pitchFrames, pitchMessages, SESSION_ID } from '../test/fixtures';
+import { frame, noteRunFrames, pitchFrames, pitchMessages, pitchTimeline, SESSION_ID } from '../test/fixtures';
 import type { Frame, Hello, ServerMessage } from './frames';
-import { initialStreamState, runFromFrames, streamReducer } from './reducer';
+import { draftsFromFrames, initialStreamState, runFromFrames, streamReducer } from './reducer';
 import { chatItems, isBusy, noteBook, noteStatusLabel, splitQuestion, teamView, visibleRuns } from './selectors';
 import type { MessageEntry, SessionStreamState } from './types';
 
@@ -210,6 +210,50 @@ describe('streamReducer', () => {
     expect(Object.keys(state.live)).toEqual([]);
     const ended = feed([frame({ type: 'RUN_FINISHED', runId: 'unknown', seq: 999, result: { status: 'completed' } })], state);
     expect(ended.refreshToken).toBe(state.refreshToken + 1);
+  });
+
+  it('replays what happened before the page connected without calling it news; what follows is news', () => {
+    const lastSeq = Math.max(...pitchFrames.map((f) => f.seq ?? 0));
+    const replayed = feed([{ ...hello, lastSeq }, ...pitchFrames]);
+    // The replay builds the view (the runs, the drafts)...
+    expect(replayed.live[pitchRunId]!.status).toBe('completed');
+    expect(replayed.drafts.map((d) => d.version)).toEqual([3, 6]);
+    // ...but reloads nothing: the REST loads read the same past.
+    expect(replayed).toMatchObject({ replayUntil: lastSeq, runsToken: 0, runsEndedToken: 0, documentsToken: 0, refreshToken: 0 });
+    expect(replayed.hello).toEqual({ activeRunId: null, lastSeq });
+
+    const saved = { filename: 'pitch.md', version: 1, agent: 'file_writer', markdownUrl: '/md', pdfUrl: '/pdf' };
+    const live = feed(
+      [
+        frame({ type: 'RUN_STARTED', runId: 'r2', question: 'make it darker', seq: lastSeq + 1 }),
+        frame({ type: 'CUSTOM', name: 'artifact_saved', runId: 'r2', seq: lastSeq + 2, value: saved }),
+        frame({ type: 'RUN_FINISHED', runId: 'r2', seq: lastSeq + 3 }),
+      ],
+      replayed,
+    );
+    expect(live).toMatchObject({ runsToken: 2, runsEndedToken: 1, documentsToken: 1 });
+
+    // A reconnect's hello keeps the first one's mark: what it replays was missed, so it is news.
+    const again = feed([{ ...hello, lastSeq: lastSeq + 5 }, frame({ type: 'RUN_STARTED', runId: 'r3', question: 'x', seq: lastSeq + 4 })], live);
+    expect(again.replayUntil).toBe(lastSeq);
+    expect(again.hello).toEqual({ activeRunId: null, lastSeq: lastSeq + 5 });
+    expect(again.runsToken).toBe(3);
+
+    // On a new stream (a server restart) everything is news.
+    const fresh = feed([{ ...hello, stream: 'fresh', lastSeq: 3 }, frame({ type: 'RUN_STARTED', runId: 'r4', question: 'y', seq: 1 })], again);
+    expect(fresh.replayUntil).toBe(0);
+    expect(fresh.runsToken).toBe(4);
+    // The end a run_ended control tells (the stream could not) is news too.
+    expect(feed([{ control: 'run_ended', runId: 'r4', status: 'completed' }], fresh)).toMatchObject({ runsToken: 5, runsEndedToken: 2 });
+  });
+
+  it('reads the outline drafts from the timeline, as the live frames give them', () => {
+    const drafts = pitchTimeline.runs.flatMap((r) => draftsFromFrames(r.runId, r.frames));
+    const live = feed(pitchFrames).drafts;
+    // The greeter's empty outline (version 1) is no draft.
+    expect(drafts.map((d) => [d.version, d.agent])).toEqual([[3, 'screenwriter'], [6, 'screenwriter']]);
+    expect(drafts.map((d) => d.text)).toEqual(live.map((d) => d.text));
+    expect(drafts.every((d) => d.runId && d.at !== null)).toBe(true);
   });
 
   it('turns connection errors into notices', () => {

@@ -35,7 +35,11 @@ export function initialStreamState(sessionId: string): SessionStreamState {
     drafts: [],
     notices: [],
     refreshToken: 0,
+    replayUntil: 0,
+    hello: null,
     documentsToken: 0,
+    runsToken: 0,
+    runsEndedToken: 0,
     nextNoticeId: 1,
   };
 }
@@ -80,6 +84,22 @@ export function runFromFrames(runId: string, frames: Frame[]): RunView {
     else run = applyRunFrame(run, frame);
   }
   return run;
+}
+
+/**
+ * The outline drafts a past run wrote, from its frames (GET /timeline): each state change that set
+ * a non-empty outline, as live STATE_DELTA frames give them. The timeline carries the whole delta,
+ * so no draft needs a request of its own.
+ */
+export function draftsFromFrames(runId: string, frames: Frame[]): Draft[] {
+  const drafts: Draft[] = [];
+  for (const frame of frames) {
+    if (frame.type !== 'STATE_DELTA' || frame.version === null || frame.version === undefined) continue;
+    const outline = frame.delta.find((op) => op.path === `/${PLOT_OUTLINE}`);
+    if (!outline || typeof outline.value !== 'string' || !outline.value.trim()) continue;
+    drafts.push({ version: frame.version, text: outline.value, agent: frame.agent ?? null, runId: frame.runId ?? runId, at: frame.timestamp ?? null });
+  }
+  return drafts;
 }
 
 export function streamReducer(state: SessionStreamState, action: StreamAction): SessionStreamState {
@@ -136,24 +156,48 @@ function resetStream(state: SessionStreamState, stream: string): SessionStreamSt
     history,
     historyOrder,
     refreshToken: state.refreshToken + 1,
+    replayUntil: 0,
   };
 }
 
 function applyFrame(state: SessionStreamState, message: ServerMessage): SessionStreamState {
   if (isControl(message)) return applyControl(state, message);
   const seq = message.seq ?? null;
-  if (seq === null) return applyStreamFrame(state, message);
+  if (seq === null) return noteNews(applyStreamFrame(state, message), message);
   if (seq <= state.lastSeq) return state; // a replay of something already applied
   const next: SessionStreamState = { ...state, lastSeq: seq };
-  return applyStreamFrame(next, message);
+  // The first connection's replay tells what the REST loads read too: it builds the view, but
+  // reloads nothing.
+  const applied = applyStreamFrame(next, message);
+  return seq <= state.replayUntil ? applied : noteNews(applied, message);
+}
+
+/** A frame that is news to this page: what it may have changed elsewhere (the session list, the documents). */
+function noteNews(after: SessionStreamState, frame: Frame): SessionStreamState {
+  let next = after;
+  if (frame.type === 'CUSTOM' && frame.name === 'artifact_saved') next = { ...next, documentsToken: next.documentsToken + 1 };
+  const started = frame.type === 'RUN_STARTED';
+  // A run's end, or the end of a run whose start we never saw (the reducer asked the history).
+  const ended = frame.type === 'RUN_FINISHED' || frame.type === 'RUN_ERROR';
+  if (started || ended) next = { ...next, runsToken: next.runsToken + 1 };
+  if (ended) next = { ...next, runsEndedToken: next.runsEndedToken + 1 };
+  return next;
 }
 
 function applyControl(state: SessionStreamState, message: ControlMessage): SessionStreamState {
   if (message.control === 'hello') {
     const hello = message;
     const stream = hello.stream ?? '';
-    let next: SessionStreamState = { ...state, model: hello.model, activeRunId: hello.activeRunId ?? null };
-    if (state.stream === null) next.stream = stream;
+    let next: SessionStreamState = {
+      ...state,
+      model: hello.model,
+      activeRunId: hello.activeRunId ?? null,
+      hello: { activeRunId: hello.activeRunId ?? null, lastSeq: hello.lastSeq },
+    };
+    if (state.stream === null) {
+      next.stream = stream;
+      next.replayUntil = hello.lastSeq;
+    }
     else if (state.stream !== stream) next = resetStream(next, stream);
     else if (hello.activeRunId === null && Object.values(state.live).some((r) => r.status === 'running')) {
       // A run we saw running is no longer active and we missed its end: ask the history.
@@ -185,6 +229,8 @@ function applyControl(state: SessionStreamState, message: ControlMessage): Sessi
       live,
       activeRunId: state.activeRunId === message.runId ? null : state.activeRunId,
       refreshToken: state.refreshToken + 1,
+      runsToken: state.runsToken + 1,
+      runsEndedToken: state.runsEndedToken + 1,
     };
   }
   return state;
@@ -196,7 +242,6 @@ function applyStreamFrame(state: SessionStreamState, frame: Frame): SessionStrea
   if (frame.type === 'STATE_SNAPSHOT' && frame.version >= state.stateVersion) {
     state = { ...state, state: (frame.snapshot ?? {}) as Record<string, unknown>, stateVersion: frame.version };
   }
-  if (frame.type === 'CUSTOM' && frame.name === 'artifact_saved') state = { ...state, documentsToken: state.documentsToken + 1 };
 
   if (frame.type === 'RUN_STARTED') {
     const id = frame.runId;

@@ -178,7 +178,20 @@ export interface SessionStreamState {
   notices: Notice[];
   /** Bumped whenever the REST view must be reloaded (resync, a run we only saw part of). */
   refreshToken: number;
-  /** Bumped when a pitch document was saved, so the documents list reloads. */
+  /**
+   * Frames at or below this seq are the replay the first connection starts with: what happened
+   * before this page connected, which its REST loads already read. They build the view like any
+   * frame but are not news (nothing to reload because of them). Set from the first hello's
+   * lastSeq; 0 again when the stream changed (a server restart: everything on it is news).
+   */
+  replayUntil: number;
+  /** The latest hello (a new object on every connection): whether a run was active then. */
+  hello: { activeRunId: string | null; lastSeq: number } | null;
+  /** Bumped when a pitch document was saved (news only), so the documents list reloads. */
   documentsToken: number;
+  /** Bumped when a run started or ended (news only): the session list may have changed. */
+  runsToken: number;
+  /** Bumped when a run ended (news only): its documents (an undo marks a version undone) may have changed. */
+  runsEndedToken: number;
   nextNoticeId: number;
 }

@@ -1,24 +1,25 @@
 /**
  * Everything one session view needs: the stream reducer fed by the socket and by REST loads
- * (history, state, drafts), plus sending and stopping. The REST history is reloaded whenever the
- * reducer asks for it (a resync after a server restart, or a run whose start was missed).
+ * (history and its outline drafts, state), plus sending and stopping. The REST history is reloaded
+ * whenever the reducer asks for it (a resync after a server restart, or a run whose start was missed).
  */
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 
 import { api, ApiError, type Api, type Stage, type StateEditOut, type UndoOut } from '../api/client';
 import { isControl, type ServerMessage, type Tone } from './frames';
-import { initialStreamState, PLOT_OUTLINE, runFromFrames, streamReducer } from './reducer';
+import { draftsFromFrames, initialStreamState, runFromFrames, streamReducer } from './reducer';
 import { useSessionSocket, type SocketOptions } from './useSessionSocket';
 
 export interface UseSessionOptions {
   client?: Api;
   socket?: Pick<SocketOptions, 'url' | 'createSocket' | 'heartbeatMs'>;
-  /** Called when a run starts or ends, or the subject changes: the session list may have changed. */
+  /** Called when a run starts or ends (news, not the replay a connection starts with), or the
+   * session was archived meanwhile: the session list may have changed. */
   onSessionChange?: () => void;
 }
 
 /** Control error codes that refuse a message just sent (so a note waiting for its acknowledgement goes). */
-const REFUSED_MESSAGE = new Set(['run_in_progress', 'too_many_notes', 'message_too_long', 'empty_message', 'bad_frame', 'bad_request']);
+const REFUSED_MESSAGE = new Set(['run_in_progress', 'too_many_notes', 'message_too_long', 'empty_message', 'bad_text', 'bad_frame', 'bad_request']);
 
 /** How a producer's action (regenerate, edit, undo, branch) went: done, or refused with the server's reason. */
 export type Outcome<T> =
@@ -49,7 +50,6 @@ export function useSession(sessionId: string, { client = api, socket, onSessionC
     pendingNotesRef.current = pendingNotes;
   }, [pendingNotes]);
   const [cancelling, setCancelling] = useState(false);
-  const loadedDrafts = useRef(new Set<number>());
   const seenNotes = useRef(new Set<string>());
   const changeRef = useRef(onSessionChange);
   useEffect(() => {
@@ -73,7 +73,6 @@ export function useSession(sessionId: string, { client = api, socket, onSessionC
       if (frame.control === 'run_ended') {
         setCancelling(false);
         setPendingNotes([]);
-        changeRef.current?.();
       }
       return;
     }
@@ -91,35 +90,19 @@ export function useSession(sessionId: string, { client = api, socket, onSessionC
       setCancelling(false);
       setPendingNotes([]);
     }
-    if (frame.type === 'RUN_STARTED' || frame.type === 'RUN_FINISHED' || frame.type === 'RUN_ERROR') changeRef.current?.();
   }, []);
 
   const { connection, send: sendFrame, retryNow } = useSessionSocket({ sessionId, onFrame, ...socket });
 
-  // REST: history, current state and outline drafts; again on every refresh request.
+  // REST: history (with the outline drafts its state changes wrote) and current state; again on
+  // every refresh request. Two requests, however many drafts: the timeline's frames carry them.
   const reload = useCallback(async () => {
     try {
-      const [timeline, versions, current] = await Promise.all([
-        client.timeline(sessionId),
-        client.stateVersions(sessionId),
-        client.state(sessionId),
-      ]);
+      const [timeline, current] = await Promise.all([client.timeline(sessionId), client.state(sessionId)]);
       dispatch({ type: 'history', runs: timeline.runs.map((r) => runFromFrames(r.runId, r.frames)) });
       dispatch({ type: 'state', version: current.version, state: current.state });
+      dispatch({ type: 'drafts', drafts: timeline.runs.flatMap((r) => draftsFromFrames(r.runId, r.frames)) });
       setLoad({ status: 'ready' });
-      const missing = versions.filter((v) => v.changed_keys.includes(PLOT_OUTLINE) && !loadedDrafts.current.has(v.version));
-      const snapshots = await Promise.all(missing.map((v) => client.stateVersion(sessionId, v.version)));
-      for (const s of snapshots) loadedDrafts.current.add(s.version);
-      dispatch({
-        type: 'drafts',
-        drafts: snapshots.map((s) => ({
-          version: s.version,
-          text: typeof s.state_value[PLOT_OUTLINE] === 'string' ? (s.state_value[PLOT_OUTLINE] as string) : '',
-          agent: s.agent_name ?? null,
-          runId: s.question_id ?? null,
-          at: s.created_at,
-        })),
-      });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const notFound = err instanceof ApiError && err.status === 404;
@@ -132,11 +115,12 @@ export function useSession(sessionId: string, { client = api, socket, onSessionC
     void reload();
   }, [reload, state.refreshToken]);
 
-  // A new subject renames the session: refresh the list.
-  const subject = typeof state.state.PROMPT === 'string' ? state.state.PROMPT : '';
+  // A run started or ended since this page connected: the session list may have changed. The
+  // replay a connection starts with is not news (what it tells happened before; the view compares
+  // the list with the hello instead, see SessionView), so opening a session reloads no list.
   useEffect(() => {
-    if (subject) changeRef.current?.();
-  }, [subject]);
+    if (state.runsToken > 0) changeRef.current?.();
+  }, [state.runsToken]);
 
   useEffect(() => {
     if (state.activeRunId === null) setCancelling(false);

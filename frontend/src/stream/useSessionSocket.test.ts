@@ -107,6 +107,57 @@ describe('useSessionSocket', () => {
     expect(hook.result.current.connection.status).not.toBe('open');
   });
 
+  it('stops for good when the server refuses the origin (close 4403) and says why', () => {
+    const { hook } = setup();
+    const message = 'This page comes from https://evil.example, an origin this server does not accept.';
+    act(() => {
+      FakeSocket.latest().open();
+      FakeSocket.latest().receive({ control: 'error', code: 'origin_refused', status: 403, message });
+      FakeSocket.latest().close(4403);
+    });
+    expect(hook.result.current.connection).toMatchObject({ status: 'refused', retryAt: null, reason: message });
+    act(() => vi.advanceTimersByTime(60_000));
+    act(() => {
+      hook.result.current.retryNow();
+      window.dispatchEvent(new Event('online'));
+    });
+    expect(FakeSocket.all).toHaveLength(1);
+    expect(hook.result.current.connection.status).toBe('refused');
+  });
+
+  it('says it is refused in words even without the error frame', () => {
+    const { hook } = setup();
+    act(() => FakeSocket.latest().close(4403));
+    expect(hook.result.current.connection.status).toBe('refused');
+    expect(hook.result.current.connection.reason).toMatch(/refused the live connection/);
+  });
+
+  it('waits the retry_after of a rate limit (close 4429) before it reconnects', () => {
+    const { hook } = setup();
+    act(() => {
+      FakeSocket.latest().open();
+      FakeSocket.latest().receive({ control: 'error', code: 'rate_limited', status: 429, message: 'Too many sockets.', retryAfter: 40 });
+      FakeSocket.latest().close(4429);
+    });
+    const { connection } = hook.result.current;
+    expect(connection.status).toBe('reconnecting');
+    expect(connection.reason).toBe('Too many sockets.');
+    expect(connection.retryAt! - Date.now()).toBeGreaterThanOrEqual(40_000);
+    act(() => vi.advanceTimersByTime(39_000));
+    expect(FakeSocket.all).toHaveLength(1); // the usual backoff (under a second) is not enough
+    act(() => vi.advanceTimersByTime(1_500));
+    expect(FakeSocket.all).toHaveLength(2);
+    // Once back, the next drop waits the usual backoff again.
+    act(() => {
+      FakeSocket.latest().open();
+      FakeSocket.latest().receive(helloFrame('s1'));
+      FakeSocket.latest().drop();
+    });
+    expect(hook.result.current.connection.reason).toBeNull();
+    act(() => vi.advanceTimersByTime(700));
+    expect(FakeSocket.all).toHaveLength(3);
+  });
+
   it('sends client frames only while open', () => {
     const { hook } = setup();
     expect(hook.result.current.send({ type: 'cancel' })).toBe(false);

@@ -6,9 +6,10 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 
 import { reportSignedOut } from '../api/client';
-import { isHello, isResync, isServerMessage, type ClientFrame, type ServerMessage } from './frames';
+import { isControl, isHello, isResync, isServerMessage, type ClientFrame, type ControlError, type ServerMessage } from './frames';
 
-export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'not_found';
+/** `refused`: the server will not take this page's socket (its origin is not allowed); final. */
+export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'not_found' | 'refused';
 
 export interface ConnectionInfo {
   status: ConnectionStatus;
@@ -18,6 +19,8 @@ export interface ConnectionInfo {
   retryAt: number | null;
   /** Set when a dropped connection came back (epoch ms), for a short "reconnected" notice. */
   reconnectedAt: number | null;
+  /** Why, in words, when the server refused the socket (refused) or asked it to wait (rate limited). */
+  reason?: string | null;
 }
 
 export interface SocketOptions {
@@ -32,6 +35,12 @@ export interface SocketOptions {
 export const CLOSE_NOT_FOUND = 4404;
 /** The server closes with this when the caller is not signed in (an expired or ended sign-in). */
 export const CLOSE_NOT_SIGNED_IN = 4401;
+/** The page's origin is not one the server accepts: retrying cannot help. */
+export const CLOSE_ORIGIN_REFUSED = 4403;
+/** Too many sockets or requests: wait the `retryAfter` of the error frame before it, then retry. */
+export const CLOSE_RATE_LIMITED = 4429;
+const ORIGIN_REFUSED_MESSAGE =
+  'The server refused the live connection from this address. Open the app at the address the server is set up for (its PUBLIC_URL).';
 const MAX_BACKOFF_MS = 8000;
 
 export function backoffDelay(attempt: number, random: () => number = Math.random): number {
@@ -91,11 +100,17 @@ export function useSessionSocket({ sessionId, onFrame, url = defaultSocketUrl, c
       heartbeat = undefined;
     };
 
-    const scheduleReconnect = () => {
+    // The last error frame: the server sends one (with its reason, and retryAfter when rate
+    // limited) just before it closes a socket it refuses.
+    let lastError: ControlError | null = null;
+    let refused = false; // closed 4403: nothing reopens it (not "retry now", not coming back online)
+
+    /** `waitMs`: at least this long (the server's Retry-After), else the usual backoff. */
+    const scheduleReconnect = (waitMs = 0, reason: string | null = null) => {
       if (disposed) return;
       attempt += 1;
-      const delay = backoffDelay(attempt);
-      setConnection((c) => ({ ...c, status: 'reconnecting', attempt, retryAt: Date.now() + delay }));
+      const delay = Math.max(backoffDelay(attempt), waitMs);
+      setConnection((c) => ({ ...c, status: 'reconnecting', attempt, retryAt: Date.now() + delay, reason }));
       retryTimer = setTimeout(connect, delay);
     };
 
@@ -123,10 +138,12 @@ export function useSessionSocket({ sessionId, onFrame, url = defaultSocketUrl, c
         }
         if (!isServerMessage(frame)) return;
         cursor = advanceCursor(cursor, frame);
+        if (isControl(frame) && frame.control === 'error') lastError = frame;
         if (isHello(frame)) {
           const wasDropped = dropped;
           attempt = 0;
           dropped = false;
+          lastError = null;
           setConnection((c) => ({ status: 'open', attempt: 0, retryAt: null, reconnectedAt: wasDropped ? Date.now() : c.reconnectedAt }));
           stopHeartbeat();
           heartbeat = setInterval(() => {
@@ -154,7 +171,21 @@ export function useSessionSocket({ sessionId, onFrame, url = defaultSocketUrl, c
           reportSignedOut(); // retrying cannot help: the page goes back to sign-in
           return;
         }
+        const refusal = lastError;
+        lastError = null;
+        if (event.code === CLOSE_ORIGIN_REFUSED) {
+          // Retrying from the same page cannot help: say so and stop.
+          const reason = refusal?.code === 'origin_refused' && refusal.message ? refusal.message : ORIGIN_REFUSED_MESSAGE;
+          refused = true;
+          setConnection({ status: 'refused', attempt: 0, retryAt: null, reconnectedAt: null, reason });
+          return;
+        }
         dropped = true;
+        if (event.code === CLOSE_RATE_LIMITED) {
+          const seconds = refusal?.retryAfter ?? 0;
+          scheduleReconnect(Math.max(0, seconds) * 1000, refusal?.message || 'Too many requests.');
+          return;
+        }
         scheduleReconnect();
       };
       socket.onerror = () => {
@@ -163,7 +194,7 @@ export function useSessionSocket({ sessionId, onFrame, url = defaultSocketUrl, c
     }
 
     retryNowRef.current = () => {
-      if (disposed || socketRef.current) return;
+      if (disposed || refused || socketRef.current) return;
       clearTimeout(retryTimer);
       setConnection((c) => ({ ...c, status: 'reconnecting', retryAt: null }));
       connect();

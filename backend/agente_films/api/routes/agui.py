@@ -30,11 +30,13 @@ from agente_films.api.deps import StudioDep, UserId, load_owned_session
 from agente_films.api.routes.messages import checked_content
 from agente_films.db.repositories import SessionRepository
 from agente_films.db.tables import StudioSession, new_id
+from agente_films.errors import Refused
 from agente_films.runs.bus import EventBus
 from agente_films.runs.frames import FrameTranslator
 from agente_films.runs.manager import ActiveRun, ServiceUnavailable
 from agente_films.runs.track import RunTrack
 from agente_films.studio import Studio
+from agente_films.text import plain_text_problem
 
 router = APIRouter(tags=["agui"])
 
@@ -53,6 +55,27 @@ END_GRACE_SECONDS = 5.0
 POLL_SECONDS = 1.0
 
 KEEPALIVE = ": keep-alive\n\n"
+
+# The client's runId is copied into every event of the stream: a bound on it bounds the answer
+# (a 900 KB runId once made a 24 MB stream). AG-UI clients send a UUID or a short name.
+MAX_RUN_ID_CHARS = 128
+# How much of a refused value an error quotes (a whole 900 KB threadId came back once).
+QUOTE_CHARS = 80
+
+
+def quoted(value: str) -> str:
+    """A client's value as an error quotes it: its first QUOTE_CHARS characters."""
+    return repr(value[:QUOTE_CHARS]) + (f"... ({len(value)} characters)" if len(value) > QUOTE_CHARS else "")
+
+
+def checked_run_id(run_id: str) -> str:
+    """The client's runId, 1-MAX_RUN_ID_CHARS characters of plain text, else 422."""
+    if not 1 <= len(run_id) <= MAX_RUN_ID_CHARS:
+        raise Refused(422, f"runId must be 1-{MAX_RUN_ID_CHARS} characters; this one has {len(run_id)}.")
+    problem = plain_text_problem(run_id)
+    if problem:
+        raise Refused(422, f"runId {problem}.")
+    return run_id
 
 
 def sse(frame: dict[str, Any]) -> str:
@@ -221,13 +244,13 @@ async def run_agent(
 ) -> StreamingResponse:
     """Runs the team on the last user message in the session `threadId` (created if new) and
     streams the run's AG-UI events. `state` is accepted and ignored except for keys in
-    CLIENT_STATE_KEYS (none today). 422 when threadId is not a UUID or there is no user message."""
+    CLIENT_STATE_KEYS (none today). 422 when threadId is not a UUID, runId is not 1-128
+    characters of plain text (it is copied into every event), or there is no user message."""
+    client_run_id = checked_run_id(body.run_id)
     try:
         thread_id = str(uuid.UUID(body.thread_id))
     except ValueError:
-        raise HTTPException(
-            422, f"threadId must be a UUID (it names the session), not {body.thread_id!r}."
-        ) from None
+        raise Refused(422, f"threadId must be a UUID (it names the session), not {quoted(body.thread_id)}.") from None
     text = user_text(body)
     if not text.strip():
         raise HTTPException(422, "There is no user message to run on (no user message).")
@@ -244,7 +267,7 @@ async def run_agent(
     run = await studio.runs.start(session_id=row.id, user_id=row.user_id, text=text)  # 409, 503
     return StreamingResponse(
         agui_stream(
-            studio.bus, run, session_id=row.id, stream_id=stream_id, after_seq=last_seq, client_run_id=body.run_id
+            studio.bus, run, session_id=row.id, stream_id=stream_id, after_seq=last_seq, client_run_id=client_run_id
         ),
         media_type=EventEncoder().get_content_type(),
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},

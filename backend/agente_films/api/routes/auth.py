@@ -28,7 +28,6 @@ from agente_films.auth.accounts import Accounts
 from agente_films.auth.cookies import close_sign_in, open_sign_in
 from agente_films.auth.identity import Authenticator
 from agente_films.auth.principal import Principal
-from agente_films.auth.secrets import token_hash
 from agente_films.db.tables import User
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -48,12 +47,8 @@ def me_out(auth: Authenticator, principal: Principal) -> MeOut:
     )
 
 
-async def signed_in(auth: Authenticator, accounts: Accounts, request: Request, response: Response, user: User) -> MeOut:
-    """Gives this browser a new sign-in cookie for `user` (ending the one it came with, if any:
-    a sign-in never reuses a cookie someone may have planted)."""
-    old = request.cookies.get(auth.settings.session_cookie_name)
-    if old:
-        await accounts.end_sign_in(token_hash(old))
+async def signed_in(auth: Authenticator, request: Request, response: Response, user: User) -> MeOut:
+    """Gives this browser a new sign-in cookie for `user` (open_sign_in ends the one it came with)."""
     sign_in = await open_sign_in(auth, request, response, user.id)
     principal = Principal(user_id=user.id, username=user.username, is_admin=user.is_admin, via="cookie", sign_in=sign_in)
     return me_out(auth, principal)
@@ -84,7 +79,7 @@ async def sign_up(
     409 when the name is taken, 422 for a name or password that does not follow the rules)."""
     await count_sign_in_attempt(request, body.username)  # sign-in attempt limits: api/rate_limits.py
     user = await accounts.sign_up(body.username, body.password)
-    return await signed_in(auth, accounts, request, response, user)
+    return await signed_in(auth, request, response, user)
 
 
 @router.post("/signin")
@@ -95,7 +90,7 @@ async def sign_in(
     does, with the CSRF token. 401 bad_credentials for an unknown name or a wrong password alike."""
     await count_sign_in_attempt(request, body.username)  # sign-in attempt limits: api/rate_limits.py
     user = await accounts.sign_in(body.username, body.password)
-    return await signed_in(auth, accounts, request, response, user)
+    return await signed_in(auth, request, response, user)
 
 
 @router.post("/signout", status_code=status.HTTP_204_NO_CONTENT)
@@ -106,8 +101,12 @@ async def sign_out(request: Request, response: Response, auth: AuthDep, principa
 
 
 @router.post("/password", status_code=status.HTTP_204_NO_CONTENT)
-async def change_password(principal: CurrentUser, accounts: AccountsDep, body: PasswordChangeIn) -> None:
-    """Needs the current password (403 when wrong); signs out every other browser of this user."""
+async def change_password(
+    request: Request, principal: CurrentUser, accounts: AccountsDep, body: PasswordChangeIn
+) -> None:
+    """Needs the current password (403 when wrong); signs out every other browser of this user.
+    Each try counts as a sign-in attempt: a stolen sign-in cannot guess the password freely."""
+    await count_sign_in_attempt(request, principal.username)  # sign-in attempt limits: api/rate_limits.py
     await accounts.change_password(
         principal.user_id, body.current_password, body.new_password, keep_sign_in=principal.sign_in
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, Response, status
 
 from agente_films.api.deps import OwnedSession, StudioDep, WritableSession
 from agente_films.api.schemas import AnswerOut, MessageIn, NoteOut, RunOut, UsageOut
@@ -16,6 +16,7 @@ from agente_films.db.repositories import (
     UsageRepository,
 )
 from agente_films.db.tables import StudioSession
+from agente_films.errors import BadText, EmptyMessage, MessageTooLong, NoActiveRun, Refused
 from agente_films.runs.manager import ActiveRun, NoteAccepted
 from agente_films.studio import Studio
 from agente_films.text import plain_text_problem
@@ -23,21 +24,16 @@ from agente_films.text import plain_text_problem
 router = APIRouter(prefix="/sessions/{session_id}", tags=["messages"])
 
 
-
-
 def checked_content(studio: Studio, content: str) -> str:
     text = content.strip()
     if not text:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "The message is empty.")
+        raise EmptyMessage()
     problem = plain_text_problem(text)
     if problem:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"The message {problem}.")
+        raise BadText(f"The message {problem}.")
     limit = studio.settings.max_message_chars
     if len(text) > limit:
-        raise HTTPException(
-            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-            f"The message is {len(text)} characters; the limit is {limit}.",
-        )
+        raise MessageTooLong(len(text), limit)
     return text
 
 
@@ -45,7 +41,7 @@ async def run_out(studio: Studio, row: StudioSession, run_id: str) -> RunOut:
     async with studio.sessionmaker() as db:
         question = await QuestionRepository(db).get(run_id, row.id)
         if question is None or question.kind not in RUN_KINDS:  # a note has no run of its own
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"Run {run_id} not found in this session.")
+            raise Refused(404, f"Run {run_id} not found in this session.")
         answers = await AnswerRepository(db).for_question(run_id)
         usage = await UsageRepository(db).totals(row.id, question_id=run_id)
     return RunOut(
@@ -118,5 +114,5 @@ async def resume_run(studio: StudioDep, row: WritableSession, run_id: uuid.UUID)
 async def cancel_run(studio: StudioDep, row: OwnedSession) -> RunOut:
     run_id = await studio.runs.cancel(row.id)
     if run_id is None:
-        raise HTTPException(status.HTTP_409_CONFLICT, "No run is in progress in this session.")
+        raise NoActiveRun()
     return await run_out(studio, row, run_id)

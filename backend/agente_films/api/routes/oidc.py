@@ -15,8 +15,6 @@ from fastapi.responses import RedirectResponse
 from agente_films.api.deps import AuthDep
 from agente_films.auth.cookies import open_sign_in
 from agente_films.auth.oidc import OidcSignIn, SignInFailed, callback_url
-from agente_films.auth.secrets import token_hash
-from agente_films.auth.store import SignInRepository
 from agente_films.errors import Refused
 
 router = APIRouter(prefix="/auth/oidc", tags=["auth"])
@@ -58,9 +56,6 @@ async def oidc_callback(request: Request, oidc: OidcDep, auth: AuthDep) -> Redir
     except SignInFailed as failed:
         return back_to_app(failed.code)
     response = back_to_app()
-    previous = request.cookies.get(auth.settings.session_cookie_name)
-    if previous:  # someone else's sign-in on this browser ends here, not at its expiry
-        async with auth.sessionmaker.begin() as db:
-            await SignInRepository(db).delete(token_hash(previous))
+    # open_sign_in ends a previous sign-in on this browser (someone else's ends here, not at its expiry).
     await open_sign_in(auth, request, response, user_id)
     return response

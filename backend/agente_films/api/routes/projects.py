@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query, status
 
 from agente_films.api.deps import StudioDep, UserId, load_writable_session
 from agente_films.api.schemas import MAX_OFFSET, ProjectCreate, ProjectOut, ProjectUpdate
 from agente_films.db.repositories import ProjectRepository
 from agente_films.db.tables import FilmProject
+from agente_films.errors import Refused
 from agente_films.studio import Studio
 
 router = APIRouter(prefix="/projects", tags=["projects"])
@@ -20,7 +21,7 @@ async def _owned_project(studio: Studio, project_id: uuid.UUID, user_id: str) ->
     async with studio.sessionmaker() as db:
         project = await ProjectRepository(db).get(str(project_id), user_id)
     if project is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Project {project_id} not found.")
+        raise Refused(404, f"Project {project_id} not found.")
     return project
 
 
@@ -29,7 +30,7 @@ async def create_project(studio: StudioDep, user_id: UserId, body: ProjectCreate
     try:
         session_id = str(uuid.UUID(body.session_id))
     except ValueError:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "session_id is not a valid id.") from None
+        raise Refused(422, "session_id is not a valid id.") from None
     await load_writable_session(studio, session_id, user_id)  # 423 in an archived session
     async with studio.sessionmaker.begin() as db:
         project = await ProjectRepository(db).create(
@@ -66,7 +67,7 @@ async def update_project(
     await load_writable_session(studio, project.session_id, user_id)
     values = body.model_dump(exclude_none=True)
     if not values:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "Nothing to update: give title, subject or status.")
+        raise Refused(422, "Nothing to update: give title, subject or status.")
     async with studio.sessionmaker.begin() as db:
         await ProjectRepository(db).update(project.id, **values)
     return ProjectOut.model_validate(await _owned_project(studio, project_id, user_id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, Path, Query, status
 
 from agente_films import protocol
 from agente_films.api.deps import OwnedSession, StudioDep, UserId, WritableSession, load_owned_session
@@ -38,6 +38,7 @@ from agente_films.db.repositories import (
     UsageRepository,
 )
 from agente_films.db.tables import StudioSession
+from agente_films.errors import Refused
 from agente_films.retention import archive_session, unarchive_session
 from agente_films.runs.timeline import session_timeline
 from agente_films.state_keys import public_state
@@ -132,7 +133,7 @@ async def get_state_version(
     async with studio.sessionmaker() as db:
         snapshot = await StateRepository(db).get(row.id, version)
     if snapshot is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"State version {version} not found in this session.")
+        raise Refused(404, f"State version {version} not found in this session.")
     return StateSnapshotOut.model_validate(snapshot)
 
 

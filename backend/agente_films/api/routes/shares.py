@@ -8,13 +8,11 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agente_films import state_keys as k
 from agente_films.api.deps import OwnedSession, StudioDep
 from agente_films.api.routes.pitches import DocumentFormat, pitch_download, session_pitches
-from agente_films.api.schemas import ShareIn, ShareOut, SharedViewOut
+from agente_films.api.schemas import SharedPitchOut, ShareIn, ShareOut, SharedViewOut
 from agente_films.api.versions import MAX_VERSION
 from agente_films.db.repositories import ProjectRepository
 from agente_films.db.tables import ShareLink
@@ -92,7 +90,13 @@ async def shared_view(studio: StudioDep, shared: Shared, token: str) -> SharedVi
         title=row.title,
         subject=project.subject if project else prompt if isinstance(prompt, str) else None,
         state=state,
-        pitches=await session_pitches(studio, row, lambda filename, version: shared_pitch_urls(token, filename, version)),
+        # The owner's list, cut to what a visitor may see (no notes, run ids or undo marks).
+        pitches=[
+            SharedPitchOut.model_validate(pitch.model_dump())
+            for pitch in await session_pitches(
+                studio, row, lambda filename, version: shared_pitch_urls(token, filename, version)
+            )
+        ],
         created_at=row.created_at,
         updated_at=row.updated_at,
         expires_at=shared.link.expires_at,
@@ -124,27 +128,3 @@ router = APIRouter()
 router.include_router(owner)
 router.include_router(public)
 
-
-SHARED_PATHS = ("/api/v1/shared/", "/shared/")
-
-
-class SharedResponseHeaders:
-    """Every answer under a share link, the page and the API, errors included: never cached (a
-    revoked link must stop working in browsers and proxies too), never indexed by search engines."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(SHARED_PATHS):
-            await self.app(scope, receive, send)
-            return
-
-        async def send_marked(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["Cache-Control"] = "no-store"
-                headers["X-Robots-Tag"] = "noindex, nofollow"
-            await send(message)
-
-        await self.app(scope, receive, send_marked)

@@ -16,19 +16,20 @@ import logging
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 from starlette.websockets import WebSocketState
 
 from agente_films import protocol as p
 from agente_films import strict_json
 from agente_films.api.deps import load_owned_session
+from agente_films.api.guards.errors import refusal_frame
 from agente_films.api.rate_limits import SocketSlotDep, refuse_socket
 from agente_films.auth.identity import Authenticator
 from agente_films.auth.origins import origin_allowed
 from agente_films.api.routes.messages import checked_content
 from agente_films.db.tables import StudioSession
-from agente_films.errors import RateLimited, RunRefused
+from agente_films.errors import NoActiveRun, RateLimited, RunRefused, SessionNotFound
 from agente_films.studio import Studio
 
 log = logging.getLogger(__name__)
@@ -40,25 +41,44 @@ CLOSE_UNSUPPORTED_DATA = 1003
 CLOSE_NOT_SIGNED_IN = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
+# An open socket identifies its caller again this often (and before each message or cancel).
+REIDENTIFY_SECONDS = 60.0
 
 
 def error_frame(code: p.ErrorCode, message: str, status: int, run_id: str | None = None) -> dict[str, Any]:
     return p.dump(p.ControlError(code=code, message=message, status=status, run_id=run_id))
 
 
-def refusal_frame(exc: RunRefused) -> dict[str, Any]:
-    """A domain refusal as the socket says it: the same code, status and fields as REST's body."""
-    retry_after = exc.extra().get("retry_after")
-    return p.dump(p.ControlError(code=exc.code, message=str(exc), status=exc.status_code, run_id=exc.run_id,
-                                 retry_after=retry_after))
-
-
 class Connection:
-    def __init__(self, websocket: WebSocket, studio: Studio, row: StudioSession) -> None:
+    def __init__(self, websocket: WebSocket, studio: Studio, row: StudioSession, auth: Authenticator) -> None:
         self.websocket = websocket
         self.studio = studio
-        self.row = row
+        self.row = row  # row.user_id: who the handshake identified
+        self.auth = auth
         self._send_lock = asyncio.Lock()
+
+    async def still_signed_in(self) -> bool:
+        """Identifies the caller again, from the handshake's own credentials (cookie, Bearer
+        token, gateway header): a sign-out, a password change, a revoked token or a removed
+        account ends the socket too. Says not_signed_in and closes 4401 when the caller is gone
+        or is someone else now."""
+        principal = await self.auth.identify(self.websocket)
+        if principal is not None and principal.user_id == self.row.user_id:
+            return True
+        await self.send(error_frame("not_signed_in", "Your sign-in has ended; sign in again.", 401))
+        await self.close(CLOSE_NOT_SIGNED_IN, "not signed in")
+        return False
+
+    async def watch_sign_in(self) -> None:
+        """Checks the sign-in every REIDENTIFY_SECONDS while the socket is open, so that one that
+        only listens ends too."""
+        while self.websocket.application_state == WebSocketState.CONNECTED:
+            await asyncio.sleep(REIDENTIFY_SECONDS)
+            try:
+                if not await self.still_signed_in():
+                    return
+            except Exception as exc:  # the database briefly unreachable: the next check decides
+                log.warning("socket of session %s: sign-in check failed (%s)", self.row.id, type(exc).__name__)
 
     async def send(self, frame: dict[str, Any]) -> None:
         text = json.dumps(frame, ensure_ascii=False, default=str)
@@ -119,11 +139,13 @@ class Connection:
         kind = frame["type"]
         if kind == "ping":
             await self.send(p.dump(p.Pong()))
+        elif kind in ("message", "cancel") and not await self.still_signed_in():
+            return
         elif kind == "message":
             await self._message(frame)
         elif kind == "cancel":
             if await self.studio.runs.active_run_id(self.row.id) is None:
-                await self.send(error_frame("no_run", "No run is in progress in this session.", 409))
+                await self.send(refusal_frame(NoActiveRun()))
             else:
                 # Cancelling waits for the run to stop; the reader stays free meanwhile.
                 asyncio.create_task(self.studio.runs.cancel(self.row.id))
@@ -148,11 +170,6 @@ class Connection:
             await self.studio.runs.say(
                 session_id=self.row.id, user_id=self.row.user_id, text=text, direction=list(message.direction)
             )
-        except HTTPException as exc:
-            code = {404: "session_not_found", 413: "message_too_long", 422: "empty_message"}.get(
-                exc.status_code, "bad_request"
-            )
-            await self.send(error_frame(code, str(exc.detail), exc.status_code))
         except RunRefused as exc:  # the same errors as REST's (api/app.py), as frames
             await self.send(refusal_frame(exc))
 
@@ -185,13 +202,16 @@ async def session_socket(
         await refuse_socket(websocket, exc)
         return
     try:
-        row = await load_owned_session(studio, str(uuid.UUID(session_id)), principal.user_id)
-    except (ValueError, HTTPException) as exc:
-        detail = exc.detail if isinstance(exc, HTTPException) else f"{session_id!r} is not a valid session id."
-        await websocket.send_text(json.dumps(error_frame("session_not_found", str(detail), 404)))
+        try:
+            valid_id = str(uuid.UUID(session_id))
+        except ValueError:
+            raise SessionNotFound(session_id, f"{session_id!r} is not a valid session id.") from None
+        row = await load_owned_session(studio, valid_id, principal.user_id)
+    except SessionNotFound as exc:
+        await websocket.send_text(json.dumps(refusal_frame(exc)))
         await websocket.close(code=CLOSE_NOT_FOUND)
         return
-    connection = Connection(websocket, studio, row)
+    connection = Connection(websocket, studio, row, auth)
     try:
         stream_id, last_seq = await studio.bus.position(row.id)
     except Exception as exc:  # Redis down: the socket cannot follow the stream yet
@@ -212,6 +232,7 @@ async def session_socket(
     helpers = [
         asyncio.create_task(connection.forward(after, stream)),
         asyncio.create_task(connection.relay_announcements()),
+        asyncio.create_task(connection.watch_sign_in()),
     ]
     try:
         while True:
