@@ -44,10 +44,14 @@ from bench.workload import Contender
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 # The benchmark is one client address running hundreds of pitches as one user: our server's rate
-# limits (api/rate_limits.py) are off, as they are for the stock server, which has none.
-NO_RATE_LIMITS = {name: "0" for name in (
+# limits (rate_limits.py) are off, as they are for the stock server, which has none; or, with
+# BENCH_RATE_LIMITS=counted, counted but too high to refuse anything (what they cost).
+RATE_LIMIT_SETTINGS = (
     "RATE_LIMIT_IP_PER_MINUTE", "RATE_LIMIT_USER_PER_HOUR", "RATE_LIMIT_RUNS_PER_USER_HOUR",
-    "MAX_CONCURRENT_RUNS_PER_USER", "MAX_SOCKETS_PER_USER")}
+    "MAX_CONCURRENT_RUNS_PER_USER", "MAX_SOCKETS_PER_USER")
+SERVER_RATE_LIMITS = {
+    name: "1000000000" if os.environ.get("BENCH_RATE_LIMITS") == "counted" else "0" for name in RATE_LIMIT_SETTINGS
+}
 
 FULL_PLAN: dict[str, Any] = {
     "levels": [1, 10, 50, 200],
@@ -246,7 +250,7 @@ async def run_server_contender(kind: str, db_kind: str, fake: FakeLLMHandle, pla
         server_env = dict(env)
     else:
         argv = [sys.executable, "-m", "agente_films.cli", "serve", "--port", str(port)]
-        server_env = {**env, "DATABASE_URL": url, "ARTIFACTS_DIR": str(workdir / name / "artifacts"), **NO_RATE_LIMITS}
+        server_env = {**env, "DATABASE_URL": url, "ARTIFACTS_DIR": str(workdir / name / "artifacts"), **SERVER_RATE_LIMITS}
     server = ServerProcess(name, argv, server_env, port, logs / f"{name}.log")
     try:
         server.start(workdir)  # from the main thread: PR_SET_PDEATHSIG follows the forking thread
