@@ -4,7 +4,7 @@ import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react'
 import { shareApi, type ShareApi, type ShareLink } from '../api/shares';
 import { fullTime, relativeTime } from '../lib/format';
 import { Dialog } from './auth/Dialog';
-import { ActionMessage, Button, Spinner } from './ui';
+import { ActionMessage, Button, ConfirmRevoke, Spinner } from './ui';
 
 type SharesClient = Pick<ShareApi, 'list' | 'create' | 'revoke'>;
 
@@ -169,7 +169,6 @@ async function copyText(text: string, input: HTMLInputElement | null): Promise<b
 function ShareRow({ link, fresh, onRevoke }: { link: ShareLink; fresh: boolean; onRevoke: () => Promise<void> }) {
   const input = useRef<HTMLInputElement>(null);
   const [copied, setCopied] = useState<'yes' | 'no' | null>(null);
-  const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -182,7 +181,6 @@ function ShareRow({ link, fresh, onRevoke }: { link: ShareLink; fresh: boolean; 
     } catch (err) {
       setError(errorText(err));
       setBusy(false);
-      setConfirming(false);
     }
   };
 
@@ -210,21 +208,7 @@ function ShareRow({ link, fresh, onRevoke }: { link: ShareLink; fresh: boolean; 
           {' · '}
           <span title={fullTime(link.created_at)}>made {relativeTime(link.created_at)}</span>
         </p>
-        {confirming ? (
-          <span className="flex shrink-0 items-center gap-1.5">
-            <Button size="sm" variant="ghost" onClick={() => setConfirming(false)} disabled={busy}>
-              Keep
-            </Button>
-            <Button size="sm" variant="danger" onClick={() => void revoke()} disabled={busy} data-testid="share-revoke-confirm">
-              {busy && <Spinner className="size-3.5" />}
-              Revoke
-            </Button>
-          </span>
-        ) : (
-          <Button size="sm" variant="ghost" onClick={() => setConfirming(true)} data-testid="share-revoke">
-            Revoke
-          </Button>
-        )}
+        <ConfirmRevoke onRevoke={() => void revoke()} busy={busy} testId="share-revoke" />
       </div>
       {copied === 'no' && (
         <p className="pl-6 text-xs text-zinc-600 dark:text-zinc-400" data-testid="share-copy-fallback">

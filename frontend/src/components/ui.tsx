@@ -1,6 +1,6 @@
 /** Small shared pieces: buttons, pills, avatars, spinners, tooltips, empty states. */
 import { CircleCheck, CircleDashed, CircleStop, CircleX, LoaderCircle, X, type LucideIcon } from 'lucide-react';
-import { useId, type ButtonHTMLAttributes, type ReactNode } from 'react';
+import { useId, useState, type ButtonHTMLAttributes, type ReactNode } from 'react';
 
 import { agentMeta } from '../stream/agents';
 import { cx } from '../lib/format';
@@ -95,6 +95,43 @@ export function ActionMessage({ tone, children, onDismiss, testId = 'action-mess
         </button>
       )}
     </div>
+  );
+}
+
+/** A Revoke button that asks once more (Keep / Revoke) before it acts: for share links and API tokens. */
+export function ConfirmRevoke({
+  onRevoke,
+  busy,
+  testId,
+  label,
+  variant = 'ghost',
+}: {
+  onRevoke: () => void;
+  busy: boolean;
+  /** data-testid of the first button; the confirming one gets `${testId}-confirm`. */
+  testId: string;
+  /** An accessible name for the first button, when "Revoke" alone is ambiguous in a list. */
+  label?: string;
+  variant?: 'ghost' | 'secondary';
+}) {
+  const [confirming, setConfirming] = useState(false);
+  if (!confirming) {
+    return (
+      <Button size="sm" variant={variant} onClick={() => setConfirming(true)} aria-label={label} data-testid={testId}>
+        Revoke
+      </Button>
+    );
+  }
+  return (
+    <span className="flex shrink-0 items-center gap-1.5">
+      <Button size="sm" variant="ghost" onClick={() => setConfirming(false)} disabled={busy}>
+        Keep
+      </Button>
+      <Button size="sm" variant="danger" onClick={onRevoke} disabled={busy} data-testid={`${testId}-confirm`}>
+        {busy && <Spinner className="size-3.5" />}
+        Revoke
+      </Button>
+    </span>
   );
 }
 

@@ -3,7 +3,7 @@ import { useCallback, useEffect, useState, type FormEvent } from 'react';
 
 import type { ApiToken, AuthApi, NewApiToken } from '../../api/auth';
 import { fullTime, relativeTime } from '../../lib/format';
-import { ActionMessage, Button, EmptyState, Spinner } from '../ui';
+import { ActionMessage, Button, ConfirmRevoke, EmptyState, Spinner } from '../ui';
 import { Dialog, Field } from './Dialog';
 
 const EXPIRY_CHOICES: { label: string; days: number | null }[] = [
@@ -186,7 +186,6 @@ function CreatedToken({ token, onDone }: { token: NewApiToken; onDone: () => voi
 }
 
 function TokenRow({ token, onRevoke }: { token: ApiToken; onRevoke: () => Promise<void> }) {
-  const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const expired = token.expires_at ? new Date(token.expires_at).getTime() < Date.now() : false;
@@ -198,7 +197,6 @@ function TokenRow({ token, onRevoke }: { token: ApiToken; onRevoke: () => Promis
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
       setBusy(false);
-      setConfirming(false);
     }
   };
   return (
@@ -226,21 +224,7 @@ function TokenRow({ token, onRevoke }: { token: ApiToken; onRevoke: () => Promis
         </p>
         {error && <p className="mt-1 text-xs text-rose-600 dark:text-rose-400">{error}</p>}
       </div>
-      {confirming ? (
-        <div className="flex shrink-0 items-center gap-1.5">
-          <Button size="sm" variant="ghost" onClick={() => setConfirming(false)} disabled={busy}>
-            Keep
-          </Button>
-          <Button size="sm" variant="danger" onClick={() => void revoke()} disabled={busy} data-testid="token-revoke-confirm">
-            {busy && <Spinner className="size-3.5" />}
-            Revoke
-          </Button>
-        </div>
-      ) : (
-        <Button size="sm" onClick={() => setConfirming(true)} aria-label={`Revoke ${token.name}`} data-testid="token-revoke">
-          Revoke
-        </Button>
-      )}
+      <ConfirmRevoke onRevoke={() => void revoke()} busy={busy} testId="token-revoke" label={`Revoke ${token.name}`} variant="secondary" />
     </li>
   );
 }
