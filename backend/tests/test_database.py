@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from agente_films.db.engine import make_engine, make_sessionmaker, migrate
+from agente_films.db.engine import alembic_config, make_engine, make_sessionmaker, migrate
 from agente_films.db.repositories import (
     AgentEventRepository,
     AnswerRepository,
@@ -17,6 +23,7 @@ from agente_films.db.repositories import (
     StateRepository,
 )
 from agente_films.db.tables import Base
+from tests.conftest import create_pg_database, drop_pg_database, server_env
 
 OUR_TABLES = {
     "studio_sessions", "film_projects", "questions", "answers",
@@ -144,3 +151,35 @@ async def test_sqlite_transactions_that_read_then_write_wait_for_each_other(tmp_
             assert (await connection.execute(text("SELECT count(*) FROM counter"))).scalar() == 5
     finally:
         await engine.dispose()
+
+
+async def test_processes_migrating_an_empty_postgresql_at_once_all_succeed(tmp_path: Path) -> None:
+    """`agente-films migrate` (as every api pod runs at start-up) three times at once on an empty
+    database, three rounds: all exit 0 (an advisory lock serialises them) and the schema is at head."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    for round_ in range(3):
+        url = await create_pg_database()
+        try:
+            env = {**os.environ, **server_env(url, tmp_path)}
+            processes = [
+                subprocess.Popen(
+                    [sys.executable, "-m", "agente_films.cli", "migrate"],
+                    env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                )
+                for _ in range(3)
+            ]
+            outputs = [process.communicate(timeout=120)[0].decode() for process in processes]
+            for process, output in zip(processes, outputs, strict=True):
+                assert process.returncode == 0, f"round {round_}: {output[-3000:]}"
+            engine = make_engine(url)
+            try:
+                async with engine.connect() as connection:
+                    current = await connection.run_sync(
+                        lambda c: MigrationContext.configure(c).get_current_revision()
+                    )
+                    versions = (await connection.execute(text("SELECT count(*) FROM alembic_version"))).scalar()
+            finally:
+                await engine.dispose()
+            assert current == head and versions == 1
+        finally:
+            await drop_pg_database(url)

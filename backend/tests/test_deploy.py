@@ -264,3 +264,16 @@ def test_nginx_serves_the_page_with_the_headers_and_keeps_the_port_in_host() -> 
     assert "node scripts/nginx-headers.mjs dist/index.html nginx/security-headers.conf" in dockerfile
     assert "/etc/nginx/snippets/security-headers.conf" in dockerfile
     assert "nginx/shared-headers.conf /etc/nginx/snippets/shared-headers.conf" in dockerfile
+
+
+def test_the_k8s_api_probes_use_livez_and_readyz() -> None:
+    """Liveness and start-up touch only the process (a database blip restarts no pod); readiness
+    checks the database, Redis and the schema."""
+    manifests = list(yaml.safe_load_all((ROOT / "deploy" / "k8s" / "api.yaml").read_text()))
+    deployment = next(m for m in manifests if m["kind"] == "Deployment")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["livenessProbe"]["httpGet"]["path"] == "/livez"
+    assert container["startupProbe"]["httpGet"]["path"] == "/livez"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    startup = container["startupProbe"]
+    assert startup["periodSeconds"] * startup["failureThreshold"] >= 120  # room to migrate

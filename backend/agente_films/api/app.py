@@ -1,4 +1,4 @@
-"""The FastAPI app: REST + WebSocket under /api/v1, /health, and the built frontend at /."""
+"""The FastAPI app: REST + WebSocket under /api/v1, /health, /livez, /readyz, and the built frontend at /."""
 
 from __future__ import annotations
 
@@ -134,6 +134,6 @@ def _serve_frontend(app: FastAPI, settings: Settings) -> None:
         candidate = (dist / path).resolve()
         if path and candidate.is_file() and dist.resolve() in candidate.parents:
             return FileResponse(candidate)
-        if path.startswith(("api/", "health")):
+        if path.startswith(("api/", "health", "livez", "readyz")):
             return JSONResponse({"detail": "Not found"}, status_code=404)  # type: ignore[return-value]
         return FileResponse(index)

@@ -307,6 +307,21 @@ class HealthOut(BaseModel):
     model: str
 
 
+class LiveOut(BaseModel):
+    status: str
+
+
+class ReadyOut(BaseModel):
+    """`status` is "ok" or "not ready"; each check says "ok", "not configured" (Redis) or what is
+    wrong; `failed` names the checks that are not ok."""
+
+    status: str
+    database: str
+    redis: str
+    migrations: str
+    failed: list[str]
+
+
 class InfoOut(BaseModel):
     version: str
     models: dict[str, Any]

@@ -6,11 +6,15 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# The PostgreSQL advisory lock migrations run under (any fixed bigint, the same in every process):
+# Alembic takes none, and two processes upgrading an empty database at once raced on CREATE TABLE
+# alembic_version (UniqueViolation, 1 in 3 cold starts).
+MIGRATION_LOCK_KEY = 7_316_213_005_127_001
 
 
 def make_engine(url: str, *, pool_size: int = 20, max_overflow: int = 30, pool_timeout: float = 60.0) -> AsyncEngine:
@@ -78,5 +82,22 @@ async def migrate(engine: AsyncEngine, revision: str = "head", *, downgrade: boo
         config.attributes["connection"] = connection
         (command.downgrade if downgrade else command.upgrade)(config, revision)
 
-    async with engine.begin() as connection:
-        await connection.run_sync(_run)
+    async with engine.connect() as connection:
+        if connection.dialect.name != "postgresql":
+            async with connection.begin():
+                await connection.run_sync(_run)
+            return
+        # Session-level lock on this connection: the others wait here, then find the schema at
+        # the revision and have nothing left to do.
+        await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        await connection.commit()
+        try:
+            async with connection.begin():
+                await connection.run_sync(_run)
+        finally:
+            try:
+                await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                await connection.commit()
+            except Exception:
+                # Unusable connection: drop it rather than pool it, and the server frees the lock.
+                await connection.invalidate()

@@ -857,6 +857,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/livez": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Livez
+         * @description The process is up and answering (the liveness and startup probes): touches nothing else, so
+         *     a database or Redis blip restarts no pod.
+         */
+        get: operations["livez_livez_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readyz
+         * @description Ready for traffic (the readiness probe): the database answers within a short timeout, Redis
+         *     too when configured, and the database's schema is at the migrations' head.
+         */
+        get: operations["readyz_readyz_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1580,6 +1622,11 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** LiveOut */
+        LiveOut: {
+            /** Status */
+            status: string;
+        };
         /** LoopExit */
         LoopExit: {
             /** Agent */
@@ -1971,6 +2018,23 @@ export interface components {
             run_error: string | null;
             /** Run Status */
             run_status: string;
+        };
+        /**
+         * ReadyOut
+         * @description `status` is "ok" or "not ready"; each check says "ok", "not configured" (Redis) or what is
+         *     wrong; `failed` names the checks that are not ok.
+         */
+        ReadyOut: {
+            /** Database */
+            database: string;
+            /** Failed */
+            failed: string[];
+            /** Migrations */
+            migrations: string;
+            /** Redis */
+            redis: string;
+            /** Status */
+            status: string;
         };
         /**
          * ReasoningMessage
@@ -5144,6 +5208,73 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HealthOut"];
+                };
+            };
+            /** @description Refused: what went wrong and its code. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    livez_livez_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveOut"];
+                };
+            };
+            /** @description Refused: what went wrong and its code. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    readyz_readyz_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadyOut"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadyOut"];
                 };
             };
             /** @description Refused: what went wrong and its code. */
