@@ -62,7 +62,10 @@ class Connection:
         token, gateway header): a sign-out, a password change, a revoked token or a removed
         account ends the socket too. Says not_signed_in and closes 4401 when the caller is gone
         or is someone else now."""
-        principal = await self.auth.identify(self.websocket)
+        # Shielded: the socket closing cancels the periodic check, and a lookup cancelled inside
+        # its transaction can leave SQLite's write lock behind (the next request: "database is
+        # locked"). The lookup finishes on its own; only the wait for it is cancelled.
+        principal = await asyncio.shield(self.auth.identify(self.websocket))
         if principal is not None and principal.user_id == self.row.user_id:
             return True
         await self.send(error_frame("not_signed_in", "Your sign-in has ended; sign in again.", 401))
