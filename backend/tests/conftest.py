@@ -142,6 +142,32 @@ async def studio(database_url: str, tmp_path: Path) -> AsyncIterator[Any]:
     await studio.close()
 
 
+@pytest.fixture
+async def make_api(database_url: str, tmp_path: Path) -> AsyncIterator[Any]:
+    """The real app (routes, dependencies, error mapping) in process with its own studio, on each
+    database: `await make_api(**settings)` is an httpx client of /api/v1 (`base_url=` another
+    root), with the studio at `client.studio`."""
+    from agente_films.api.app import create_app
+    from agente_films.studio import Studio
+
+    opened: list[tuple[Any, httpx.AsyncClient]] = []
+
+    async def make(base_url: str = "http://test/api/v1", **overrides: Any) -> httpx.AsyncClient:
+        settings = make_settings(database_url, tmp_path, **{"wikipedia_base_url": WIKI, **overrides})
+        app = create_app(settings)
+        studio = await Studio.open(settings)
+        attach_studio(app, studio)
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url)
+        client.studio = studio  # type: ignore[attr-defined]
+        opened.append((studio, client))
+        return client
+
+    yield make
+    for studio, client in opened:
+        await client.aclose()
+        await studio.close()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -6,8 +6,7 @@ every refusal leaves what is stored as it was."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -16,7 +15,6 @@ import respx
 from sqlalchemy import func, inspect, select
 
 from agente_films.agents.team import APP_NAME
-from agente_films.api.app import create_app
 from agente_films.db.tables import as_utc
 from agente_films.db.tables import (
     AgentEvent,
@@ -31,34 +29,12 @@ from agente_films.db.tables import (
 from agente_films.runs.manager import NoteAccepted
 from agente_films.state_keys import public_state
 from agente_films.studio import Studio
-from tests.conftest import attach_studio, make_settings, row_counts
+from tests.conftest import row_counts
 from tests.test_direction import DARKER, documents, logline, start_until
-from tests.test_pipeline import WIKI, mock_wikipedia, run_message
+from tests.test_pipeline import mock_wikipedia, run_message
 
 SESSION_ROWS = (FilmProject, Question, Answer, InferentialReasoning, SessionState, AgentEvent, LlmUsage)
 Api = Callable[..., Awaitable[httpx.AsyncClient]]
-
-
-@pytest.fixture
-async def make_api(database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
-    """The real app (routes, dependencies, error mapping) in process with its own studio;
-    `overrides` are settings."""
-    opened: list[tuple[Studio, httpx.AsyncClient]] = []
-
-    async def make(**overrides: Any) -> httpx.AsyncClient:
-        settings = make_settings(database_url, tmp_path, wikipedia_base_url=WIKI, **overrides)
-        app = create_app(settings)
-        studio = await Studio.open(settings)
-        attach_studio(app, studio)
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test/api/v1")
-        client.studio = studio  # type: ignore[attr-defined]
-        opened.append((studio, client))
-        return client
-
-    yield make
-    for studio, client in opened:
-        await client.aclose()
-        await studio.close()
 
 
 @pytest.fixture

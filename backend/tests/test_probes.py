@@ -3,43 +3,17 @@ ready answers 200 on a migrated database and 503 naming what is wrong otherwise.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import httpx
-import pytest
 
-from agente_films.api.app import create_app
 from agente_films.db.engine import migrate
-from agente_films.studio import Studio
-from tests.conftest import attach_studio, make_settings
 
 Api = Callable[..., Awaitable[httpx.AsyncClient]]
 
 
-@pytest.fixture
-async def make_api(database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
-    opened: list[tuple[Studio, httpx.AsyncClient]] = []
-
-    async def make(**overrides: Any) -> httpx.AsyncClient:
-        settings = make_settings(database_url, tmp_path, **overrides)
-        app = create_app(settings)
-        studio = await Studio.open(settings)
-        attach_studio(app, studio)
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
-        client.studio = studio  # type: ignore[attr-defined]
-        opened.append((studio, client))
-        return client
-
-    yield make
-    for studio, client in opened:
-        await client.aclose()
-        await studio.close()
-
-
 async def test_livez_and_readyz_answer_ok_on_a_migrated_database(make_api: Api) -> None:
-    client = await make_api()
+    client = await make_api(base_url="http://test")
     live = await client.get("/livez")
     assert live.status_code == 200 and live.json() == {"status": "ok"}
     ready = await client.get("/readyz")
@@ -51,7 +25,7 @@ async def test_livez_and_readyz_answer_ok_on_a_migrated_database(make_api: Api) 
 
 
 async def test_readyz_is_503_naming_migrations_when_the_schema_is_behind(make_api: Api) -> None:
-    client = await make_api()
+    client = await make_api(base_url="http://test")
     await migrate(client.studio.engine, "0004", downgrade=True)  # type: ignore[attr-defined]
     ready = await client.get("/readyz")
     assert ready.status_code == 503
@@ -63,7 +37,7 @@ async def test_readyz_is_503_naming_migrations_when_the_schema_is_behind(make_ap
 
 
 async def test_readyz_is_503_naming_redis_when_redis_is_down(make_api: Api) -> None:
-    client = await make_api(redis_url="redis://127.0.0.1:9/0")  # nothing listens on port 9
+    client = await make_api(base_url="http://test", redis_url="redis://127.0.0.1:9/0")  # nothing listens on port 9
     ready = await client.get("/readyz")
     assert ready.status_code == 503
     body = ready.json()
