@@ -7,7 +7,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agente_films import strict_json
 from agente_films.api.guards.errors import refuse
-from agente_films.api.guards.origins import UNSAFE_METHODS
+from agente_films.auth.origins import UNSAFE_METHODS
 from agente_films.errors import Refused
 
 
